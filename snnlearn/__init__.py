@@ -1,0 +1,26 @@
+"""snnlearn: learning in spiking neural networks with local plasticity, on Brian2.
+
+Declare a plasticity rule as Brian2 equation strings (:class:`Rule`) or take one from
+the catalog (:mod:`snnlearn.rules`), attach it to a projection with :func:`connect`,
+and run the returned ``brian2.Synapses`` in an explicit ``brian2.Network``.
+"""
+
+from . import rules
+from .connect import connect, plasticity_schedule
+from .errors import RuleError, RunawayError
+from .rules.base import Rule
+
+__version__ = "0.1.0"
+
+__all__ = ["Rule", "RuleError", "RunawayError", "connect", "plasticity_schedule", "rules", "plot", "run"]
+
+
+def __getattr__(name):
+    # Heavy or optional submodules load on first use (matplotlib only when plotting).
+    if name == "plot":
+        from . import plot
+        return plot
+    if name == "run":
+        from .runs import run_experiment
+        return run_experiment
+    raise AttributeError(f"module 'snnlearn' has no attribute {name!r}")

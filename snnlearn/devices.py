@@ -1,0 +1,84 @@
+"""Choosing Brian2's back-end for a simulation, and leaving the global state clean afterwards.
+
+Brian2 selects code generation globally (``prefs.codegen.target`` for the runtime
+device, ``set_device`` for ``cpp_standalone``). :func:`use_device` sets it for one
+block of code and restores the previous state, so that several simulations with
+different back-ends can run in one process (a test session, a sweep).
+
+``cpp_standalone`` projects are compiled into a directory. With ``cache=True`` the
+directory is keyed by the caller's ``key`` (e.g. the experiment name and its
+structural parameters): a second run of the same structure finds the object files
+of the first and only relinks, instead of recompiling everything.
+"""
+
+import contextlib
+import hashlib
+import os
+import tempfile
+
+import brian2
+from brian2 import get_device, prefs, set_device
+
+__all__ = ["use_device", "DEVICES", "standalone_directory"]
+
+#: Back-ends accepted by :func:`use_device` and by ``snnlearn run --device``.
+DEVICES = ("numpy", "cython", "runtime", "cpp_standalone")
+
+
+def standalone_directory(key=None):
+    """Directory for a ``cpp_standalone`` project: cached per ``key``, else a fresh temporary one."""
+    root = os.environ.get("SNNLEARN_BUILD_CACHE", os.path.join(tempfile.gettempdir(), "snnlearn-standalone"))
+    os.makedirs(root, exist_ok=True)
+    if key is None:
+        return tempfile.mkdtemp(prefix="build-", dir=root)
+    digest = hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+    path = os.path.join(root, digest)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def use_device(name, directory=None, threads=0, cache_key=None):
+    """Run the enclosed Brian2 code on back-end ``name``.
+
+    Parameters
+    ----------
+    name : {"numpy", "cython", "runtime", "cpp_standalone"}
+        ``"runtime"`` means the cython target (numpy when no compiler is usable).
+    directory : str, optional
+        Project directory for ``cpp_standalone`` (default: cached by ``cache_key``,
+        or a fresh temporary directory).
+    threads : int
+        OpenMP threads for ``cpp_standalone`` (0: no OpenMP).
+    cache_key : hashable, optional
+        Structure key for reusing a compiled standalone project across runs.
+
+    Yields the device. With ``cpp_standalone`` the code is built and run at the first
+    ``Network.run`` (``build_on_run``); variables are readable after it returns.
+    """
+    if name not in DEVICES:
+        raise ValueError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)}")
+    old_target = prefs.codegen.target
+    old_threads = prefs.devices.cpp_standalone.openmp_threads
+    if name == "cpp_standalone":
+        if directory is None:
+            directory = standalone_directory(cache_key)
+        prefs.devices.cpp_standalone.openmp_threads = int(threads)
+        set_device("cpp_standalone", directory=directory, build_on_run=True, with_output=False)
+        try:
+            yield get_device()
+        finally:
+            get_device().reinit()
+            set_device("runtime")
+            prefs.devices.cpp_standalone.openmp_threads = old_threads
+    else:
+        prefs.codegen.target = "cython" if name == "runtime" else name
+        try:
+            yield get_device()
+        finally:
+            prefs.codegen.target = old_target
+
+
+def is_standalone():
+    """True while a ``cpp_standalone`` device is active."""
+    return isinstance(get_device(), brian2.devices.cpp_standalone.device.CPPStandaloneDevice)

@@ -1,0 +1,28 @@
+"""The rule catalog: functions that return :class:`snnlearn.Rule` declarations.
+
+Two-factor rules (``stdp``, ``hebbian``) and homeostasis that composes with any rule.
+Each entry documents its equations, parameters with units, and the paper.
+"""
+
+from .base import Rule
+from .hebbian import bcm, covariance, hebbian, oja
+from .homeostasis import Homeostasis, multiplicative_normalization, subtractive_normalization, synaptic_scaling
+from .stdp import TRIPLET_PARAMETER_SETS, stdp_additive, stdp_multiplicative, triplet_stdp
+
+__all__ = [
+    "Rule", "stdp_additive", "stdp_multiplicative", "triplet_stdp", "TRIPLET_PARAMETER_SETS",
+    "hebbian", "covariance", "oja", "bcm",
+    "Homeostasis", "subtractive_normalization", "multiplicative_normalization", "synaptic_scaling",
+    "CATALOG",
+]
+
+#: name -> factory, for listing and for tests that run every catalog rule.
+CATALOG = {
+    "stdp_additive": stdp_additive,
+    "stdp_multiplicative": stdp_multiplicative,
+    "triplet_stdp": triplet_stdp,
+    "hebbian": hebbian,
+    "covariance": covariance,
+    "oja": oja,
+    "bcm": bcm,
+}

@@ -1,0 +1,212 @@
+"""Spike-timing-dependent plasticity: pair-based (additive, multiplicative) and triplet.
+
+Each function returns a :class:`~snnlearn.Rule`. The docstring gives the rule as in
+the paper, its parameters with units, and the equivalent hand-written ``Rule(...)``.
+Traces carry the unit of the weight, so a rule works with dimensionless weights
+(conductances in units of the leak) or with weights in siemens alike.
+"""
+
+from brian2 import ms
+
+from ..errors import RuleError
+from ..units import unit_name
+from .base import Rule
+
+__all__ = ["stdp_additive", "stdp_multiplicative", "triplet_stdp", "TRIPLET_PARAMETER_SETS"]
+
+
+def _w_unit(name, wmax):
+    if float(wmax) <= 0:
+        raise RuleError(name, f"wmax = {wmax!r} must be positive")
+    return unit_name(wmax)
+
+
+def _pairing(name, pairing):
+    if pairing not in ("all", "nearest"):
+        raise RuleError(name, f"pairing must be 'all' (all-to-all) or 'nearest' (nearest spike), got {pairing!r}")
+    return "+=" if pairing == "all" else "="
+
+
+def stdp_additive(Ap=0.005, Am=0.00525, taupre=20 * ms, taupost=20 * ms, wmax=1.0, pairing="all"):
+    r"""Additive STDP with hard bounds (Song, Miller & Abbott 2000).
+
+    A pair of spikes with :math:`\Delta t = t_{post} - t_{pre}` changes the weight by
+
+    .. math::
+        \Delta w = \begin{cases} A_+ \, e^{-\Delta t/\tau_+} & \Delta t > 0 \\
+                                 -A_- \, e^{\Delta t/\tau_-} & \Delta t < 0 \end{cases}
+        \qquad w \in [0, w_{max}]
+
+    Competition (the bimodal weight distribution, rate regulation) needs
+    :math:`A_-\tau_- > A_+\tau_+`; Song et al. use :math:`A_-/A_+ = 1.05`.
+
+    ==========  ===========  ======================================================
+    parameter   unit         meaning
+    ==========  ===========  ======================================================
+    Ap          unit of w    potentiation amplitude :math:`A_+` (Song: 0.005 g_max)
+    Am          unit of w    depression amplitude :math:`A_-` (> 0; Song: 1.05 A_+)
+    taupre      second       :math:`\tau_+`, presynaptic trace time constant (20 ms)
+    taupost     second       :math:`\tau_-`, postsynaptic trace time constant (20 ms)
+    wmax        unit of w    upper bound :math:`g_{max}`
+    pairing     --           ``"all"``: all-to-all (traces add); ``"nearest"``: the
+                             nearest preceding spike only (traces reset)
+    ==========  ===========  ======================================================
+
+    Equivalent ``Rule`` (all-to-all)::
+
+        Rule("stdp_additive",
+             model='''dapre/dt = -apre/taupre : 1 (event-driven)
+                      dapost/dt = -apost/taupost : 1 (event-driven)''',
+             on_pre="apre += Ap; w = clip(w - apost, 0, wmax)",
+             on_post="apost += Am; w = clip(w + apre, 0, wmax)",
+             params=dict(Ap=0.005, Am=0.00525, taupre=20*ms, taupost=20*ms, wmax=1.0))
+
+    Reference: Song S, Miller KD, Abbott LF (2000) Nat Neurosci 3:919-926.
+    """
+    unit = _w_unit("stdp_additive", wmax)
+    op = _pairing("stdp_additive", pairing)
+    if float(Ap) < 0 or float(Am) < 0:
+        raise RuleError("stdp_additive", f"amplitudes must be non-negative (Am is the size of depression), got Ap={Ap!r}, Am={Am!r}")
+    return Rule(
+        "stdp_additive",
+        model=f"""
+            dapre/dt = -apre / taupre : {unit} (event-driven)
+            dapost/dt = -apost / taupost : {unit} (event-driven)
+        """,
+        on_pre=f"apre {op} Ap\nw = clip(w - apost, 0, wmax)",
+        on_post=f"apost {op} Am\nw = clip(w + apre, 0, wmax)",
+        params={"Ap": Ap, "Am": Am, "taupre": taupre, "taupost": taupost, "wmax": wmax},
+        doc=stdp_additive.__doc__,
+        reference="Song, Miller & Abbott (2000) Nat Neurosci 3:919",
+    )
+
+
+def stdp_multiplicative(Ap=0.005, Am=0.0105, taupre=20 * ms, taupost=20 * ms, wmax=1.0, pairing="all"):
+    r"""Multiplicative (soft-bound) STDP (van Rossum, Bi & Turrigiano 2000).
+
+    Potentiation is additive, depression is proportional to the weight:
+
+    .. math::
+        \Delta w = \begin{cases} A_+ \, e^{-\Delta t/\tau_+} & \Delta t > 0 \\
+                                 -A_- \, w \, e^{\Delta t/\tau_-} & \Delta t < 0 \end{cases}
+
+    The weight-dependent depression gives a stable, unimodal weight distribution
+    (no competition between the bounds), unlike :func:`stdp_additive`. ``wmax`` only
+    caps runaway weights; the equilibrium lies below it.
+
+    ==========  ===========  ======================================================
+    parameter   unit         meaning
+    ==========  ===========  ======================================================
+    Ap          unit of w    potentiation step :math:`A_+`
+    Am          1            depression fraction :math:`A_-` (relative to w)
+    taupre      second       :math:`\tau_+`
+    taupost     second       :math:`\tau_-`
+    wmax        unit of w    hard cap (set it well above the equilibrium weight)
+    pairing     --           ``"all"`` or ``"nearest"``
+    ==========  ===========  ======================================================
+
+    Equivalent ``Rule`` (all-to-all)::
+
+        Rule("stdp_multiplicative",
+             model='''dxpre/dt = -xpre/taupre : 1 (event-driven)
+                      dypost/dt = -ypost/taupost : 1 (event-driven)''',
+             on_pre="xpre += 1; w = clip(w - Am*w*ypost, 0, wmax)",
+             on_post="ypost += 1; w = clip(w + Ap*xpre, 0, wmax)",
+             params=dict(Ap=0.005, Am=0.0105, taupre=20*ms, taupost=20*ms, wmax=1.0))
+
+    Reference: van Rossum MCW, Bi GQ, Turrigiano GG (2000) J Neurosci 20:8812-8821.
+    """
+    _w_unit("stdp_multiplicative", wmax)
+    op = _pairing("stdp_multiplicative", pairing)
+    if float(Ap) < 0 or not 0 <= float(Am) < 1:
+        raise RuleError("stdp_multiplicative", f"need Ap >= 0 and 0 <= Am < 1, got Ap={Ap!r}, Am={Am!r}")
+    return Rule(
+        "stdp_multiplicative",
+        model="""
+            dxpre/dt = -xpre / taupre : 1 (event-driven)
+            dypost/dt = -ypost / taupost : 1 (event-driven)
+        """,
+        on_pre=f"xpre {op} 1\nw = clip(w - Am * w * ypost, 0, wmax)",
+        on_post=f"ypost {op} 1\nw = clip(w + Ap * xpre, 0, wmax)",
+        params={"Ap": Ap, "Am": Am, "taupre": taupre, "taupost": taupost, "wmax": wmax},
+        doc=stdp_multiplicative.__doc__,
+        reference="van Rossum, Bi & Turrigiano (2000) J Neurosci 20:8812",
+    )
+
+
+#: Pfister & Gerstner (2006), Table 4, visual cortex (data of Sjöström et al. 2001).
+#: tau_plus = 16.8 ms and tau_minus = 33.7 ms in all sets.
+TRIPLET_PARAMETER_SETS = {
+    # full model, all-to-all interactions
+    "visual_all_to_all": dict(A2p=5e-10, A3p=6.2e-3, A2m=7e-3, A3m=2.3e-4, taux=101 * ms, tauy=125 * ms),
+    # minimal model (A2+ = A3- = 0), all-to-all
+    "visual_all_to_all_minimal": dict(A2p=0.0, A3p=6.5e-3, A2m=7.1e-3, A3m=0.0, taux=101 * ms, tauy=114 * ms),
+    # minimal model, nearest-spike interactions
+    "visual_nearest_minimal": dict(A2p=0.0, A3p=5e-2, A2m=8e-3, A3m=0.0, taux=101 * ms, tauy=40 * ms),
+}
+
+
+def triplet_stdp(parameter_set="visual_all_to_all", wmax=1.0, taup=16.8 * ms, taum=33.7 * ms, **overrides):
+    r"""Triplet STDP (Pfister & Gerstner 2006).
+
+    Two presynaptic traces :math:`r_1` (:math:`\tau_+`), :math:`r_2` (:math:`\tau_x`)
+    and two postsynaptic traces :math:`o_1` (:math:`\tau_-`), :math:`o_2` (:math:`\tau_y`).
+    At a presynaptic spike, then at a postsynaptic spike (:math:`\epsilon`: the trace
+    value just before the spike):
+
+    .. math::
+        w \leftarrow w - o_1\,[A_2^- + A_3^-\, r_2(t-\epsilon)] \qquad
+        w \leftarrow w + r_1\,[A_2^+ + A_3^+\, o_2(t-\epsilon)]
+
+    after which the spiking side's traces jump by 1 (all-to-all) or are set to 1
+    (nearest spike). The triplet term makes potentiation grow with the pairing
+    frequency: low-frequency pairing depresses, 40-50 Hz pairing potentiates
+    (Sjöström, Turrigiano & Nelson 2001).
+
+    ==============  ======  ===============================================
+    parameter       unit    meaning
+    ==============  ======  ===============================================
+    parameter_set   --      a key of ``TRIPLET_PARAMETER_SETS``; names ending in
+                            ``nearest`` use nearest-spike interactions
+    A2p, A3p        w       pair / triplet potentiation amplitudes
+    A2m, A3m        w       pair / triplet depression amplitudes
+    taup, taum      second  :math:`\tau_+ = 16.8` ms, :math:`\tau_- = 33.7` ms
+    taux, tauy      second  slow pre / post trace time constants
+    wmax            w       hard upper bound (lower bound 0)
+    ==============  ======  ===============================================
+
+    Equivalent ``Rule`` (all-to-all)::
+
+        Rule("triplet_stdp",
+             model='''dr1/dt = -r1/taup : 1 (event-driven)
+                      dr2/dt = -r2/taux : 1 (event-driven)
+                      do1/dt = -o1/taum : 1 (event-driven)
+                      do2/dt = -o2/tauy : 1 (event-driven)''',
+             on_pre="w = clip(w - o1*(A2m + A3m*r2), 0, wmax); r1 += 1; r2 += 1",
+             on_post="w = clip(w + r1*(A2p + A3p*o2), 0, wmax); o1 += 1; o2 += 1",
+             params=...)
+
+    Reference: Pfister J-P, Gerstner W (2006) J Neurosci 26:9673-9682.
+    """
+    if parameter_set not in TRIPLET_PARAMETER_SETS:
+        raise RuleError("triplet_stdp", f"unknown parameter_set {parameter_set!r}; choose one of {sorted(TRIPLET_PARAMETER_SETS)}")
+    unknown = set(overrides) - {"A2p", "A3p", "A2m", "A3m", "taux", "tauy"}
+    if unknown:
+        raise RuleError("triplet_stdp", f"unknown parameter '{sorted(unknown)[0]}'")
+    _w_unit("triplet_stdp", wmax)
+    params = {**TRIPLET_PARAMETER_SETS[parameter_set], **overrides, "taup": taup, "taum": taum, "wmax": wmax}
+    op = "=" if parameter_set.endswith("nearest") or "nearest" in parameter_set else "+="
+    return Rule(
+        "triplet_stdp",
+        model="""
+            dr1/dt = -r1 / taup : 1 (event-driven)
+            dr2/dt = -r2 / taux : 1 (event-driven)
+            do1/dt = -o1 / taum : 1 (event-driven)
+            do2/dt = -o2 / tauy : 1 (event-driven)
+        """,
+        on_pre=f"w = clip(w - o1 * (A2m + A3m * r2), 0, wmax)\nr1 {op} 1\nr2 {op} 1",
+        on_post=f"w = clip(w + r1 * (A2p + A3p * o2), 0, wmax)\no1 {op} 1\no2 {op} 1",
+        params=params,
+        doc=triplet_stdp.__doc__,
+        reference="Pfister & Gerstner (2006) J Neurosci 26:9673",
+    )
