@@ -18,8 +18,9 @@ __all__ = ["Rule", "RuleError", "RunawayError", "connect", "plasticity_schedule"
 def __getattr__(name):
     # Heavy or optional submodules load on first use (matplotlib only when plotting).
     if name == "plot":
-        from . import plot
-        return plot
+        import importlib
+
+        return importlib.import_module("snnlearn.plot")
     if name == "run":
         from .runs import run_experiment
         return run_experiment

@@ -39,7 +39,7 @@ _W_NEW = "w_new"
 
 
 def _unit_string(dim_or_q):
-    if dim_or_q is None:
+    if dim_or_q is None or isinstance(dim_or_q, (int, float, np.number)):
         return "1"
     dim = getattr(dim_or_q, "dim", dim_or_q)
     if dim.is_dimensionless:
@@ -148,7 +148,7 @@ def _discard(synapses):
 
 
 def connect(source, target, rule, transmit="", connect=True, w=None, delay=None, *,
-            modulators=None, homeostasis=(), w_unit=None, variable_params=(), method=None,
+            modulators=None, homeostasis=(), w_unit=None, variable_params=(), extra_model="", method=None,
             name=None, namespace=None, dt=None, plasticity=1.0):
     """Build a `brian2.Synapses` from ``source`` to ``target`` that learns by ``rule``.
 
@@ -179,6 +179,9 @@ def connect(source, target, rule, transmit="", connect=True, w=None, delay=None,
         Parameters to create as shared variables instead of constants, so that they can
         be changed between runs (or through ``device.run(run_args=...)`` in
         ``cpp_standalone``) without recompiling.
+    extra_model : str
+        Non-plastic synaptic equations to add, typically a summed variable that
+        computes the target's input for a rate neuron (``"y_post = w*x_pre : 1 (summed)"``).
     plasticity : float
         Initial value of the learning switch.
 
@@ -225,6 +228,11 @@ def connect(source, target, rule, transmit="", connect=True, w=None, delay=None,
     if PLASTICITY_SWITCH in rule.variables:
         raise RuleError(rule.name, f"'{PLASTICITY_SWITCH}' is reserved for the learning switch")
     eqs += Equations(f"{PLASTICITY_SWITCH} : 1 (shared)")
+    if extra_model:
+        try:
+            eqs += Equations(extra_model)
+        except Exception as exc:
+            raise RuleError(rule.name, f"extra_model does not parse: {_first_line(exc)}") from None
     for k, v in shared_params.items():
         eqs += Equations(f"{k} : {_unit_string(v)} (shared)")
     mod_links = {}
@@ -235,8 +243,10 @@ def connect(source, target, rule, transmit="", connect=True, w=None, delay=None,
         if var not in group.variables:
             raise RuleError(rule.name, f"modulator '{mname}': group '{group.name}' has no variable '{var}'")
         index = spec[2] if len(spec) == 3 else None
-        flags = "(linked)"
-        eqs += Equations(f"{mname} : {_unit_string(group.variables[var].dim)} {flags}")
+        eqs += Equations(f"{mname} : {_unit_string(group.variables[var].dim)} (linked)")
+        if index is None and "modulator_source_index" not in eqs.names:
+            # every synapse reads element 0 of a global (one-element) signal
+            eqs += Equations("modulator_source_index : integer (constant)")
         mod_links[mname] = (group, var, index)
     for h in homeostasis:
         if h.model:
@@ -283,12 +293,6 @@ def connect(source, target, rule, transmit="", connect=True, w=None, delay=None,
         pathways_code["on_pre"] = on_pre
     if on_post:
         pathways_code["on_post"] = on_post
-    # Units are checked now, so that no error waits for the first run().
-    try:
-        _check_units(rule, S, pathways_code, "\n".join(b[0] for b in regular_blocks))
-    except RuleError:
-        _discard(S)
-        raise
 
     # ---- connectivity and initial values ------------------------------------------------
     if connect is not None and connect is not False:
@@ -311,11 +315,11 @@ def connect(source, target, rule, transmit="", connect=True, w=None, delay=None,
             if group.N != 1:
                 raise RuleError(rule.name, f"modulator '{mname}': group '{group.name}' has {group.N} elements; give "
                                            f"(group, '{var}', 'post') for a per-target-neuron signal")
-            setattr(S, mname, linked_var(group, var, index=np.zeros(len(S), dtype=np.int32)))
+            setattr(S, mname, linked_var(group, var, index="modulator_source_index"))
         elif index == "post":
-            setattr(S, mname, linked_var(group, var, index=S.j[:]))
+            setattr(S, mname, linked_var(group, var, index="_postsynaptic_idx"))
         elif index == "pre":
-            setattr(S, mname, linked_var(group, var, index=S.i[:]))
+            setattr(S, mname, linked_var(group, var, index="_presynaptic_idx"))
         else:
             raise RuleError(rule.name, f"modulator '{mname}': index must be 'pre' or 'post', got {index!r}")
     if w is not None:
@@ -325,6 +329,12 @@ def connect(source, target, rule, transmit="", connect=True, w=None, delay=None,
             raise RuleError(rule.name, f"cannot set initial w = {w!r}: {_first_line(exc)}") from None
     if delay is not None:
         S.delay = delay
+    # Units are checked now, so that no error waits for the first run().
+    try:
+        _check_units(rule, S, pathways_code, "\n".join(b[0] for b in regular_blocks))
+    except RuleError:
+        _discard(S)
+        raise
     for code, interval, label in regular_blocks:
         S.run_regularly(code, dt=interval, name=f"{S.name}_{label}")
     S.add_attribute("rule")

@@ -16,10 +16,9 @@ import hashlib
 import os
 import tempfile
 
-import brian2
 from brian2 import get_device, prefs, set_device
 
-__all__ = ["use_device", "DEVICES", "standalone_directory"]
+__all__ = ["use_device", "DEVICES", "standalone_directory", "Simulation"]
 
 #: Back-ends accepted by :func:`use_device` and by ``snnlearn run --device``.
 DEVICES = ("numpy", "cython", "runtime", "cpp_standalone")
@@ -35,6 +34,27 @@ def standalone_directory(key=None):
     path = os.path.join(root, digest)
     os.makedirs(path, exist_ok=True)
     return path
+
+
+class Simulation:
+    """Handle yielded by :func:`use_device`.
+
+    Call :meth:`build` after the last ``Network.run`` and before reading results: in
+    ``cpp_standalone`` it compiles and runs the whole program (all runs at once); on
+    runtime targets the runs have already happened and it does nothing.
+    """
+
+    def __init__(self, name, directory=None):
+        self.name = name
+        self.directory = directory
+        self.standalone = name == "cpp_standalone"
+        self.built = False
+
+    def build(self, run_args=None):
+        if self.standalone and not self.built:
+            get_device().build(directory=self.directory, compile=True, run=True, run_args=run_args,
+                               with_output=False)
+        self.built = True
 
 
 @contextlib.contextmanager
@@ -53,8 +73,8 @@ def use_device(name, directory=None, threads=0, cache_key=None):
     cache_key : hashable, optional
         Structure key for reusing a compiled standalone project across runs.
 
-    Yields the device. With ``cpp_standalone`` the code is built and run at the first
-    ``Network.run`` (``build_on_run``); variables are readable after it returns.
+    Yields a :class:`Simulation`; call its ``build()`` after the last run. Several
+    ``Network.run`` calls (with variables changed in between) then form one program.
     """
     if name not in DEVICES:
         raise ValueError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)}")
@@ -64,9 +84,9 @@ def use_device(name, directory=None, threads=0, cache_key=None):
         if directory is None:
             directory = standalone_directory(cache_key)
         prefs.devices.cpp_standalone.openmp_threads = int(threads)
-        set_device("cpp_standalone", directory=directory, build_on_run=True, with_output=False)
+        set_device("cpp_standalone", directory=directory, build_on_run=False)
         try:
-            yield get_device()
+            yield Simulation(name, directory)
         finally:
             get_device().reinit()
             set_device("runtime")
@@ -74,11 +94,13 @@ def use_device(name, directory=None, threads=0, cache_key=None):
     else:
         prefs.codegen.target = "cython" if name == "runtime" else name
         try:
-            yield get_device()
+            yield Simulation(name)
         finally:
             prefs.codegen.target = old_target
 
 
 def is_standalone():
     """True while a ``cpp_standalone`` device is active."""
-    return isinstance(get_device(), brian2.devices.cpp_standalone.device.CPPStandaloneDevice)
+    from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
+
+    return isinstance(get_device(), CPPStandaloneDevice)

@@ -152,8 +152,9 @@ class Rule:
                 except (ValueError, SyntaxError) as exc:
                     detail = " ".join(str(exc).split())
                     self._fail(f"{field} line '{line}' does not parse: {detail}")
-                if var not in defined and var not in temporaries:
-                    if op == "=":
+                writable = var in self.variables or var == "w" or var in temporaries or var.endswith(("_pre", "_post"))
+                if not writable:
+                    if op == "=" and var not in defined:
                         temporaries.add(var)  # a new temporary variable
                     else:
                         self._fail(f"{field} line '{line}' updates '{var}', which is not a variable of the rule")

@@ -1,0 +1,111 @@
+"""Oja's rule finds the first principal component (Oja 1982): a linear neuron on inputs with a known covariance.
+
+Inputs: n Gaussian activities with covariance C = U diag(λ) Uᵀ (U a random orthogonal
+basis, λ = (5, 3, 2, 0.5, ...), SCIENCE.md section 5), a new sample every
+``sample_dt``. The output is y = Σ w x (a Brian2 summed variable); the projection
+learns by ``snnlearn.rules.oja``. The learning rate is annealed through the
+projection's learning switch: ``plasticity`` = 1 for the first phase and
+``anneal_factor`` for the second, with no rebuild.
+
+Measured: |cos(w, u₁)| and ‖w‖ over time, against the top eigenvector u₁ of C.
+Control: plain Hebb (the same network, ``covariance`` rule with zero references) diverges.
+"""
+
+import numpy as np
+from brian2 import ms, second
+
+import snnlearn as sl
+from models.rate_readout import build_rate_readout
+
+PARAMS = {
+    "n_inputs": 20,
+    "eigenvalues_top": [5.0, 3.0, 2.0],
+    "eigenvalue_rest": 0.5,
+    "n_samples": 20000,
+    "n_samples_annealed": 10000,
+    "eta_per_sample": 0.002,
+    "anneal_factor": 0.25,
+    "sample_dt": 10 * ms,
+    "hebb_samples": 2000,
+}
+
+QUICK = {"n_samples": 8000, "n_samples_annealed": 4000}
+
+
+def covariance_matrix(n, top, rest, rng):
+    """C = U diag(λ) Uᵀ with a random orthogonal U; returns (C, eigenvalues, U) sorted by λ."""
+    if n < len(top):
+        raise ValueError(f"n_inputs = {n} is smaller than the number of top eigenvalues ({len(top)})")
+    lam = np.array(list(top) + [rest] * (n - len(top)), dtype=float)
+    U, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    return (U * lam) @ U.T, lam, U
+
+
+def run(p, ctx):
+    rng = ctx.rng
+    n = int(p.n_inputs)
+    C, lam, U = covariance_matrix(n, p.eigenvalues_top, p.eigenvalue_rest, rng)
+    total = int(p.n_samples) + int(p.n_samples_annealed)
+    samples = rng.multivariate_normal(np.zeros(n), C, size=total)
+    w0 = rng.normal(0, 1, n)
+    w0 *= 0.5 / np.linalg.norm(w0)
+    eta = p.eta_per_sample / p.sample_dt
+    rule = sl.rules.oja(eta=eta)
+    ctx.record_rule(rule, "inputs -> output")
+    record_dt = p.sample_dt * 200
+    with ctx.use_device(cache_key=("hebbian_pca", n)) as sim:
+        m = build_rate_readout(samples, rule, p.sample_dt, w0=w0, record_dt=record_dt, name="oja")
+        m["net"].run(int(p.n_samples) * p.sample_dt, report=ctx.report)
+        m["synapses"].plasticity = float(p.anneal_factor)
+        m["net"].run(int(p.n_samples_annealed) * p.sample_dt, report=ctx.report)
+        sim.build()
+        w = np.asarray(m["synapses"].w[:], dtype=float)
+        w_hist = np.asarray(m["weights"].w[:], dtype=float)
+        t_hist = np.asarray(m["weights"].t[:] / second)
+    u1 = U[:, 0]
+    cos_hist = np.abs(u1 @ w_hist) / np.linalg.norm(w_hist, axis=0)
+    norm_hist = np.linalg.norm(w_hist, axis=0)
+
+    # control: plain Hebb, dw = eta * x * y, in numpy (it overflows within a few thousand samples)
+    wh = w0.copy()
+    hebb_norm = []
+    for x in samples[: int(p.hebb_samples)]:
+        wh = wh + float(p.eta_per_sample) * x * (wh @ x)
+        hebb_norm.append(np.linalg.norm(wh))
+    ctx.save_arrays(w=w, w0=w0, u1=u1, eigenvalues=lam, t_s=t_hist, cos_history=cos_hist, norm_history=norm_hist,
+                    hebb_norm=np.array(hebb_norm), covariance=C)
+    return {
+        "cos_top_pc": float(abs(u1 @ w) / np.linalg.norm(w)),
+        "weight_norm": float(np.linalg.norm(w)),
+        "hebb_final_norm": float(hebb_norm[-1]),
+        "n_samples_total": total,
+    }
+
+
+def plot(data, metrics, p):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    t = data["t_s"] / float(p.sample_dt / second)
+    axes[0].plot(t, data["cos_history"], label=r"$|\cos(w, u_1)|$")
+    axes[0].plot(t, data["norm_history"], label=r"$\|w\|$")
+    axes[0].axvline(int(p.n_samples), color="0.6", ls="--", lw=0.8, label=r"$\eta$ annealed")
+    axes[0].axhline(1.0, color="k", lw=0.5)
+    axes[0].set_xlabel("samples")
+    axes[0].set_ylabel("alignment / norm")
+    axes[0].set_title("Oja's rule converges to the first PC", fontsize="medium")
+    axes[0].legend(fontsize="small")
+    k = np.arange(data["w"].size)
+    sign = np.sign(data["w"] @ data["u1"]) or 1.0
+    axes[1].bar(k - 0.2, sign * data["w"], width=0.4, label="learned w")
+    axes[1].bar(k + 0.2, data["u1"], width=0.4, label=r"top eigenvector $u_1$")
+    axes[1].set_xlabel("input index")
+    axes[1].set_ylabel("weight")
+    axes[1].legend(fontsize="small")
+    axes[1].set_title(f"cos = {metrics['cos_top_pc']:.4f}, |w| = {metrics['weight_norm']:.3f}", fontsize="medium")
+    axes[2].semilogy(np.arange(1, data["hebb_norm"].size + 1), data["hebb_norm"], color="tab:red")
+    axes[2].set_xlabel("samples")
+    axes[2].set_ylabel(r"$\|w\|$ (plain Hebb)")
+    axes[2].set_title("Control: plain Hebb diverges", fontsize="medium")
+    fig.tight_layout()
+    return {"oja_pca": fig}

@@ -1,0 +1,39 @@
+"""Shared test set-up: quiet Brian2 logs, the numpy target by default, a headless matplotlib."""
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import brian2  # noqa: E402
+import pytest  # noqa: E402
+from brian2.devices.device import RuntimeDevice  # noqa: E402
+
+brian2.BrianLogger.log_level_warn()
+brian2.prefs.codegen.target = "numpy"
+
+
+@pytest.fixture(autouse=True)
+def _clean_brian_state():
+    """Each test starts on the runtime device with the numpy target and closes its figures."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    if not isinstance(brian2.get_device(), RuntimeDevice):
+        brian2.get_device().reinit()
+        brian2.set_device("runtime")
+    brian2.prefs.codegen.target = "numpy"
+
+
+@pytest.fixture
+def standalone_dir(tmp_path):
+    """A fresh directory for a cpp_standalone project."""
+    path = tmp_path / "standalone"
+    path.mkdir()
+    return str(path)
+
+
+def pytest_report_header(config):
+    return f"brian2 {brian2.__version__}, build cache {os.environ.get('SNNLEARN_BUILD_CACHE', '(temp)')}"
