@@ -269,6 +269,7 @@ def connect(source, target, rule, transmit="", connect=True, w=None, delay=None,
         _check_group_identifiers(rule, [(h.name, h.model + "\n" + h.regular)], source, target)
 
     kwargs = {}
+    method = method or rule.method
     if method is not None:
         kwargs["method"] = method
     if dt is not None:

@@ -84,6 +84,9 @@ class Rule:
         Statements run every ``regular_dt`` (e.g. an eligibility-gated weight update).
     regular_dt : Quantity
         Interval for ``regular`` (required if ``regular`` is given).
+    method : str, optional
+        Integration method for clock-driven equations (``"euler"``, ``"exact"``, ...);
+        Brian2 chooses when it is None.
     doc : str
         What the rule does, its equations as in the paper.
     reference : str
@@ -91,7 +94,7 @@ class Rule:
     """
 
     def __init__(self, name, model="", on_pre="", on_post="", params=None, *, modulators=(),
-                 regular="", regular_dt=None, doc="", reference=""):
+                 regular="", regular_dt=None, method=None, doc="", reference=""):
         if not isinstance(name, str) or not name.isidentifier():
             raise RuleError(str(name), "the name must be a Python identifier such as 'my_stdp'")
         self.name = name
@@ -100,6 +103,7 @@ class Rule:
         self.on_post = textwrap.dedent(on_post).strip()
         self.regular = textwrap.dedent(regular).strip()
         self.regular_dt = regular_dt
+        self.method = method
         self.params = dict(params or {})
         self.modulators = tuple(modulators)
         self.doc = textwrap.dedent(doc).strip()
@@ -177,13 +181,13 @@ class Rule:
             self._fail(f"with_params got unknown parameter '{sorted(unknown)[0]}'; known: {sorted(self.params)}")
         return Rule(self.name, self.model, self.on_pre, self.on_post, {**self.params, **changes},
                     modulators=self.modulators, regular=self.regular, regular_dt=self.regular_dt,
-                    doc=self.doc, reference=self.reference)
+                    method=self.method, doc=self.doc, reference=self.reference)
 
     def _key(self):
         params = tuple(sorted((k, format_quantity(v)) for k, v in self.params.items()))
         regular_dt = None if self.regular_dt is None else format_quantity(self.regular_dt)
         return (self.name, self.model, self.on_pre, self.on_post, params, self.modulators,
-                self.regular, regular_dt)
+                self.regular, regular_dt, self.method)
 
     def __eq__(self, other):
         if not isinstance(other, Rule):
@@ -204,6 +208,7 @@ class Rule:
             "modulators": list(self.modulators),
             "regular": self.regular,
             "regular_dt": None if self.regular_dt is None else format_quantity(self.regular_dt),
+            "method": self.method,
             "doc": self.doc,
             "reference": self.reference,
         }

@@ -113,6 +113,7 @@ def covariance(eta=0.01 / second, x0=0.0, y0=0.0, pre="x", post="y"):
         "covariance",
         model=f"dw/dt = eta * ({pre}_pre - x0) * ({post}_post - y0) : 1 (clock-driven)",
         params={"eta": eta, "x0": x0, "y0": y0},
+        method="euler",  # 'exact' would divide by the activity, which is often 0
         doc=covariance.__doc__,
         reference="Sejnowski (1977) J Math Biol 4:303",
     )
@@ -147,6 +148,7 @@ def oja(eta=0.01 / second, pre="x", post="y"):
         "oja",
         model=f"dw/dt = eta * {post}_post * ({pre}_pre - {post}_post * w) : 1 (clock-driven)",
         params={"eta": eta},
+        method="euler",  # 'exact' would divide by the activity, which is often 0
         doc=oja.__doc__,
         reference="Oja (1982) J Math Biol 15:267",
     )
@@ -195,6 +197,7 @@ def bcm(eta=0.01 / second, tau_theta=1 * second, y0=1.0, pre="x", post="y"):
             dtheta/dt = ({post}_post**2 / y0 - theta) / tau_theta : 1 (clock-driven)
         """,
         params={"eta": eta, "tau_theta": tau_theta, "y0": y0},
+        method="euler",  # 'exact' would divide by the activity, which is often 0
         doc=bcm.__doc__,
         reference="Bienenstock, Cooper & Munro (1982) J Neurosci 2:32",
     )
