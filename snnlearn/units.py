@@ -89,6 +89,27 @@ def unit_name(q):
     return str(get_unit(dim))
 
 
+def _preferred_forms(q):
+    """Units a neuroscientist reads at a glance: seconds or ms for times, Hz for rates, mV, nS, pA."""
+    from brian2 import Hz, mV, msecond, nA, nS, pA, second
+
+    value = float(np.asarray(q / get_unit(q.dim)))
+    if q.dim == second.dim:
+        unit, name = (second, "second") if abs(value) >= 1 else (msecond, "msecond")
+    elif q.dim == Hz.dim:
+        unit, name = Hz, "hertz"
+    elif q.dim == mV.dim:
+        unit, name = mV, "mvolt"
+    elif q.dim == nS.dim:
+        unit, name = nS, "nsiemens"
+    elif q.dim == pA.dim:
+        unit, name = (pA, "pamp") if abs(value) < 1e-9 else (nA, "namp")
+    else:
+        return []
+    number = float(np.asarray(q / unit))
+    return [f"{number!r} * {name}", f"{number:.12g} * {name}"]
+
+
 def format_quantity(q):
     """Write ``q`` so that :func:`parse_quantity` reads back exactly the same value.
 
@@ -99,12 +120,12 @@ def format_quantity(q):
         return repr(float(q)) if not isinstance(q, (int, np.integer)) else str(int(q))
     if np.ndim(q) != 0:
         raise ValueError(f"format_quantity takes a scalar quantity, got shape {np.shape(q)}")
-    best = q.in_best_unit(python_code=True)
-    try:
-        if parse_quantity(best) == q:
-            return best
-    except UnitParseError:
-        pass
+    for text in _preferred_forms(q) + [q.in_best_unit(python_code=True)]:
+        try:
+            if parse_quantity(text) == q:
+                return text
+        except UnitParseError:
+            pass
     return f"{float(np.asarray(q))!r} * {_si_unit_expression(q.dim)}"
 
 

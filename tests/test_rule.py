@@ -21,7 +21,7 @@ MY_STDP = dict(
 def test_rule_prints_equations_and_parameters():
     text = str(sl.Rule("my_stdp", **MY_STDP))
     assert "dapre/dt = -apre/taupre : 1 (event-driven)" in text
-    assert "taupre" in text and "20. * msecond" in text
+    assert "taupre" in text and "20.0 * msecond" in text
     assert "apost += Am" in text
 
 
@@ -31,7 +31,7 @@ def test_rule_equality_copy_and_json_round_trip():
     faster = rule.with_params(taupre=10 * ms)
     assert faster != rule and faster.params["taupre"] == 10 * ms and rule.params["taupre"] == 20 * ms
     data = json.loads(rule.to_json())
-    assert data["params"]["taupre"] == "20. * msecond"
+    assert data["params"]["taupre"] == "20.0 * msecond"
     assert sl.Rule.from_json(rule.to_json()) == rule
     for factory in sl.rules.CATALOG.values():
         r = factory()

@@ -44,7 +44,7 @@ def test_resolve_params_applies_quick_then_overrides():
 
 @pytest.mark.parametrize("overrides, words", [
     ({"taux": "5ms"}, "unknown parameter 'taux'; valid parameters: eta, flag, label, n, rates, tau"),
-    ({"tau": "5 mV"}, "parameter 'tau': '5 mV' has the wrong unit; expected a quantity in s, e.g. 20. * msecond"),
+    ({"tau": "5 mV"}, "parameter 'tau': '5 mV' has the wrong unit; expected a quantity in s, e.g. 20.0 * msecond"),
     ({"tau": "fast"}, "parameter 'tau': cannot read 'fast'"),
     ({"n": "2.5"}, "parameter 'n': expected an integer"),
     ({"eta": "1*ms"}, "parameter 'eta': '1*ms' has a unit, but 'eta' is dimensionless"),

@@ -1,0 +1,67 @@
+"""The `snnlearn` command through a real subprocess: list, run, plot, and bad input (exit status 2)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+def snnlearn(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "snnlearn.cli", *args], capture_output=True, text=True,
+                          timeout=600, env=ENV, cwd=cwd)
+
+
+def test_list_shows_experiments_with_parameters_and_units():
+    out = snnlearn("list")
+    assert out.returncode == 0, out.stderr
+    assert "stdp_competition:" in out.stdout and "hebbian_pca:" in out.stdout
+    assert "duration = 1000.0 * second" in out.stdout
+    assert "rates = 10.0 * hertz,20.0 * hertz,40.0 * hertz" in out.stdout
+
+
+def test_run_quick_then_plot(tmp_path):
+    run_dir = tmp_path / "pca"
+    out = snnlearn("run", "hebbian_pca", "--quick", "--device", "numpy", "--seed", "3", "--out", str(run_dir),
+                   "--quiet", "--set", "n_inputs=10")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith(str(run_dir))
+    for name in ("status.json", "params.json", "metrics.json", "arrays.npz", "log.txt", "provenance.json",
+                 "rules.json", "rules.txt", "oja_pca.png"):
+        assert (run_dir / name).exists(), name
+    assert json.loads((run_dir / "status.json").read_text())["status"] == "complete"
+    params = json.loads((run_dir / "params.json").read_text())
+    assert params["n_inputs"] == 10 and params["sample_dt"] == {"quantity": "10.0 * msecond"}
+    prov = json.loads((run_dir / "provenance.json").read_text())
+    assert prov["seed"] == 3 and prov["device"] == "numpy" and prov["end"] is not None
+    assert "brian2" in prov["versions"]
+    assert "dw/dt = eta * y_post * (x_pre - y_post * w)" in (run_dir / "rules.txt").read_text()
+    os.unlink(run_dir / "oja_pca.png")
+    replot = snnlearn("plot", str(run_dir))
+    assert replot.returncode == 0, replot.stderr
+    assert (run_dir / "oja_pca.png").exists()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["run", "no_such_experiment"], "unknown experiment 'no_such_experiment'; available:"),
+    (["run", "hebbian_pca", "--set", "n_input=3"], "unknown parameter 'n_input'; valid parameters:"),
+    (["run", "hebbian_pca", "--set", "sample_dt=5*mV"], "parameter 'sample_dt': '5*mV' has the wrong unit"),
+    (["run", "hebbian_pca", "--set", "n_inputs=many"], "parameter 'n_inputs': cannot read 'many'"),
+    (["run", "hebbian_pca", "--set", "sample_dt=__import__('os').system('touch /tmp/snnlearn_pwned')"],
+     "parameter 'sample_dt': cannot read"),
+    (["run", "hebbian_pca", "--out", "/proc/snnlearn-cannot-write-here"], "cannot write to output directory"),
+    (["plot", "/nonexistent/run"], "is not a run directory"),
+])
+def test_bad_input_gives_one_line_and_status_2(args, words, tmp_path):
+    if os.path.exists("/tmp/snnlearn_pwned"):
+        os.unlink("/tmp/snnlearn_pwned")
+    out = snnlearn(*args, cwd=str(tmp_path))
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, out.stderr
+    assert words in lines[0]
+    assert not os.path.exists("/tmp/snnlearn_pwned")
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
