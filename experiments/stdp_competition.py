@@ -74,12 +74,12 @@ def simulate(p, ctx):
         net, S, inputs = m["net"], m["synapses"], m["inputs"]
         n_exc = m["n_exc"]
         ctx.log(f"{len(blocks)} neurons x {n_exc} plastic synapses, learning for {p.duration}")
-        net.run(p.duration, report=ctx.report, report_period=10 * second)
+        ctx.run(net, p.duration, report_period=10 * second)
         # control: freeze the weights and drive the first neuron at frozen_rate
         S.plasticity = 0
         inputs.rate[f"i < {n_exc}"] = p.frozen_rate
         ctx.log(f"frozen control: neuron 0 at {p.frozen_rate} for {p.frozen_duration}")
-        net.run(p.frozen_duration, report=ctx.report, report_period=10 * second)
+        ctx.run(net, p.frozen_duration, report_period=10 * second)
         sim.build()
         data = {
             "w_final": np.asarray(S.w[:]).reshape(len(blocks), n_exc),

@@ -5,7 +5,10 @@
     snnlearn list
     snnlearn run NAME [--set key=value ...] [--seed N] [--out DIR]
                       [--device cpp_standalone|cython|numpy|runtime] [--threads K] [--quick] [--quiet]
+                      [--checkpoint-every TIME]
+    snnlearn run --resume RUN_DIR
     snnlearn plot RUN_DIR
+    snnlearn sweep NAME --grid key=v1,v2 [--grid ...] [--seeds N] [--scheduler ADDRESS] [--out DIR]
 
 Bad input (unknown experiment or parameter, a value with the wrong unit, a value that
 is not a number, an unwritable output directory) prints one line naming the problem
@@ -53,12 +56,26 @@ def cmd_list(args):
 
 
 def cmd_run(args):
-    from .runs import run_experiment
+    from .runs import UsageError, resume_experiment, run_experiment
+    from .units import UnitParseError, parse_quantity
 
-    overrides = _parse_sets(args.set)
-    result = run_experiment(args.name, seed=args.seed, out=args.out, quick=args.quick, device=args.device,
-                            threads=args.threads, quiet=args.quiet, overrides=overrides,
-                            log_stream=None if args.quiet else sys.stderr)
+    log_stream = None if args.quiet else sys.stderr
+    if args.resume:
+        if args.name or args.set:
+            raise UsageError("--resume continues a run with its saved settings; give no NAME or --set with it")
+        result = resume_experiment(args.resume, quiet=args.quiet, log_stream=log_stream)
+    else:
+        if not args.name:
+            raise UsageError("run: give an experiment NAME (see 'snnlearn list') or --resume RUN_DIR")
+        every = None
+        if args.checkpoint_every:
+            try:
+                every = parse_quantity(args.checkpoint_every)
+            except UnitParseError as exc:
+                raise UsageError(f"--checkpoint-every: {exc}") from None
+        result = run_experiment(args.name, seed=args.seed, out=args.out, quick=args.quick, device=args.device,
+                                threads=args.threads, quiet=args.quiet, overrides=_parse_sets(args.set),
+                                log_stream=log_stream, checkpoint_every=every)
     if not args.quiet:
         print(json.dumps(result.metrics, indent=2, sort_keys=True, default=str))
     print(result.path)
@@ -74,6 +91,16 @@ def cmd_plot(args):
     return 0
 
 
+def cmd_sweep(args):
+    from .sweep import run_sweep
+
+    run_sweep(args.name, args.grid or [], seeds=args.seeds, out=args.out, quick=args.quick, device=args.device,
+              scheduler=args.scheduler, workers=args.workers, fixed=_parse_sets(args.set), metric=args.metric,
+              log=(lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr)))
+    print(args.out or f"runs/sweep-{args.name}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="snnlearn", description="Learning in spiking networks with local plasticity.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -81,7 +108,7 @@ def build_parser():
     sub.add_parser("list", help="list the experiments and their parameters").set_defaults(func=cmd_list)
 
     run = sub.add_parser("run", help="run an experiment and write a run directory")
-    run.add_argument("name")
+    run.add_argument("name", nargs="?")
     run.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter (units: 20*ms or 20ms)")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--out", help="run directory (default: runs/NAME-seedN-TIMESTAMP)")
@@ -89,7 +116,24 @@ def build_parser():
     run.add_argument("--threads", type=int, default=0, help="OpenMP threads for cpp_standalone")
     run.add_argument("--quick", action="store_true", help="a scaled-down run that finishes in under a minute")
     run.add_argument("--quiet", action="store_true", help="no progress or log output")
+    run.add_argument("--checkpoint-every", metavar="TIME",
+                     help="store the network state every TIME of simulated time (runtime devices), e.g. 10s")
+    run.add_argument("--resume", metavar="RUN_DIR", help="continue a killed or interrupted run from its checkpoint")
     run.set_defaults(func=cmd_run)
+
+    sweep = sub.add_parser("sweep", help="run an experiment over a parameter grid and seeds on Dask")
+    sweep.add_argument("name")
+    sweep.add_argument("--grid", action="append", metavar="KEY=V1,V2", help="a swept parameter and its values")
+    sweep.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 for every grid point")
+    sweep.add_argument("--set", action="append", metavar="KEY=VALUE", help="a fixed parameter")
+    sweep.add_argument("--out", help="sweep directory (default: runs/sweep-NAME)")
+    sweep.add_argument("--device", default="cpp_standalone")
+    sweep.add_argument("--quick", action="store_true")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler (default: a local cluster)")
+    sweep.add_argument("--workers", type=int, help="worker processes of the local cluster (default: one per core)")
+    sweep.add_argument("--metric", help="metric for the summary figure (default: the first scalar one)")
+    sweep.add_argument("--quiet", action="store_true")
+    sweep.set_defaults(func=cmd_sweep)
 
     plot = sub.add_parser("plot", help="redraw a run's figures from its saved data")
     plot.add_argument("run_dir")

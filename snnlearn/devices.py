@@ -12,6 +12,7 @@ of the first and only relinks, instead of recompiling everything.
 """
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import tempfile
@@ -84,6 +85,10 @@ def use_device(name, directory=None, threads=0, cache_key=None):
         if directory is None:
             directory = standalone_directory(cache_key)
         prefs.devices.cpp_standalone.openmp_threads = int(threads)
+        # A cached project directory may be wanted by several processes (a sweep's workers):
+        # one builds and runs in it at a time.
+        lock = open(os.path.join(directory, ".snnlearn-lock"), "w")
+        fcntl.flock(lock, fcntl.LOCK_EX)
         set_device("cpp_standalone", directory=directory, build_on_run=False)
         try:
             yield Simulation(name, directory)
@@ -91,6 +96,8 @@ def use_device(name, directory=None, threads=0, cache_key=None):
             get_device().reinit()
             set_device("runtime")
             prefs.devices.cpp_standalone.openmp_threads = old_threads
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
     else:
         prefs.codegen.target = "cython" if name == "runtime" else name
         try:

@@ -43,6 +43,7 @@ from .progress import Progress, format_duration
 
 __all__ = [
     "UsageError", "RunContext", "RunResult", "list_experiments", "load_experiment", "run_experiment",
+    "resume_experiment",
     "replot", "read_run",
 ]
 
@@ -117,8 +118,14 @@ class RunContext:
     directory : str, the run directory
     """
 
-    def __init__(self, directory, seed, device="cpp_standalone", threads=0, quiet=False, log_stream=None):
+    def __init__(self, directory, seed, device="cpp_standalone", threads=0, quiet=False, log_stream=None,
+                 checkpoint_every=None, resume_from=None):
         self.directory = directory
+        self.checkpoint_every = checkpoint_every
+        self._resume_t = resume_from  # simulated time (s) of the checkpoint to continue from
+        self._sim_time = 0.0
+        self._last_checkpoint = 0.0
+        self.checkpoints_written = 0
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
         self.device = device
@@ -159,6 +166,61 @@ class RunContext:
         from .devices import use_device
 
         return use_device(self.device, threads=self.threads, cache_key=cache_key)
+
+    # -- simulating with checkpoints ----------------------------------------------------
+    @property
+    def checkpoint_path(self):
+        return os.path.join(self.directory, "checkpoint.pkl")
+
+    def run(self, net, duration, report_period=None):
+        """``net.run(duration)`` with progress, checkpoints and resume.
+
+        With ``checkpoint_every`` (runtime devices), the run proceeds in chunks and the
+        whole network state (including Brian2's random-number state) is stored with
+        ``Network.store`` before each chunk once that much simulated time has passed
+        since the last checkpoint. When the run is resumed, calls that ended before the
+        checkpoint are skipped, and the checkpoint is restored at the chunk where it was
+        taken: the continuation is bit-for-bit the uninterrupted run. Experiments must
+        build their network and make their Python-side changes deterministically (from
+        the seed) so that the same calls happen again.
+        """
+        import brian2
+
+        duration_s = float(duration / brian2.second)
+        start, end = self._sim_time, self._sim_time + duration_s
+        kwargs = {"report": self.report}
+        if report_period is not None:
+            kwargs["report_period"] = report_period
+        if self._resume_t is not None:
+            if end <= self._resume_t + 1e-12:
+                self._sim_time = end  # done before the interruption
+                return
+            net.restore("checkpoint", filename=self.checkpoint_path, restore_random_state=True)
+            self.log(f"resumed from the checkpoint at {self._resume_t:g} s")
+            self._sim_time = self._last_checkpoint = self._resume_t
+            self._resume_t = None
+        every = None
+        if self.checkpoint_every is not None and self.device != "cpp_standalone":
+            every = float(self.checkpoint_every / brian2.second)
+        t = self._sim_time
+        while t < end - 1e-12:
+            if every is not None and t - self._last_checkpoint >= every - 1e-12:
+                self._write_checkpoint(net, t)
+            chunk = end - t if every is None else min(every, end - t)
+            net.run(chunk * brian2.second, **kwargs)
+            t += chunk
+        self._sim_time = end
+
+    def _write_checkpoint(self, net, t):
+        tmp = os.path.join(self.directory, ".checkpoint.pkl.tmp")
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        net.store("checkpoint", filename=tmp)
+        os.replace(tmp, self.checkpoint_path)
+        atomic_write_json(os.path.join(self.directory, "checkpoint.json"), {"t_s": t, "seed": self.seed})
+        self._last_checkpoint = t
+        self.checkpoints_written += 1
+        self.log(f"checkpoint at {t:g} s of simulated time")
 
     def brian_seed(self, offset=0):
         """Seed Brian2's random generator from the run seed."""
@@ -206,8 +268,27 @@ def _prepare_directory(path):
         raise UsageError(f"output directory '{path}' already holds a run ({status}); choose another --out")
 
 
+def resume_experiment(path, quiet=True, log_stream=None):
+    """Continue an interrupted or killed run from its last checkpoint (``snnlearn run --resume``)."""
+    status_path = os.path.join(path, STATUS_FILE)
+    if not os.path.exists(status_path):
+        raise UsageError(f"'{path}' is not a run directory (no {STATUS_FILE})")
+    status = read_json(status_path).get("status")
+    if status == "complete":
+        raise UsageError(f"run '{path}' is already complete; nothing to resume")
+    provenance = read_json(os.path.join(path, "provenance.json"))
+    with open(os.path.join(path, "params.json"), encoding="utf-8") as fh:
+        p = params_from_json(fh.read())
+    checkpoint = os.path.join(path, "checkpoint.json")
+    resume_t = read_json(checkpoint)["t_s"] if os.path.exists(checkpoint) else None
+    every = provenance.get("checkpoint_every_s")
+    return run_experiment(provenance["experiment"], seed=provenance["seed"], out=path, quick=provenance["quick"],
+                          device=provenance["device"], threads=provenance["threads"], quiet=quiet,
+                          log_stream=log_stream, checkpoint_every=every, _resume=(resume_t, p))
+
+
 def run_experiment(name, seed=0, out=None, quick=False, device="cpp_standalone", threads=0, quiet=True,
-                   overrides=None, log_stream=None, **params):
+                   overrides=None, log_stream=None, checkpoint_every=None, _resume=None, **params):
     """Run experiment ``name`` and write its run directory.
 
     Parameters given as keyword arguments (``tau=20*ms``) or as text in ``overrides``
@@ -220,25 +301,44 @@ def run_experiment(name, seed=0, out=None, quick=False, device="cpp_standalone",
     module = load_experiment(name)
     if device not in DEVICES:
         raise UsageError(f"unknown device '{device}'; choose one of {', '.join(DEVICES)}")
-    try:
-        p = resolve_params(module.PARAMS, getattr(module, "QUICK", {}), {**(overrides or {}), **params},
-                           use_quick=quick)
-    except ParameterError as exc:
-        raise UsageError(f"{name}: {exc}") from None
-    path = out or _default_directory(name, seed, quick)
-    _prepare_directory(path)
+    import brian2
+
+    if checkpoint_every is not None and not isinstance(checkpoint_every, brian2.Quantity):
+        checkpoint_every = float(checkpoint_every) * brian2.second
+    if checkpoint_every is not None and float(checkpoint_every) <= 0:
+        raise UsageError(f"--checkpoint-every must be a positive time, got {checkpoint_every}")
+    resume_t = None
+    if _resume is not None:
+        resume_t, p = _resume
+        path = out
+    else:
+        try:
+            p = resolve_params(module.PARAMS, getattr(module, "QUICK", {}), {**(overrides or {}), **params},
+                               use_quick=quick)
+        except ParameterError as exc:
+            raise UsageError(f"{name}: {exc}") from None
+        path = out or _default_directory(name, seed, quick)
+        _prepare_directory(path)
 
     started = datetime.datetime.now().astimezone()
     provenance = {
         "experiment": name, "seed": int(seed), "device": device, "threads": int(threads), "quick": bool(quick),
         "start": started.isoformat(timespec="seconds"), "end": None, "versions": _versions(),
         "git_commit": _git_commit(), "command": " ".join(sys.argv), "host": platform.node(),
+        "checkpoint_every_s": None if checkpoint_every is None else float(checkpoint_every / brian2.second),
+        "resumed_from_s": resume_t,
     }
     atomic_write_json(os.path.join(path, STATUS_FILE), {"status": "running", "pid": os.getpid()})
     atomic_write_text(os.path.join(path, "params.json"), params_to_json(p) + "\n")
     atomic_write_json(os.path.join(path, "provenance.json"), provenance)
 
-    ctx = RunContext(path, seed, device=device, threads=threads, quiet=quiet, log_stream=log_stream)
+    ctx = RunContext(path, seed, device=device, threads=threads, quiet=quiet, log_stream=log_stream,
+                     checkpoint_every=checkpoint_every, resume_from=resume_t)
+    if resume_t is not None or _resume is not None:
+        previous = os.path.join(path, "log.txt")
+        if os.path.exists(previous):
+            with open(previous, encoding="utf-8") as fh:
+                ctx._log_lines = fh.read().splitlines() + ["--- resumed ---"]
     ctx.log(f"experiment {name}, seed {seed}, device {device}{' (quick)' if quick else ''}")
     status, error = "complete", None
     try:
@@ -246,6 +346,8 @@ def run_experiment(name, seed=0, out=None, quick=False, device="cpp_standalone",
         if not isinstance(metrics, dict):
             raise TypeError(f"experiment '{name}': run() must return a dict of metrics, got {type(metrics).__name__}")
         _write_results(path, module, p, ctx, metrics)
+        if os.path.exists(ctx.checkpoint_path):
+            os.unlink(ctx.checkpoint_path)  # the complete results replace it
     except KeyboardInterrupt:
         status, error = "interrupted", "KeyboardInterrupt"
         raise

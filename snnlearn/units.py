@@ -26,6 +26,9 @@ _UNIT_TOKEN = re.compile(r"\s*([*/])?\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\*\*\s*([+
 _LEADING_NUMBER = re.compile(rf"^\s*({_NUMBER})\s*\*?\s*")
 
 
+_ALIASES = {"s": DEFAULT_UNITS["second"], "sec": DEFAULT_UNITS["second"], "min": 60 * DEFAULT_UNITS["second"]}
+
+
 class UnitParseError(ValueError):
     """Text that is not a number with an optional Brian2 unit."""
 
@@ -42,9 +45,10 @@ def _parse_unit(text, original):
             raise UnitParseError(f"cannot read '{original}': a unit cannot start with '/'")
         if not first and op is None:
             raise UnitParseError(f"cannot read '{original}': write units as a product, e.g. mV/ms")
-        if name not in DEFAULT_UNITS:
+        unit = DEFAULT_UNITS.get(name, _ALIASES.get(name))
+        if unit is None:
             raise UnitParseError(f"cannot read '{original}': '{name}' is not a Brian2 unit")
-        factor = DEFAULT_UNITS[name] ** (int(power) if power else 1)
+        factor = unit ** (int(power) if power else 1)
         if result is None:
             result = factor
         elif op == "/":

@@ -1,17 +1,22 @@
 """The rule catalog: functions that return :class:`snnlearn.Rule` declarations.
 
-Two-factor rules (``stdp``, ``hebbian``) and homeostasis that composes with any rule.
+Two-factor rules (``stdp``, ``hebbian``), three-factor rules (``neuromodulated``:
+dopamine- and reward-modulated STDP; ``perturbation``: node, weight and serial
+perturbation, REINFORCE) and homeostasis that composes with any rule.
 Each entry documents its equations, parameters with units, and the paper.
 """
 
 from .base import Rule
 from .hebbian import bcm, covariance, hebbian, oja
+from .neuromodulated import da_stdp, reward_stdp
+from .perturbation import node_perturbation, reinforce, serial_perturbation, weight_perturbation
 from .homeostasis import Homeostasis, multiplicative_normalization, subtractive_normalization, synaptic_scaling
 from .stdp import TRIPLET_PARAMETER_SETS, stdp_additive, stdp_multiplicative, triplet_stdp
 
 __all__ = [
     "Rule", "stdp_additive", "stdp_multiplicative", "triplet_stdp", "TRIPLET_PARAMETER_SETS",
     "hebbian", "covariance", "oja", "bcm",
+    "da_stdp", "reward_stdp", "node_perturbation", "weight_perturbation", "serial_perturbation", "reinforce",
     "Homeostasis", "subtractive_normalization", "multiplicative_normalization", "synaptic_scaling",
     "CATALOG",
 ]
@@ -25,4 +30,10 @@ CATALOG = {
     "covariance": covariance,
     "oja": oja,
     "bcm": bcm,
+    "da_stdp": da_stdp,
+    "reward_stdp": reward_stdp,
+    "node_perturbation": node_perturbation,
+    "weight_perturbation": weight_perturbation,
+    "serial_perturbation": serial_perturbation,
+    "reinforce": reinforce,
 }
