@@ -109,3 +109,9 @@ def plot(data, metrics, p):
     axes[2].set_title("Control: plain Hebb diverges", fontsize="medium")
     fig.tight_layout()
     return {"oja_pca": fig}
+
+
+if __name__ == "__main__":
+    from snnlearn.cli import main_for
+
+    main_for("hebbian_pca")

@@ -474,3 +474,9 @@ def plot(data, metrics, p):
         "variance_ratio": _variance_figure(metrics, sizes, _get(p, "n_variance_samples")),
         "learning_curves": _curves_figure(data, metrics, sizes),
     }
+
+
+if __name__ == "__main__":
+    from snnlearn.cli import main_for
+
+    main_for("perturbation_scaling")

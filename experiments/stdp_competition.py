@@ -200,9 +200,17 @@ def plot(data, metrics, p):
     labels = [f"{r:g} Hz" for r in metrics["input_rate_hz"]] + [f"{float(p.corr_rate / Hz):g} Hz, corr."]
     groups = [(lab, k, k + 1, f"C{k}") for k, lab in enumerate(labels)]
     sl.plot.raster((data["spike_i"][sel], data["spike_t_s"][sel] - (T - 5)), ax=ax, groups=groups,
-                   n_neurons=len(labels), marker_size=6)
-    ax.set_ylabel("neuron (condition)")
+                   n_neurons=len(labels), marker_size=40, marker="|")
+    ax.get_legend().remove()
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylabel("input condition")
     ax.set_title("Output spikes, last 5 s of learning", fontsize="medium")
     fig.tight_layout()
     figs["output_raster"] = fig
     return figs
+
+
+if __name__ == "__main__":
+    from snnlearn.cli import main_for
+
+    main_for("stdp_competition")

@@ -99,6 +99,14 @@ def run(p, ctx):
             "dw_percent": dw}
 
 
+TITLES = {
+    "visual_all_to_all": "triplet, all-to-all (visual cortex)",
+    "visual_all_to_all_minimal": "triplet, all-to-all minimal",
+    "visual_nearest_minimal": "triplet, nearest-spike minimal",
+    "pair_additive": "pair-based STDP (control)",
+}
+
+
 def plot(data, metrics, p):
     import matplotlib.pyplot as plt
 
@@ -111,9 +119,15 @@ def plot(data, metrics, p):
         ax.axhline(0, color="k", lw=0.6)
         ax.set_xlabel("pairing frequency (Hz)")
         ax.set_ylabel(r"$\Delta w$ (% of initial)")
-        ax.set_title(name.replace("_", " "), fontsize="medium")
+        ax.set_title(TITLES.get(name, name.replace("_", " ")), fontsize="medium")
         ax.legend(fontsize="x-small")
     fig.suptitle(f"Weight change after {metrics['n_pairings']} pairings (Sjöström et al. 2001 protocol)",
                  fontsize="medium")
     fig.tight_layout()
     return {"frequency_dependence": fig}
+
+
+if __name__ == "__main__":
+    from snnlearn.cli import main_for
+
+    main_for("triplet_frequency")

@@ -159,5 +159,10 @@ def main(argv=None):
         return 130
 
 
+def main_for(name):
+    """Entry point for ``python experiments/NAME.py [run options]``: same as ``snnlearn run NAME ...``."""
+    sys.exit(main(["run", name, *sys.argv[1:]]))
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -37,15 +37,17 @@ def raster(spikes, ax=None, groups=None, rate=False, rate_bin=0.01, n_neurons=No
     if indices.shape != times.shape:
         raise ValueError(f"raster: indices and times differ in shape: {indices.shape} vs {times.shape}")
     ax = get_ax(ax)
+    # line markers ('|') are drawn by their edge; filled dots look best without one
+    kwargs.setdefault("linewidths", 1.0 if kwargs.get("marker") in ("|", "_") else 0.0)
     t_max = float(times.max()) if times.size else 1.0
     unit, scale = time_axis_unit(t_max)
     if groups:
         for label, start, stop, colour in groups:
             sel = (indices >= start) & (indices < stop)
-            ax.scatter(times[sel] * scale, indices[sel], s=marker_size, c=colour, label=label, linewidths=0, **kwargs)
+            ax.scatter(times[sel] * scale, indices[sel], s=marker_size, c=colour, label=label, **kwargs)
         ax.legend(loc="upper right", fontsize="small", markerscale=4, frameon=True)
     else:
-        ax.scatter(times * scale, indices, s=marker_size, c=kwargs.pop("c", "k"), linewidths=0, **kwargs)
+        ax.scatter(times * scale, indices, s=marker_size, c=kwargs.pop("c", "k"), **kwargs)
     ax.set_xlabel(f"time ({unit})")
     ax.set_ylabel("neuron index")
     if n_neurons:
