@@ -45,8 +45,9 @@ class Simulation:
     runtime targets the runs have already happened and it does nothing.
     """
 
-    def __init__(self, name, directory=None):
+    def __init__(self, name, directory=None, show_output=False):
         self.name = name
+        self.show_output = show_output
         self.directory = directory
         self.standalone = name == "cpp_standalone"
         self.built = False
@@ -54,12 +55,12 @@ class Simulation:
     def build(self, run_args=None):
         if self.standalone and not self.built:
             get_device().build(directory=self.directory, compile=True, run=True, run_args=run_args,
-                               with_output=False)
+                               with_output=self.show_output)
         self.built = True
 
 
 @contextlib.contextmanager
-def use_device(name, directory=None, threads=0, cache_key=None):
+def use_device(name, directory=None, threads=0, cache_key=None, show_output=False):
     """Run the enclosed Brian2 code on back-end ``name``.
 
     Parameters
@@ -73,6 +74,8 @@ def use_device(name, directory=None, threads=0, cache_key=None):
         OpenMP threads for ``cpp_standalone`` (0: no OpenMP).
     cache_key : hashable, optional
         Structure key for reusing a compiled standalone project across runs.
+    show_output : bool
+        Let the compiled program print (its progress report) while it runs.
 
     Yields a :class:`Simulation`; call its ``build()`` after the last run. Several
     ``Network.run`` calls (with variables changed in between) then form one program.
@@ -91,7 +94,7 @@ def use_device(name, directory=None, threads=0, cache_key=None):
         fcntl.flock(lock, fcntl.LOCK_EX)
         set_device("cpp_standalone", directory=directory, build_on_run=False)
         try:
-            yield Simulation(name, directory)
+            yield Simulation(name, directory, show_output=show_output)
         finally:
             get_device().reinit()
             set_device("runtime")

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .guard import check_network
 from .io import atomic_save_figure, atomic_save_npz, atomic_write_json, atomic_write_text, read_json
 from .params import ParameterError, Params, params_from_json, params_to_json, resolve_params
 from .progress import Progress, format_duration
@@ -126,6 +127,7 @@ class RunContext:
         self._sim_time = 0.0
         self._last_checkpoint = 0.0
         self.checkpoints_written = 0
+        self._networks = []
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
         self.device = device
@@ -152,9 +154,14 @@ class RunContext:
 
     @property
     def report(self):
-        """Value for ``Network.run(report=...)``: a progress bar in runtime mode, None in standalone."""
+        """Value for ``Network.run(report=...)``.
+
+        Runtime: a progress bar driven by Brian2's ``report`` hook. ``cpp_standalone``: the
+        compiled program cannot call Python, so it prints Brian2's own text report (percent
+        done, elapsed, estimated time left) while it runs, when progress is shown at all.
+        """
         if self.device == "cpp_standalone":
-            return None
+            return "text" if self._progress.enabled else None
         return self._progress.brian_report()
 
     @property
@@ -165,7 +172,8 @@ class RunContext:
         """Context manager putting Brian2 on this run's device (see :func:`snnlearn.devices.use_device`)."""
         from .devices import use_device
 
-        return use_device(self.device, threads=self.threads, cache_key=cache_key)
+        return use_device(self.device, threads=self.threads, cache_key=cache_key,
+                          show_output=self._progress.enabled)
 
     # -- simulating with checkpoints ----------------------------------------------------
     @property
@@ -209,7 +217,16 @@ class RunContext:
             chunk = end - t if every is None else min(every, end - t)
             net.run(chunk * brian2.second, **kwargs)
             t += chunk
+            if self.device != "cpp_standalone":
+                check_network(net)
         self._sim_time = end
+        if net not in self._networks:
+            self._networks.append(net)
+
+    def check_networks(self):
+        """Runaway check of every network run through :meth:`run` (after a standalone build)."""
+        for net in self._networks:
+            check_network(net)
 
     def _write_checkpoint(self, net, t):
         tmp = os.path.join(self.directory, ".checkpoint.pkl.tmp")
@@ -343,6 +360,7 @@ def run_experiment(name, seed=0, out=None, quick=False, device="cpp_standalone",
     status, error = "complete", None
     try:
         metrics = module.run(p, ctx)
+        ctx.check_networks()
         if not isinstance(metrics, dict):
             raise TypeError(f"experiment '{name}': run() must return a dict of metrics, got {type(metrics).__name__}")
         _write_results(path, module, p, ctx, metrics)

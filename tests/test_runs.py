@@ -105,3 +105,17 @@ def test_resume_refuses_a_complete_run(tmp_path):
     out = subprocess.run(_snnlearn("run", "--resume", str(tmp_path / "done")), capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 2 and "already complete" in out.stderr
+
+
+def test_runaway_weights_raise_a_one_line_error(tmp_path):
+    """A Hebbian rule with no bound and a large rate blows up; the run context names the variable."""
+    import brian2
+
+    ctx = RunContext(str(tmp_path), seed=0, device="numpy", quiet=True)
+    G = brian2.PoissonGroup(20, 200 * brian2.Hz)
+    N = brian2.NeuronGroup(1, "dv/dt = -v/(10*ms) : 1", threshold="v > 1", reset="v = 0", method="exact")
+    rule = sl.Rule("runaway_hebb", model="dx/dt = -x/(20*ms) : 1 (event-driven)", on_pre="x += 1",
+                   on_post="w = w * (1 + 1e3*x)")
+    S = sl.connect(G, N, rule, transmit="v_post += w", connect=True, w=0.5, name="runaway")
+    with pytest.raises(sl.RunawayError, match=r"'runaway.w' is (inf|nan) at index \d+ after"):
+        ctx.run(brian2.Network(G, N, S), 2 * brian2.second)
