@@ -22,6 +22,7 @@ import numpy as np
 from brian2 import Hz, second
 
 from models.song2000 import Block, build_song_network, isi_cv, output_rates, song_rule
+from snnlearn.units import format_quantity
 
 PARAMS = {
     "rates": [10 * Hz, 20 * Hz, 40 * Hz],
@@ -73,12 +74,12 @@ def simulate(p, ctx):
         m = build_song_network(blocks, rule, record_dt=p.record_dt)
         net, S, inputs = m["net"], m["synapses"], m["inputs"]
         n_exc = m["n_exc"]
-        ctx.log(f"{len(blocks)} neurons x {n_exc} plastic synapses, learning for {p.duration}")
+        ctx.log(f"{len(blocks)} neurons x {n_exc} plastic synapses, learning for {format_quantity(p.duration)}")
         ctx.run(net, p.duration, report_period=10 * second)
         # control: freeze the weights and drive the first neuron at frozen_rate
         S.plasticity = 0
         inputs.rate[f"i < {n_exc}"] = p.frozen_rate
-        ctx.log(f"frozen control: neuron 0 at {p.frozen_rate} for {p.frozen_duration}")
+        ctx.log(f"frozen control: neuron 0 at {format_quantity(p.frozen_rate)} for {format_quantity(p.frozen_duration)}")
         ctx.run(net, p.frozen_duration, report_period=10 * second)
         sim.build()
         data = {
