@@ -13,10 +13,17 @@ import numpy as np
 __all__ = ["atomic_write_text", "atomic_write_json", "atomic_save_npz", "atomic_save_figure", "read_json"]
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic(path, write):
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are ordinary readable files
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
