@@ -74,7 +74,7 @@ def _switch_run(device_name, directory=None):
         from brian2 import StateMonitor, SpikeMonitor
 
         # sampled at the start of each 500-ms step: the first sample after run 1 sees the weights it left
-        mon = StateMonitor(S, "w", record=True, dt=500 * ms, when="start")
+        mon = StateMonitor(S, "w", record=np.arange(40 * 3), dt=500 * ms, when="start")  # synapse count: all-to-all
         pre_spikes, post_spikes = SpikeMonitor(G), SpikeMonitor(N)
         net = Network(G, N, S, mon, pre_spikes, post_spikes)
         net.run(500 * ms)
