@@ -88,6 +88,11 @@ def use_device(name, directory=None, threads=0, cache_key=None, show_output=Fals
         if directory is None:
             directory = standalone_directory(cache_key)
         prefs.devices.cpp_standalone.openmp_threads = int(threads)
+        # Brian2's default is an unbounded 'make -j': hundreds of compilers at once on a small machine
+        # (several builds in parallel, as in a sweep, multiply it). One job per core compiles as fast.
+        old_make_args = list(prefs.devices.cpp_standalone.extra_make_args_unix)
+        prefs.devices.cpp_standalone.extra_make_args_unix = [
+            a for a in old_make_args if not a.startswith("-j")] + [f"-j{os.cpu_count() or 1}"]
         # A cached project directory may be wanted by several processes (a sweep's workers):
         # one builds and runs in it at a time.
         lock = open(os.path.join(directory, ".snnlearn-lock"), "w")
@@ -99,6 +104,7 @@ def use_device(name, directory=None, threads=0, cache_key=None, show_output=Fals
             get_device().reinit()
             set_device("runtime")
             prefs.devices.cpp_standalone.openmp_threads = old_threads
+            prefs.devices.cpp_standalone.extra_make_args_unix = old_make_args
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
     else:
