@@ -12,6 +12,20 @@ from .rules.base import Rule
 
 __version__ = "0.1.0"
 
+
+def _bounded_parallel_make():
+    """Brian2's default 'make -j' starts one compiler per source file at once; on a small machine that
+    thrashes. Bound it to one job per core, unless the user changed the preference."""
+    import os
+
+    from brian2 import prefs
+
+    if list(prefs.devices.cpp_standalone.extra_make_args_unix) == ["-j"]:
+        prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
+
+
+_bounded_parallel_make()
+
 __all__ = ["Rule", "RuleError", "RunawayError", "connect", "plasticity_schedule", "rules", "plot", "run"]
 
 
