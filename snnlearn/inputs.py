@@ -313,7 +313,8 @@ def bump_schedule(rng, duration, extent, copies=1, bin_dt=5 * ms, dwell_bins=(10
                   speed=0.0, periodic=True):
     r"""Random centres of a localized stimulus: redrawn after a random dwell (the T2 stimulus).
 
-    The centre is drawn uniformly on the lattice (``[0, n)`` per axis), held (or moved, see
+    The centre is drawn uniformly on the lattice (``[0, n)`` per axis on a ring or torus,
+    ``[-0.5, n - 0.5)`` on an open sheet whose units sit at ``0 .. n-1``), held (or moved, see
     ``speed``) for a dwell of ``U{dwell_bins[0] .. dwell_bins[1]}`` bins, then redrawn; between
     dwells a blank of ``U{blank_bins}`` bins with no bump may follow (flashed stimuli). With
     ``speed > 0`` the bump drifts during each dwell at ``speed`` cells per bin in a random
@@ -347,7 +348,7 @@ def bump_schedule(rng, duration, extent, copies=1, bin_dt=5 * ms, dwell_bins=(10
         k = 0
         while k < n_bins:
             dwell = int(rng.integers(dwell_bins[0], dwell_bins[1] + 1))
-            start = rng.uniform(0, 1, ndim) * size
+            start = rng.uniform(0, 1, ndim) * size - (0.0 if periodic else 0.5)
             if spd > 0:
                 if ndim == 1:
                     direction = np.array([rng.choice([-1.0, 1.0])])
@@ -358,7 +359,7 @@ def bump_schedule(rng, duration, extent, copies=1, bin_dt=5 * ms, dwell_bins=(10
                 direction = np.zeros(ndim)
             steps = np.arange(dwell)[:, None] * spd * direction[None, :]
             path = start[None, :] + steps
-            path = np.mod(path, size) if periodic else np.clip(path, 0, size - 1e-9)
+            path = np.mod(path, size) if periodic else np.clip(path, -0.5, size - 0.5)
             stop = min(n_bins, k + dwell)
             centres[k:stop, c] = path[: stop - k]
             on[k:stop, c] = 1.0

@@ -1,0 +1,427 @@
+"""Spiking topographic map (Willshaw & von der Malsburg 1976; Song & Abbott 2001): a coarse or scrambled projection refines into an ordered map.
+
+Inputs on a ring of 100 units (``geometry="ring"``, check T2 of SCIENCE.md) or on a 12 x 12
+sheet (``geometry="sheet"``) fire at 2 Hz plus a Gaussian bump of 38 Hz (σ = 5 inputs on the
+ring) whose centre is redrawn every 50-100 ms. They project all-to-all onto LIF units on a
+ring of 50 (or an 8 x 8 sheet) coupled by local excitation and global inhibition. The
+feedforward weights start flat with a coarse topographic bias ``b`` (a ±b modulation of the
+mean weight, the "polarity marker") and 20 % noise, or with no bias (scrambled), and learn by
+the symmetric Hebbian pair rule with subtractive normalisation and non-freezing bounds
+(``models.cortical_sheet.map_rule``).
+
+Every bias condition runs ``n_seeds`` replicas; with ``frozen_control`` each replica of the
+first bias has a twin with the same initial weights whose learning switch is off
+(``plasticity = 0``). All replicas share one compiled network.
+
+Measured (SCIENCE.md section 4 and appendix): on the ring, the RF centre θ_j (circular mean),
+RF selectivity (resultant length), the Fisher-Lee circular correlation |ρ_FL| between unit
+position and θ_j, the fraction of neighbouring units with |Δθ| < 3·2π/N, the winding number and
+the topographic error; on the sheet, the RF centres (weight-weighted mean position), the
+Spearman order of each axis, the orientation-free Spearman correlation of lattice and RF-centre
+distances, the topographic error (Kiviluoto 1996) against the stimulus positions, and an RF
+selectivity (1 − RF spread / spread of flat weights).
+"""
+import numpy as np
+from brian2 import Hz, ms, second
+
+from models.cortical_sheet import build_map_network, coarse_bias, map_rule
+from snnlearn.inputs import bump_schedule, lattice_positions
+from snnlearn.metrics.maps import (lattice_coordinates, rf_centres, ring_map_measures, topographic_error,
+                                   topographic_order, topographic_spearman)
+
+PARAMS = {
+    "geometry": "ring",               # "ring" (check T2) or "sheet" (2-D)
+    "n_seeds": 3,                     # replicas per bias condition
+    "frozen_control": True,           # a frozen-weights twin of every replica of the first bias
+    "duration": 150 * second,
+    "record_interval": 10 * second,   # weight snapshots for the time course
+    "bin": 5 * ms,                    # stimulus bins; a centre is held for dwell_min..dwell_max bins
+    "dwell_min": 10,
+    "dwell_max": 20,
+    "peak_rate": 38 * Hz,
+    "baseline_rate": 2 * Hz,
+    "mu": 0.2,                        # cortical mean drive (threshold 1)
+    "sigma_n": 0.3,                   # cortical membrane noise
+    "tau_m": 20 * ms,
+    "refractory": 2 * ms,
+    "tau_h": 20 * ms,                 # Hebbian pairing window
+    "update_interval": 100 * ms,      # normalised weight update every ...
+    "init_noise": 0.2,                # w0 = w_max w_init (1 + b m + init_noise U(-1, 1))
+    "dt": 0.5 * ms,
+    # ring (check T2, SCIENCE.md appendix)
+    "ring_biases": [0.1, 0.0],
+    "ring_n_inputs": 100,
+    "ring_n_units": 50,
+    "ring_bump_sigma": 5.0,           # inputs
+    "ring_lateral_sigma": 2.0,        # cortical units
+    "ring_Je": 0.6,
+    "ring_Ji": 0.08,
+    "ring_w_max": 0.08,
+    "ring_w_init": 0.5,
+    "ring_eta": 5e-4,
+    # 2-D sheet (open boundaries), calibrated in tests/test_spiking_maps.py
+    "sheet_biases": [0.4, 0.0],
+    "sheet_inputs_side": 12,
+    "sheet_units_side": 8,
+    "sheet_bump_sigma": 1.5,
+    "sheet_lateral_sigma": 1.0,
+    "sheet_Je": 0.5,
+    "sheet_Ji": 0.06,
+    "sheet_w_max": 0.13,
+    "sheet_w_init": 0.25,
+    "sheet_eta": 1e-3,
+}
+
+QUICK = {"n_seeds": 1, "duration": 40 * second, "record_interval": 5 * second}
+
+
+def geometry_config(p):
+    """The geometry-specific settings of ``p`` as a dict (shapes, widths, gains, rule)."""
+    if p.geometry not in ("ring", "sheet"):
+        raise ValueError(f"geometry must be 'ring' or 'sheet', got {p.geometry!r}")
+    g = "ring_" if p.geometry == "ring" else "sheet_"
+    if p.geometry == "ring":
+        in_shape, out_shape = (int(p.ring_n_inputs),), (int(p.ring_n_units),)
+    else:
+        in_shape = (int(p.sheet_inputs_side),) * 2
+        out_shape = (int(p.sheet_units_side),) * 2
+    cfg = {k: p[g + k] for k in ("biases", "bump_sigma", "lateral_sigma", "Je", "Ji", "w_max", "w_init", "eta")}
+    cfg.update(in_shape=in_shape, out_shape=out_shape, periodic=p.geometry == "ring")
+    if not cfg["biases"]:
+        raise ValueError(f"{g}biases: give at least one bias")
+    for k in ("w_init", "w_max", "eta", "bump_sigma", "lateral_sigma"):
+        if not float(cfg[k]) > 0:
+            raise ValueError(f"{g}{k} must be positive, got {cfg[k]}")
+    return cfg
+
+
+def _check(p):
+    if int(p.n_seeds) < 1:
+        raise ValueError(f"n_seeds must be >= 1, got {p.n_seeds}")
+    for key in ("duration", "record_interval", "bin", "update_interval", "dt"):
+        if float(p[key]) <= 0:
+            raise ValueError(f"{key} must be positive, got {p[key]}")
+    if p.record_interval > p.duration:
+        raise ValueError("record_interval must not exceed duration")
+    if not 1 <= int(p.dwell_min) <= int(p.dwell_max):
+        raise ValueError(f"need 1 <= dwell_min <= dwell_max, got {p.dwell_min}, {p.dwell_max}")
+
+
+def initial_weights(cfg, bias, init_noise, rng):
+    """``clip(w_max w_init (1 + b m(i, j) + init_noise U(-1, 1)), 0, w_max)``, m = :func:`coarse_bias`.
+
+    On the ring with w_init = 0.5, init_noise = 0.2 this is SCIENCE.md's
+    ``w_max (0.5 + 0.5 b cos(2 pi (i/100 - j/50)) + 0.1 U(-1, 1))``."""
+    m = coarse_bias(cfg["in_shape"], cfg["out_shape"], cfg["periodic"])
+    u = rng.uniform(-1, 1, m.shape)
+    return np.clip(cfg["w_max"] * cfg["w_init"] * (1 + bias * m + init_noise * u), 0, cfg["w_max"])
+
+
+# --------------------------------------------------------------------------------------------
+# measures
+# --------------------------------------------------------------------------------------------
+
+def ring_measures(w, stimulus_angles):
+    """T2 measures of one ring map ``w`` (n_in, n_out), plus the topographic error of the RF
+    centres embedded on the unit circle against the stimulus angles."""
+    r = ring_map_measures(w)
+    codebook = np.stack([np.cos(r["theta"]), np.sin(r["theta"])], axis=1)
+    data = np.stack([np.cos(stimulus_angles), np.sin(stimulus_angles)], axis=1)
+    return {"theta": r["theta"], "topographic_order": abs(r["rho_fl"]), "rho_fl": r["rho_fl"],
+            "association": r["association"], "neighbour_fraction": r["neighbour_fraction"],
+            "winding": r["winding"], "rf_selectivity": r["mean_selectivity"],
+            "topographic_error": topographic_error(codebook, data, (w.shape[1],), periodic=True)}
+
+
+def sheet_selectivity(w, positions):
+    """RF selectivity on a sheet: ``1 - sqrt(sum_i w_i |x_i - c|^2 / sum_i w_i) / s_flat`` with
+    ``c`` the RF centre and ``s_flat`` the same spread for flat weights: 0 for flat weights,
+    1 for a single input. Mean over units."""
+    c = rf_centres(w, positions)
+    d2 = np.sum((positions[:, None, :] - c[None, :, :]) ** 2, axis=-1)
+    spread = np.sqrt(np.sum(w * d2, axis=0) / w.sum(axis=0))
+    flat = np.sqrt(np.mean(np.sum((positions - positions.mean(axis=0)) ** 2, axis=1)))
+    return float(np.mean(1 - spread / flat))
+
+
+def sheet_measures(w, in_shape, out_shape, stimulus_centres):
+    """Measures of one sheet map ``w`` (n_in, n_out): RF centres, Spearman order per axis (signed:
+    the coarse bias fixes the orientation), the orientation-free Spearman correlation of lattice
+    and RF-centre distances over all unit pairs, the topographic error against the stimulus
+    centres (open lattice, 8-neighbourhood) and the RF selectivity."""
+    pos = lattice_positions(in_shape).astype(float)
+    c = rf_centres(w, pos)
+    order = topographic_order(lattice_coordinates(out_shape), c)
+    return {"centres": c, "topographic_order": [float(x) for x in order],
+            "distance_order": topographic_spearman(c, out_shape, periodic=False),
+            "topographic_error": topographic_error(c, stimulus_centres, out_shape, periodic=False),
+            "rf_selectivity": sheet_selectivity(w, pos)}
+
+
+def _stimulus(schedule, cfg, copy):
+    c = schedule.centres[schedule.on[:, copy] > 0, copy, :]
+    if cfg["periodic"]:
+        return 2 * np.pi * c[:, 0] / cfg["in_shape"][0]
+    return c
+
+
+def measure_map(w, cfg, stimulus):
+    if cfg["periodic"]:
+        return ring_measures(w, stimulus)
+    return sheet_measures(w, cfg["in_shape"], cfg["out_shape"], stimulus)
+
+
+# --------------------------------------------------------------------------------------------
+# simulation
+# --------------------------------------------------------------------------------------------
+
+def simulate(p, ctx):
+    _check(p)
+    cfg = geometry_config(p)
+    n_seeds = int(p.n_seeds)
+    biases = [float(b) for b in cfg["biases"]]
+    rng = ctx.rng
+    w0p = np.stack([initial_weights(cfg, b, p.init_noise, rng) for b in biases for _ in range(n_seeds)])
+    w0f = w0p[:n_seeds].copy() if p.frozen_control else None
+    n_rep = w0p.shape[0] + (0 if w0f is None else w0f.shape[0])
+    schedule = bump_schedule(rng, p.duration, cfg["in_shape"], copies=n_rep, bin_dt=p.bin,
+                             dwell_bins=(int(p.dwell_min), int(p.dwell_max)), periodic=cfg["periodic"])
+    rule = map_rule(eta=cfg["eta"], tau_h=p.tau_h, wmax=cfg["w_max"], interval=p.update_interval)
+    ctx.record_rule(rule, "inputs -> cortex (feedforward)")
+    key = ("topographic_map", p.geometry, cfg["in_shape"], cfg["out_shape"], w0p.shape[0], n_rep)
+    with ctx.use_device(cache_key=key) as sim:
+        ctx.brian_seed()
+        m = build_map_network(cfg["in_shape"], cfg["out_shape"], schedule, w0p, w0f, rng, sigma=cfg["bump_sigma"],
+                              peak=p.peak_rate, baseline=p.baseline_rate, periodic=cfg["periodic"], Je=cfg["Je"],
+                              sigma_lat=cfg["lateral_sigma"], Ji=cfg["Ji"], rule=rule, w_max=cfg["w_max"],
+                              cortex_kw={"mu": p.mu, "sigma_n": p.sigma_n, "tau_m": p.tau_m,
+                                         "refractory": p.refractory},
+                              record_dt=p.record_interval, dt=p.dt, name="topo")
+        ctx.log(f"{p.geometry}: {cfg['in_shape']} inputs -> {cfg['out_shape']} units, {w0p.shape[0]} learning "
+                f"replicas (biases {biases} x {n_seeds} seeds)"
+                f"{f' + {w0f.shape[0]} frozen twins' if w0f is not None else ''}, {p.duration}")
+        m.net.run(p.duration, report=ctx.report, namespace={})
+        sim.build()
+        mon = m.w_monitors["plastic"]
+        w_hist = m.dense(np.asarray(mon.w[:], dtype=float), "plastic")       # (P, n_in, n_out, n_t)
+        t_hist = np.asarray(mon.t[:] / second)
+        w_final = m.dense(np.asarray(m.ff["plastic"].w[:], dtype=float), "plastic")
+        w_frozen = m.dense(np.asarray(m.ff["frozen"].w[:], dtype=float), "frozen") if w0f is not None else None
+        counts = np.asarray(m.cortex_spikes.count[:], dtype=float)
+    n_out = int(np.prod(cfg["out_shape"]))
+    data = {
+        "bias": np.repeat(biases, n_seeds), "w0": w0p, "w_final": w_final,
+        "t_history_s": np.append(t_hist, float(p.duration / second)),
+        "cortex_rate_hz": counts.reshape(n_rep, n_out).mean(axis=1) / float(p.duration / second),
+        "stimulus_centres": schedule.centres, "stimulus_on": schedule.on,
+    }
+    if w0f is not None:
+        data["w_frozen_final"] = w_frozen
+        data["w0_frozen"] = w0f
+    # time course of the learning replicas (snapshots plus the final weights)
+    series = {"order": [], "error": [], "selectivity": [], "neighbour": [], "centres": []}
+    for b in range(w0p.shape[0]):
+        stim = _stimulus(schedule, cfg, b)
+        per_t = [measure_map(w_hist[b, :, :, k], cfg, stim) for k in range(w_hist.shape[-1])]
+        per_t.append(measure_map(w_final[b], cfg, stim))
+        series["order"].append([r["topographic_order"] if cfg["periodic"] else r["distance_order"] for r in per_t])
+        series["error"].append([r["topographic_error"] for r in per_t])
+        series["selectivity"].append([r["rf_selectivity"] for r in per_t])
+        series["neighbour"].append([r.get("neighbour_fraction", np.nan) for r in per_t])
+        series["centres"].append([r["theta"] if cfg["periodic"] else r["centres"] for r in per_t])
+    for k, v in series.items():
+        data[f"{k}_t"] = np.asarray(v, dtype=float)
+    return data, schedule, cfg
+
+
+def _summary(maps, cfg, stimuli):
+    keys = ["topographic_order", "topographic_error", "rf_selectivity"]
+    if cfg["periodic"]:
+        keys += ["rho_fl", "association", "neighbour_fraction", "winding"]
+    else:
+        keys += ["distance_order"]
+    out = {k: [] for k in keys}
+    for w, stim in zip(maps, stimuli):
+        r = measure_map(w, cfg, stim)
+        for k in keys:
+            v = r[k]
+            out[k].append(int(v) if k == "winding" else (list(v) if isinstance(v, list) else float(v)))
+    return out
+
+
+def measure(data, schedule, cfg, p):
+    """Per bias condition (lists over seeds): learned maps, their initial state, frozen twins."""
+    n_seeds = int(p.n_seeds)
+    biases = [float(b) for b in cfg["biases"]]
+    metrics = {"geometry": p.geometry, "bias": biases, "n_seeds": n_seeds, "learned": [], "initial": []}
+    for k, b in enumerate(biases):
+        idx = range(k * n_seeds, (k + 1) * n_seeds)
+        stim = [_stimulus(schedule, cfg, i) for i in idx]
+        metrics["learned"].append(_summary([data["w_final"][i] for i in idx], cfg, stim))
+        metrics["initial"].append(_summary([data["w0"][i] for i in idx], cfg, stim))
+    # flat per-condition lists of the headline measures (learned maps)
+    for key in metrics["learned"][0]:
+        metrics[key] = [c[key] for c in metrics["learned"]]
+    if "w_frozen_final" in data:
+        off = len(data["w0"])
+        stim = [_stimulus(schedule, cfg, off + i) for i in range(n_seeds)]
+        metrics["frozen"] = _summary(list(data["w_frozen_final"]), cfg, stim)
+        metrics["frozen"]["bias"] = biases[0]
+        metrics["frozen_weights_unchanged"] = bool(np.array_equal(data["w_frozen_final"], data["w0_frozen"]))
+    metrics["cortex_rate_hz"] = float(np.mean(data["cortex_rate_hz"]))
+    metrics["duration_s"] = float(p.duration / second)
+    return metrics
+
+
+def run(p, ctx):
+    data, schedule, cfg = simulate(p, ctx)
+    metrics = measure(data, schedule, cfg, p)
+    ctx.save_arrays(**data)
+    for k, b in enumerate(metrics["bias"]):
+        sel = np.mean(metrics["rf_selectivity"][k])
+        order = np.mean(metrics["topographic_order"][k])
+        te = np.mean(metrics["topographic_error"][k])
+        extra = "" if p.geometry == "ring" else f", distance order {np.mean(metrics['distance_order'][k]):.3f}"
+        ctx.log(f"bias {b:g}: order {order:.3f}{extra}, topographic error {te:.3f}, RF selectivity {sel:.2f}")
+    if "frozen" in metrics:
+        ctx.log(f"frozen twins: order {np.mean(metrics['frozen']['topographic_order']):.3f}, RF selectivity "
+                f"{np.mean(metrics['frozen']['rf_selectivity']):.3f}, weights unchanged: "
+                f"{metrics['frozen_weights_unchanged']}")
+    return metrics
+
+
+# --------------------------------------------------------------------------------------------
+# figures
+# --------------------------------------------------------------------------------------------
+
+def plot(data, metrics, p):
+    import matplotlib.pyplot as plt
+
+    from snnlearn.plot.learning import learning_curve
+    from snnlearn.plot.maps import map_mesh, map_snapshots, ring_map
+    from snnlearn.plot.weights import weight_map
+
+    cfg = geometry_config(p)
+    ring = cfg["periodic"]
+    n_seeds = int(p.n_seeds)
+    biases = metrics["bias"]
+    figs = {}
+    t = data["t_history_s"]
+    in_shape, out_shape = cfg["in_shape"], cfg["out_shape"]
+    n_in = int(np.prod(in_shape))
+
+    def draw_map(ax, w, title):
+        if ring:
+            ring_map(ring_map_measures(w)["theta"], ax=ax, n_inputs=n_in, title=title)
+        else:
+            c = rf_centres(w, lattice_positions(in_shape).astype(float))
+            map_mesh(sheet_xy(c), out_shape, ax=ax, units="input cells", title=title)
+            sheet_limits(ax)
+
+    def sheet_limits(ax):
+        ax.set_aspect("equal", adjustable="box")
+        ax.set_xlim(-0.5, in_shape[1] - 0.5)
+        ax.set_ylim(-0.5, in_shape[0] - 0.5)
+
+    def sheet_xy(c):
+        return c[:, ::-1]          # (row, col) -> (x = col, y = row) for the mesh
+
+    # maps before and after, first seed of each bias
+    fig, axes = plt.subplots(len(biases), 2, figsize=(10, 4.2 * len(biases)), layout="constrained", squeeze=False)
+    for k, b in enumerate(biases):
+        i = k * n_seeds
+        for ax, w, when in ((axes[k, 0], data["w0"][i], "initial"), (axes[k, 1], data["w_final"][i], "learned")):
+            draw_map(ax, w, f"bias b = {b:g}, {when}")
+    fig.suptitle(f"{'Ring' if ring else 'Sheet'} map before and after {float(p.duration / second):g} s of learning",
+                 fontsize="medium")
+    figs["map_before_after"] = fig
+
+    # order, error and selectivity over time (mean +- s.d. over seeds)
+    panels = [("order_t", "|ρ_FL| (unit vs RF centre)" if ring else "Spearman ρ (lattice vs RF-centre distances)"),
+              ("error_t", "topographic error"), ("selectivity_t", "RF selectivity")]
+    if ring:
+        panels.append(("neighbour_t", "neighbour fraction (|Δθ| < 3·2π/N)"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.5), layout="constrained", squeeze=False)
+    frozen = metrics.get("frozen")
+    key_of = {"order_t": "topographic_order" if ring else "distance_order", "error_t": "topographic_error",
+              "selectivity_t": "rf_selectivity", "neighbour_t": "neighbour_fraction"}
+    for ax, (key, label) in zip(axes[0], panels):
+        for k, b in enumerate(biases):
+            curves = data[key][k * n_seeds:(k + 1) * n_seeds]
+            learning_curve(curves, ax=ax, x=t, label=f"learning, b = {b:g}", xlabel="time (s)", ylabel=label,
+                           color=f"C{k}")
+        if frozen is not None and key_of[key] in frozen:
+            val = np.mean(frozen[key_of[key]])
+            ax.axhline(val, color="0.4", ls="--", lw=1, label=f"frozen weights, b = {frozen['bias']:g}")
+        ax.legend(fontsize="x-small")
+    fig.suptitle("Map refinement over time", fontsize="medium")
+    figs["order_vs_time"] = fig
+
+    # receptive fields of the first learning replica
+    W = data["w_final"][0]
+    if ring:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+        for ax, w, title in ((axes[0], data["w0"][0], "initial"), (axes[1], W, "learned")):
+            im = ax.imshow(w, aspect="auto", origin="lower", cmap="viridis", vmin=0, vmax=cfg["w_max"],
+                           interpolation="nearest", extent=(-0.5, w.shape[1] - 0.5, -0.5, w.shape[0] - 0.5))
+            ax.set_xlabel("cortical unit j")
+            ax.set_ylabel("input i")
+            ax.set_title(f"feedforward weights, {title} (b = {biases[0]:g})", fontsize="medium")
+        fig.colorbar(im, ax=axes.tolist(), label="weight (jump of v per spike, threshold 1)")
+        figs["weight_matrix"] = fig
+        units = np.linspace(0, W.shape[1] - 1, 10).round().astype(int)
+        fig, _ = weight_map(W, (1, n_in), targets=units, ncols=1, vmin=0, vmax=cfg["w_max"],
+                            label="weight (threshold 1)", tile_size=0.9)
+        fig.set_size_inches(8, 7.5)
+        fig.suptitle(f"Learned receptive fields of {units.size} units (tile: weights from inputs 0-{n_in - 1}, "
+                     "left to right; title: unit index)", fontsize="medium")
+    else:
+        fig, _ = weight_map(W, in_shape, vmin=0, vmax=cfg["w_max"], ncols=out_shape[1],
+                            label="weight (threshold 1)", tile_size=1.0)
+        fig.suptitle(f"Receptive fields on the {in_shape[0]}×{in_shape[1]} input sheet, one tile per unit "
+                     f"(row-major {out_shape[0]}×{out_shape[1]})", fontsize="medium")
+    figs["receptive_fields"] = fig
+
+    # frozen-weights control
+    if "w_frozen_final" in data:
+        fig, axes = plt.subplots(1, 3, figsize=(14, 4), layout="constrained")
+        for ax, w, title in ((axes[0], data["w_frozen_final"][0], "frozen weights (plasticity = 0)"),
+                             (axes[1], data["w_final"][0], "learned")):
+            draw_map(ax, w, title)
+        names = ["rf_selectivity", "topographic_error"] + (["neighbour_fraction", "topographic_order"] if ring else [])
+        labels = {"rf_selectivity": "RF\nselectivity", "topographic_error": "topographic\nerror",
+                  "neighbour_fraction": "neighbour\nfraction", "topographic_order": "|ρ_FL|"}
+        x = np.arange(len(names))
+        learned = [np.mean(metrics["learned"][0][k]) for k in names]
+        frz = [np.mean(metrics["frozen"][k]) for k in names]
+        axes[2].bar(x - 0.2, learned, 0.4, label=f"learned (b = {biases[0]:g})", color="C0")
+        axes[2].bar(x + 0.2, frz, 0.4, label="frozen weights", color="0.6")
+        axes[2].set_xticks(x, [labels[k] for k in names])
+        axes[2].set_ylabel("value (mean over seeds)")
+        axes[2].set_ylim(0, 1.05)
+        axes[2].legend(fontsize="small")
+        axes[2].set_title("learning versus the frozen-weights control", fontsize="medium")
+        figs["frozen_control"] = fig
+
+    # development snapshots of the first replica
+    cent = data["centres_t"][0]
+    pick = np.unique(np.linspace(0, t.size - 1, min(5, t.size)).round().astype(int))
+    if ring:
+        axes = map_snapshots([cent[k] for k in pick], [t[k] for k in pick], kind="ring", time_unit="s",
+                             n_inputs=n_in, suptitle=f"Development of the ring map (b = {biases[0]:g}, first seed)")
+    else:
+        axes = map_snapshots([sheet_xy(cent[k]) for k in pick], [t[k] for k in pick], kind="mesh", shape=out_shape,
+                             time_unit="s", units="input cells",
+                             suptitle=f"Development of the sheet map (b = {biases[0]:g}, first seed)")
+        for k, ax in enumerate(axes):
+            sheet_limits(ax)
+            ax.set_xlabel("RF centre x (input cells)" if k == len(axes) // 2 else "")
+        axes[0].set_ylabel("RF centre y (input cells)")
+    figs["map_development"] = axes[0].figure
+    return figs
+
+
+if __name__ == "__main__":
+    from snnlearn.cli import main_for
+
+    main_for("topographic_map")
