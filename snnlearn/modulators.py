@@ -158,12 +158,12 @@ def coincidence_detector(pre_group, pre_index, post_group, post_index, window=20
         if not isinstance(idx, (int, np.integer)) or not 0 <= idx < group.N:
             raise ValueError(f"coincidence_detector: {label}_index must be an index of '{group.name}' "
                              f"(0..{group.N - 1}), got {idx!r}")
-    det = NeuronGroup(1, "last_pre : second\nhit : 1", threshold="hit > 0.5", reset="hit = 0",
+    det = NeuronGroup(1, "t_first : second\nhit : 1", threshold="hit > 0.5", reset="hit = 0",
                       name=name, dt=post_group.clock.dt)
-    det.last_pre = -1e6 * second
-    s_pre = Synapses(pre_group, det, on_pre="last_pre_post = t", name=f"{name}_pre")
+    det.t_first = -1e6 * second
+    s_pre = Synapses(pre_group, det, on_pre="t_first_post = t", name=f"{name}_pre")
     s_pre.connect(i=int(pre_index), j=0)
-    s_post = Synapses(post_group, det, on_pre="hit_post = int(t - last_pre_post < window_cd and t > last_pre_post)",
+    s_post = Synapses(post_group, det, on_pre="hit_post = int(t - t_first_post < window_cd and t > t_first_post)",
                       namespace={"window_cd": window}, name=f"{name}_post")
     s_post.connect(i=int(post_index), j=0)
     # register the pre spike before testing a post spike of the same step
@@ -483,9 +483,10 @@ class RewardCircuit:
     def link(self, group, variable="P", as_name=None):
         """Link ``group.as_name`` (declared ``as_name : 1 (linked)``) to the task variable ``variable``."""
         as_name = as_name or variable
-        if as_name not in group.variables:
+        eqs = getattr(group, "equations", None)
+        if eqs is None or as_name not in eqs.names:
             raise ValueError(f"RewardCircuit.link: group '{group.name}' must declare '{as_name} : 1 (linked)'")
-        setattr(group, as_name, linked_var(self.task, variable, index=np.zeros(group.N, dtype=np.int32)))
+        setattr(group, as_name, linked_var(self.task, variable, index=np.zeros(group.N, dtype=int)))
 
     def to_modulator(self, modulator, variable="d", gain=1.0, delay=None, signal="rpe", name=None):
         """Deliver the trial's reward prediction error into a neuromodulator at trial end (after ``delay``).

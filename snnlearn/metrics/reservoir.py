@@ -122,8 +122,8 @@ def loo_ridge(X, Y, ridges=(1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)):
     For ridge regression the leave-one-out residual of sample i is ``e_i / (1 - h_ii)`` with ``h``
     the hat matrix (Allen 1974), so the whole grid costs one SVD.  The intercept is handled by
     centring (its leverage 1/T is added to h_ii).  ``ridges`` are relative, as in :func:`fit_ridge`.
-    Returns ``(best_ridge, loo_mse)`` with
-    ``loo_mse`` the mean squared LOO error for each entry of ``ridges``.
+    Returns ``(best_ridge, loo_mse)`` with ``loo_mse`` the mean squared LOO error for each entry
+    of ``ridges``.
     """
     X, Y, _ = _check_xy(X, Y)
     ridges = np.asarray(ridges, dtype=float).ravel()
@@ -134,7 +134,7 @@ def loo_ridge(X, Y, ridges=(1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)):
     Yc = Y - Y.mean(axis=0)
     U, s, _ = np.linalg.svd(Xc, full_matrices=False)
     UtY = U.T @ Yc
-    mean_var = (s**2).sum() / T / X.shape[1]
+    mean_var = (s**2).sum() / T / X.shape[1] or 1.0  # all-constant features: any scale will do
     mse = np.empty(ridges.size)
     for j, ridge in enumerate(ridges):
         d = s**2 / (s**2 + T * ridge * mean_var)

@@ -171,7 +171,7 @@ def da_stdp(Ap=0.1, Am=0.15, taupre=DASPNET_TAU_STDP, taupost=DASPNET_TAU_STDP, 
 
 
 def reward_stdp(eta=1.0, Ap=0.01, Am=0.0105, taupre=20 * ms, taupost=20 * ms, tau_e=500 * ms,
-                update_dt=500 * ms, wmin=0.0, wmax=1.0, baseline=True, pairing="all", reward="R",
+                update_dt=500 * ms, wmin=0.0, wmax=1.0, baseline=True, pairing="all", reset=False, reward="R",
                 expected="Rbar"):
     r"""Reward-modulated STDP with a reward baseline (Frémaux, Sprekeler & Gerstner 2010).
 
@@ -189,6 +189,9 @@ def reward_stdp(eta=1.0, Ap=0.01, Am=0.0105, taupre=20 * ms, taupost=20 * ms, ta
     the second, but only if :math:`\langle R\rangle` is predicted *per stimulus* (a
     critic). With ``baseline=False`` the rule uses the raw reward, :math:`\Delta w =
     \eta\,e\,R`, and learning is dominated by the unsupervised STDP drift.
+    With ``reset=True`` the eligibility is cleared after each update, so that with one
+    update per trial each reward acts only on the pairings of its own trial (a
+    trial-based task; the decay :math:`\tau_e` then only weighs pairings within the trial).
 
     :math:`R` and :math:`\langle R\rangle` are modulators: variables of another group,
     held for one trial by :class:`snnlearn.modulators.RewardCircuit` (``R`` the reward of
@@ -209,6 +212,7 @@ def reward_stdp(eta=1.0, Ap=0.01, Am=0.0105, taupre=20 * ms, taupost=20 * ms, ta
     wmin, wmax  unit of w    hard bounds
     baseline    --           subtract the expected reward (``True``) or use raw R
     pairing     --           ``"all"`` or ``"nearest"``
+    reset       --           clear the eligibility after each update (``False``)
     reward      --           name of the reward signal (``"R"``)
     expected    --           name of the expected-reward signal (``"Rbar"``)
     ==========  ===========  ===============================================================
@@ -233,8 +237,8 @@ def reward_stdp(eta=1.0, Ap=0.01, Am=0.0105, taupre=20 * ms, taupost=20 * ms, ta
     unit = _check_common(name, Ap, Am, wmin, wmax,
                          {"taupre": taupre, "taupost": taupost, "tau_e": tau_e, "update_dt": update_dt})
     op = _pairing(name, pairing)
-    if not isinstance(baseline, bool):
-        raise RuleError(name, f"baseline must be True or False, got {baseline!r}")
+    if not isinstance(baseline, bool) or not isinstance(reset, bool):
+        raise RuleError(name, f"baseline and reset must be True or False, got {baseline!r} and {reset!r}")
     if isinstance(eta, Quantity) and not eta.dim.is_dimensionless:
         raise RuleError(name, f"eta = {eta!r} must be dimensionless")
     R = _check_signal(name, reward, "reward")
@@ -251,7 +255,7 @@ def reward_stdp(eta=1.0, Ap=0.01, Am=0.0105, taupre=20 * ms, taupost=20 * ms, ta
         """,
         on_pre=f"elig -= apost\napre {op} Ap",
         on_post=f"elig += apre\napost {op} Am",
-        regular=f"w = clip(w + eta * elig * {modulation}, wmin, wmax)",
+        regular=f"w = clip(w + eta * elig * {modulation}, wmin, wmax)" + ("\nelig = 0" if reset else ""),
         regular_dt=update_dt,
         modulators=(R, Rbar) if baseline else (R,),
         params={"eta": eta, "Ap": Ap, "Am": Am, "taupre": taupre, "taupost": taupost, "tau_e": tau_e,

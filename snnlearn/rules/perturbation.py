@@ -231,9 +231,9 @@ def serial_perturbation(eta=0.01, sigma=0.01, update_dt=500 * ms, wmin=-10.0, wm
              model='''psi : 1
                       k_sel : integer (shared)
                       sgn : 1 (shared)''',
-             regular='''w = clip(w + eta*N_pre*N_post*(R - Rbar)*psi/sigma**2, wmin, wmax)
-                        k_sel = int(rand()*N_pre*N_post)
+             regular='''k_sel = int(rand()*N_pre*N_post)
                         sgn = 2*int(rand() < 0.5) - 1
+                        w = clip(w + eta*N_pre*N_post*(R - Rbar)*psi/sigma**2, wmin, wmax)
                         psi = sigma*sgn*P*int(i + N_pre*j == k_sel)''',
              regular_dt=500*ms, modulators=("R", "Rbar", "P"),
              params=dict(eta=0.01, sigma=0.01, wmin=-10.0, wmax=10.0))
@@ -253,9 +253,10 @@ def serial_perturbation(eta=0.01, sigma=0.01, update_dt=500 * ms, wmin=-10.0, wm
             k_sel : integer (shared)
             sgn : 1 (shared)
         """,
-        regular="w = clip(w + eta * N_pre * N_post * (R - Rbar) * psi / sigma**2, wmin, wmax)\n"
-                "k_sel = int(rand() * N_pre * N_post)\n"
+        # Brian2 wants the (shared) scalar draws first; the update still uses the old psi
+        regular="k_sel = int(rand() * N_pre * N_post)\n"
                 "sgn = 2 * int(rand() < 0.5) - 1\n"
+                "w = clip(w + eta * N_pre * N_post * (R - Rbar) * psi / sigma**2, wmin, wmax)\n"
                 "psi = sigma * sgn * P * int(i + N_pre * j == k_sel)",
         regular_dt=update_dt,
         modulators=("R", "Rbar", "P"),

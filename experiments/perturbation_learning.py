@@ -1,0 +1,212 @@
+"""Learning target spike counts from a scalar reward: node, weight and serial perturbation and REINFORCE in one spiking network.
+
+A small spiking network (``models/reward_tasks.py``): ``n_inputs`` inputs replay one
+frozen spike pattern per stimulus (after a silent gap, so that every trial starts from
+rest) into ``n_outputs`` escape-noise output neurons; each output should fire a target
+number of spikes for each stimulus. At the end of each trial the reward R = -MSE of the
+outputs' activity against the targets is computed in the simulation, and one learner per
+rule, side by side, updates its weights:
+
+* ``node_perturbation`` (Fiete & Seung 2006): Ornstein-Uhlenbeck noise on each output's
+  potential; eligibility = noise x presynaptic trace;
+* ``weight_perturbation``: all weights perturbed at once (Gaussian, ``sigma_weight``);
+* ``serial_perturbation``: one weight per trial, +-``sigma_weight``;
+* ``reinforce``: no injected noise; the outputs' own spikes are the exploration
+  (eligibility = (spike - rate) x PSP trace x escape gain).
+
+The three perturbation rules compare a perturbed pass with an unperturbed baseline pass
+of the same stimulus (Werfel et al.'s E(0)) and are rewarded for the expected spike
+counts (the integral of the escape rate, a smooth function of the weights); REINFORCE is
+rewarded for the actual spike counts, with a per-stimulus running-mean baseline, and
+learns on every pass. All learners get the same number of forward passes (2 per update
+for the perturbation rules, 1 for REINFORCE). A frozen copy gives the initial error.
+
+Measured: the error |Lambda - y*| (expected count against target, averaged over outputs)
+of the unperturbed network, learning curves against forward passes, and the final error
+relative to the initial error (``error_ratio``), per rule.
+"""
+
+import numpy as np
+from brian2 import Hz, Network, ms, second
+
+from models.reward_tasks import RULES, Escape, build_pattern_task, frozen_patterns
+from snnlearn.modulators import TrialSchedule
+
+PARAMS = {
+    "n_inputs": 10,
+    "n_outputs": 2,
+    "n_stimuli": 2,
+    "n_passes": 3000,  # forward passes (trials) per learner
+    "gap": 50 * ms,  # silent start of each trial
+    "stimulus_window": 200 * ms,  # frozen input pattern after the gap
+    "input_rate": 20 * Hz,  # rate of the frozen Poisson patterns
+    "rho0": 20 * Hz,  # escape rate scale: rho = rho0 * softplus(u - 2)
+    "target_min": 1.0,  # targets uniform in [target_min, target_max] spikes per trial
+    "target_max": 6.0,
+    "w0_min": 0.1,  # initial weights uniform in [w0_min, w0_max]
+    "w0_max": 0.4,
+    "w_bound": 1.0,  # weights are clipped to [-w_bound, w_bound]
+    "eta_node": 0.01,
+    "eta_weight": 0.0015,
+    "eta_serial": 0.0005,
+    "eta_reinforce": 0.002,
+    "sigma_node": 0.5,  # node perturbation: noise standard deviation (units of u; threshold 2)
+    "tau_noise": 5 * ms,  # node perturbation: noise correlation time
+    "sigma_weight": 0.02,  # weight / serial perturbation size
+    "final_window": 0.1,  # fraction of the run over which the final error is averaged
+    "dt": 0.5 * ms,
+}
+
+QUICK = {"n_passes": 400}
+
+LEARNERS = RULES + ("frozen",)
+
+
+def _rule_params(p, kind):
+    bounds = {"wmin": -float(p.w_bound), "wmax": float(p.w_bound)}
+    if kind == "node_perturbation":
+        return dict(bounds, eta=p.eta_node, sigma=p.sigma_node, tau_noise=p.tau_noise)
+    if kind == "weight_perturbation":
+        return dict(bounds, eta=p.eta_weight, sigma=p.sigma_weight)
+    if kind == "serial_perturbation":
+        return dict(bounds, eta=p.eta_serial, sigma=p.sigma_weight)
+    return dict(bounds, eta=p.eta_reinforce)
+
+
+def task(p, rng):
+    """Patterns, targets (n_stimuli, n_outputs) and initial weights (n_outputs, n_inputs) drawn by ``rng``."""
+    patterns = frozen_patterns(int(p.n_inputs), int(p.n_stimuli), p.stimulus_window, p.input_rate, rng, dt=p.dt)
+    targets = rng.uniform(p.target_min, p.target_max, size=(int(p.n_stimuli), int(p.n_outputs)))
+    w0 = rng.uniform(p.w0_min, p.w0_max, size=(int(p.n_outputs), int(p.n_inputs)))
+    return patterns, targets, w0
+
+
+def _check(p):
+    if int(p.n_passes) < 20 or int(p.n_passes) % 2:
+        raise ValueError(f"n_passes must be an even number >= 20, got {p.n_passes}")
+    if not 0 < float(p.final_window) < 0.5:
+        raise ValueError(f"final_window is a fraction of the run in (0, 0.5), got {p.final_window}")
+    if not p.target_max > p.target_min > 0:
+        raise ValueError("need 0 < target_min < target_max")
+
+
+def simulate(p, ctx):
+    _check(p)
+    rng = np.random.default_rng(ctx.seed)
+    patterns, targets, w0 = task(p, rng)
+    escape = Escape(tau_m=20 * ms, rho0=p.rho0, theta=2.0, delta=1.0)
+    T = p.gap + p.stimulus_window
+    n = int(p.n_passes)
+    structure = ("perturbation_learning", int(p.n_inputs), int(p.n_outputs), int(p.n_stimuli), n)
+    with ctx.use_device(cache_key=structure) as sim:
+        ctx.brian_seed()
+        learners, objects = {}, []
+        for k, name in enumerate(LEARNERS):
+            kind = "reinforce" if name == "frozen" else name
+            paired = kind != "reinforce"
+            schedule = TrialSchedule.random(n, int(p.n_stimuli), T, np.random.default_rng([ctx.seed, k]),
+                                            paired=paired)
+            m = build_pattern_task(kind, patterns, schedule, targets, w0, _rule_params(p, kind), offset=p.gap,
+                                   escape=escape, noise="ou", sigma_noise=p.sigma_node, tau_noise=p.tau_noise,
+                                   name=f"{name[:6]}{k}", dt=p.dt)
+            if name == "frozen":
+                m["synapses"].plasticity = 0
+            else:
+                ctx.record_rule(m["rule"], f"inputs -> outputs ({name})")
+            objects += m["objects"] + m["circuit"].record()
+            learners[name] = m
+        ctx.log(f"{len(LEARNERS)} learners, {p.n_inputs} inputs x {p.n_outputs} outputs, {n} passes of {T}")
+        Network(*objects).run(n * T + p.dt, report=ctx.report, report_period=10 * second)
+        sim.build()
+        data = {"targets": targets, "w0": w0}
+        for name, m in learners.items():
+            r = m["circuit"].results()
+            data[f"error_{name}"] = np.abs(r["expected"] - r["target"]).mean(axis=1)
+            data[f"perturbed_{name}"] = r["perturbed"]
+            data[f"stimulus_{name}"] = r["stimulus"]
+            data[f"expected_{name}"] = r["expected"]
+            data[f"w_{name}"] = np.asarray(m["synapses"].w[:]).reshape(int(p.n_inputs), int(p.n_outputs)).T
+    return data
+
+
+def measure(data, p):
+    initial = float(data["error_frozen"].mean())
+    frac = float(p.final_window)
+    out = {"initial_error": initial, "final_error": {}, "error_ratio": {}, "passes_to_half": {},
+           "n_passes": int(p.n_passes)}
+    for name in RULES:
+        err = data[f"error_{name}"]
+        passes = np.arange(1, err.size + 1)
+        # the unperturbed network: baseline passes of the perturbation rules, every pass of REINFORCE
+        clean = data[f"perturbed_{name}"] == 0 if name != "reinforce" else np.ones(err.size, bool)
+        e, x = err[clean], passes[clean]
+        k = max(1, int(round(frac * e.size)))
+        out["final_error"][name] = float(e[-k:].mean())
+        out["error_ratio"][name] = float(e[-k:].mean() / initial)
+        # first pass after which a running mean over 5 % of the run stays below half the initial error
+        w = max(1, e.size // 20)
+        smooth = np.convolve(e, np.ones(w) / w, mode="valid")
+        below = np.flatnonzero(smooth <= 0.5 * initial)
+        out["passes_to_half"][name] = int(x[below[0] + w - 1]) if below.size else None
+    return out
+
+
+def run(p, ctx):
+    data = simulate(p, ctx)
+    metrics = measure(data, p)
+    ctx.save_arrays(**data)
+    ctx.log("final/initial error: " + ", ".join(f"{k} {v:.2f}" for k, v in metrics["error_ratio"].items()))
+    return metrics
+
+
+def plot(data, metrics, p):
+    import matplotlib.pyplot as plt
+
+    figs = {}
+    colours = {"node_perturbation": "tab:green", "weight_perturbation": "tab:orange",
+               "serial_perturbation": "tab:purple", "reinforce": "tab:blue", "frozen": "0.5"}
+    fig, ax = plt.subplots(figsize=(6.6, 4))
+    for name in LEARNERS:
+        err = data[f"error_{name}"]
+        passes = np.arange(1, err.size + 1)
+        clean = data[f"perturbed_{name}"] == 0 if name not in ("reinforce", "frozen") else np.ones(err.size, bool)
+        e, x = err[clean], passes[clean]
+        w = max(1, e.size // 50)
+        nb = e.size // w
+        ax.plot(x[: nb * w].reshape(nb, w).mean(axis=1), e[: nb * w].reshape(nb, w).mean(axis=1),
+                color=colours[name], label=name.replace("_", " "))
+    ax.axhline(0.5 * metrics["initial_error"], color="0.4", lw=0.8, ls=":", label="half the initial error")
+    ax.set_yscale("log")
+    ax.set_xlabel("forward passes (trials)")
+    ax.set_ylabel(r"error $|\Lambda - y^*|$ (spikes per output)")
+    ax.set_title(f"{p.n_inputs} inputs -> {p.n_outputs} spiking outputs, {p.n_stimuli} stimuli", fontsize="medium")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    figs["learning_curves"] = fig
+
+    fig, ax = plt.subplots(figsize=(4.6, 4))
+    tg = np.asarray(data["targets"]).ravel()
+    lim = [0, max(tg.max(), 1) * 1.4]
+    ax.plot(lim, lim, color="0.6", lw=0.8, ls="--")
+    for name in LEARNERS:
+        ex, st = data[f"expected_{name}"], data[f"stimulus_{name}"]
+        clean = data[f"perturbed_{name}"] == 0 if name not in ("reinforce", "frozen") else np.ones(len(st), bool)
+        k = max(1, int(0.1 * clean.sum()))
+        idx = np.flatnonzero(clean)[-k:]
+        final = np.array([[ex[idx][st[idx] == s].mean(axis=0)] for s in range(int(p.n_stimuli))]).reshape(-1)
+        ax.plot(tg, final, "o", color=colours[name], label=name.replace("_", " "), ms=5, alpha=0.8)
+    ax.set_xlim(lim)
+    ax.set_ylim(lim)
+    ax.set_xlabel("target count (spikes)")
+    ax.set_ylabel(r"learned expected count $\Lambda$")
+    ax.set_title("Outputs x stimuli at the end of learning", fontsize="medium")
+    ax.legend(fontsize="x-small")
+    fig.tight_layout()
+    figs["targets_vs_learned"] = fig
+    return figs
+
+
+if __name__ == "__main__":
+    from snnlearn.cli import main_for
+
+    main_for("perturbation_learning")

@@ -1,0 +1,374 @@
+"""Reservoirs with readout-only learning: ESN memory capacity, NARMA-10, FORCE, spiking LSM.
+
+Four benchmarks of reservoir computing, each with its control (SCIENCE.md section 9, E1-E4):
+
+- Memory capacity (Jaeger 2002): MC = sum_k r^2(u(t-k), y_k(t)) on held-out data for a linear
+  and two tanh echo-state networks of N units; it can never exceed N (``memory_capacity_bound``).
+  Control: a memoryless reservoir (spectral radius 0) recalls only the current input (MC ~ 1).
+- NARMA-10 (Atiya & Parlos 2000; Jaeger 2003): ESN with N = 100 and a ridge readout on
+  [x, x^2, u] or on [x, u]; controls: a 20-tap linear delay line without a reservoir, and a
+  memoryless reservoir (NRMSE ~ 1).
+- FORCE (Sussillo & Abbott 2009): a chaotic rate network (N = 1000, g = 1.5) with its readout fed
+  back learns the four-sine target of the paper's Fig. 2 online by RLS, then must generate it with
+  learning off.  Control: the same network with no learning.
+- Liquid-state machine (Maass, Natschläger & Markram 2002): a 135-neuron spiking liquid in Brian2
+  classifies two jittered spike templates that differ only in 0-400 ms, read at 500 ms (fading
+  memory).  Controls: the same liquid without recurrent synapses, and the filtered input alone.
+
+Only the linear readouts are trained; the reservoirs stay fixed.
+"""
+from __future__ import annotations
+
+import numpy as np
+from brian2 import Hz, mV, ms, second
+
+from models.esn import make_esn
+from models.force import make_force_network, run_force, sum_of_sines
+from models.lsm import make_liquid, template_task
+from snnlearn.metrics.reservoir import (
+    delay_embedding,
+    fit_ridge,
+    memory_capacity,
+    narma10,
+    narma10_input,
+    nrmse,
+)
+
+PARAMS = {
+    # memory capacity (E1)
+    "mc_n": 50,                    # reservoir units N
+    "mc_spectral_radius": 0.95,
+    "mc_input_scale": 0.1,         # W_in ~ U[-s, s]; u ~ U[-0.5, 0.5]
+    "mc_input_scale_high": 1.0,    # the saturating tanh reservoir
+    "mc_k_max": 100,               # largest delay k
+    "mc_n_train": 3000,
+    "mc_n_test": 3000,
+    "mc_washout": 100,
+    # NARMA-10 (E2)
+    "narma_n": 100,
+    "narma_spectral_radius": 0.95,
+    "narma_input_scale": 0.1,
+    "narma_bias": 0.2,
+    "narma_n_train": 3000,
+    "narma_n_test": 2000,
+    "narma_washout": 200,
+    "narma_delay_taps": 20,
+    # FORCE (E3), Sussillo & Abbott 2009 parameters
+    "force_n": 1000,
+    "force_p": 0.1,
+    "force_g": 1.5,
+    "force_alpha": 1.0,
+    "force_tau": 10 * ms,
+    "force_dt": 1 * ms,
+    "force_learn_every": 2,
+    "force_period": 1200 * ms,     # period of the four-sine target (120 tau)
+    "force_train_periods": 12,     # 1440 tau of training
+    "force_test_periods": 12,
+    # liquid-state machine (E4)
+    "lsm_n_pairs": 10,             # template pairs averaged over
+    "lsm_n_train": 200,            # training trials per pair
+    "lsm_n_test": 100,             # test trials per pair
+    "lsm_rate": 20 * Hz,           # template spike rate per channel
+    "lsm_jitter": 4 * ms,
+    "lsm_stim_duration": 500 * ms,
+    "lsm_t_same": 400 * ms,        # templates identical from here on
+    "lsm_gap": 50 * ms,            # silent gap between trials (state reset at its start)
+    "lsm_tau_filter": 30 * ms,
+    "lsm_noise": 0.3 * mV,         # membrane noise SD (calibrated, see models/lsm.py)
+    "lsm_tau_e_rec": 30 * ms,      # recurrent excitatory current decay (calibrated)
+    "lsm_w_ee": 0.5 * mV,          # mean E -> E weight (current jump)
+    "lsm_w_in_e": 12.0 * mV,       # mean input weight onto excitatory neurons (half onto inhibitory)
+    "lsm_n_lanes": 150,            # parallel copies of the liquid in the one Brian2 run
+    "lsm_dt": 0.1 * ms,
+    "lsm_codegen_target": "numpy",  # used unless --device numpy / cython is given
+}
+
+QUICK = {
+    "mc_n_train": 1000,
+    "mc_n_test": 1000,
+    "mc_k_max": 60,
+    "narma_n_train": 1500,
+    "narma_n_test": 1000,
+    "force_n": 500,
+    "force_train_periods": 6,
+    "force_test_periods": 3,
+    "lsm_n_pairs": 2,
+    "lsm_n_train": 50,
+    "lsm_n_test": 25,
+}
+
+
+def _memory(p, rng, ctx):
+    n, k_max = int(p["mc_n"]), int(p["mc_k_max"])
+    washout = max(int(p["mc_washout"]), k_max)
+    total = washout + int(p["mc_n_train"]) + int(p["mc_n_test"])
+    frac = int(p["mc_n_train"]) / (int(p["mc_n_train"]) + int(p["mc_n_test"]))
+    u = rng.uniform(-0.5, 0.5, size=total)
+    rho = float(p["mc_spectral_radius"])
+    configs = {
+        "linear": dict(spectral_radius=rho, input_scale=float(p["mc_input_scale"]), activation="linear"),
+        "tanh": dict(spectral_radius=rho, input_scale=float(p["mc_input_scale"]), activation="tanh"),
+        "tanh_high_input": dict(spectral_radius=rho, input_scale=float(p["mc_input_scale_high"]),
+                                activation="tanh"),
+        "memoryless": dict(spectral_radius=0.0, input_scale=float(p["mc_input_scale"]), activation="tanh"),
+    }
+    out = {}
+    for name, cfg in configs.items():
+        esn = make_esn(n, rng, **cfg)
+        mc = memory_capacity(esn.run(u), u, k_max=k_max, washout=washout, train_fraction=frac)
+        out[name] = mc
+        ctx.log(f"memory capacity, {name}: {mc.total:.2f} (N = {n})")
+    return out
+
+
+def _narma(p, rng, ctx):
+    wash, n_tr, n_te = (int(p[k]) for k in ("narma_washout", "narma_n_train", "narma_n_test"))
+    u = narma10_input(wash + n_tr + n_te, rng)
+    y = narma10(u)
+    train, test = slice(wash, wash + n_tr), slice(wash + n_tr, wash + n_tr + n_te)
+
+    def score(F):
+        pred = fit_ridge(F[train], y[train], ridge=0.0).predict(F[test])
+        return nrmse(y[test], pred), pred
+
+    kw = dict(input_scale=float(p["narma_input_scale"]), bias=float(p["narma_bias"]))
+    n = int(p["narma_n"])
+    X = make_esn(n, rng, spectral_radius=float(p["narma_spectral_radius"]), **kw).run(u)
+    X0 = make_esn(n, rng, spectral_radius=0.0, **kw).run(u)
+    res = {
+        "quadratic": score(np.hstack([X, X**2, u[:, None]])),
+        "linear": score(np.hstack([X, u[:, None]])),
+        "delay_line": score(delay_embedding(u, int(p["narma_delay_taps"]))),
+        "memoryless": score(np.hstack([X0, u[:, None]])),
+    }
+    for name, (e, _) in res.items():
+        ctx.log(f"NARMA-10 NRMSE, {name}: {e:.3f}")
+    return y[test], res
+
+
+def _force(p, rng, ctx):
+    dt, period = p["force_dt"], p["force_period"]
+    steps_per_period = int(round(float(period / dt)))
+    n_train = steps_per_period * int(p["force_train_periods"])
+    n_test = steps_per_period * int(p["force_test_periods"])
+    t = np.arange(n_train + n_test) * dt
+    f = sum_of_sines(t, period=period)
+    net = make_force_network(rng, n=int(p["force_n"]), p=float(p["force_p"]),
+                             g=float(p["force_g"]))
+    kw = dict(tau=p["force_tau"], dt=dt, alpha=float(p["force_alpha"]),
+              learn_every=int(p["force_learn_every"]))
+    trained = run_force(net, f[:n_train], n_test, **kw)
+    control = run_force(net, f[:n_train], n_test, learn=False, **kw)
+    e, e0 = nrmse(f[n_train:], trained.z_test), nrmse(f[n_train:], control.z_test)
+    ctx.log(f"FORCE test NRMSE {e:.3f}; no learning {e0:.3f}")
+    return f, n_train, trained, control
+
+
+def run(p, ctx):
+    """Run the four benchmarks; returns the metrics (see the module docstring)."""
+    seeds = np.random.SeedSequence(int(ctx.seed)).spawn(4)
+    rngs = [np.random.default_rng(s) for s in seeds]
+    metrics = {}
+    arrays = {}
+
+    mc = _memory(p, rngs[0], ctx)
+    n_mc = int(p["mc_n"])
+    metrics.update(
+        memory_capacity=mc["linear"].total,
+        memory_capacity_tanh=mc["tanh"].total,
+        memory_capacity_tanh_high_input=mc["tanh_high_input"].total,
+        memory_capacity_control=mc["memoryless"].total,
+        memory_capacity_bound=n_mc,
+    )
+    arrays["mc_delays"] = mc["linear"].delays
+    for name, res in mc.items():
+        arrays[f"mc_r2_{name}"] = res.r2
+
+    target, narma = _narma(p, rngs[1], ctx)
+    metrics.update(
+        narma10_nrmse=narma["quadratic"][0],
+        narma10_nrmse_linear=narma["linear"][0],
+        narma10_nrmse_delay_line=narma["delay_line"][0],
+        narma10_nrmse_memoryless=narma["memoryless"][0],
+    )
+    arrays["narma_target"] = target
+    for name, (_, pred) in narma.items():
+        arrays[f"narma_pred_{name}"] = pred
+
+    f, n_train, trained, control = _force(p, rngs[2], ctx)
+    steps_per_period = int(round(float(p["force_period"] / p["force_dt"])))
+    last2 = slice(max(0, n_train - 2 * steps_per_period), n_train)
+    metrics.update(
+        force_nrmse=nrmse(f[n_train:], trained.z_test),
+        force_nrmse_no_learning=nrmse(f[n_train:], control.z_test),
+        force_train_mae_last_2_periods=float(np.mean(np.abs(trained.z_train[last2] - f[last2]))),
+        force_w_norm=float(trained.w_norm[-1]),
+    )
+    arrays.update(
+        force_t=np.arange(f.size) * float(p["force_dt"] / second),
+        force_target=f,
+        force_z=np.concatenate([trained.z_train, trained.z_test]),
+        force_z_no_learning=np.concatenate([control.z_train, control.z_test]),
+        force_w_norm=trained.w_norm,
+        force_n_train=np.array(n_train),
+        force_learn_every=np.array(int(p["force_learn_every"])),
+    )
+
+    lsm_target = getattr(ctx, "device", None)
+    if lsm_target not in ("numpy", "cython"):
+        lsm_target = str(p["lsm_codegen_target"])
+        ctx.log(f"the liquid runs on Brian2's runtime target '{lsm_target}' (one run per condition)")
+    liquid = make_liquid(rngs[3], noise=float(p["lsm_noise"] / mV),
+                         tau_e_rec=float(p["lsm_tau_e_rec"] / ms), w_ee=float(p["lsm_w_ee"] / mV),
+                         w_in_e=float(p["lsm_w_in_e"] / mV), w_in_i=0.5 * float(p["lsm_w_in_e"] / mV))
+    lsm = template_task(
+        liquid, rngs[3], n_pairs=int(p["lsm_n_pairs"]), n_train=int(p["lsm_n_train"]),
+        n_test=int(p["lsm_n_test"]), jitter=p["lsm_jitter"], rate=p["lsm_rate"],
+        stim_duration=p["lsm_stim_duration"], t_same=p["lsm_t_same"], gap=p["lsm_gap"],
+        n_lanes=int(p["lsm_n_lanes"]), tau_f=p["lsm_tau_filter"], dt=p["lsm_dt"],
+        codegen_target=lsm_target,
+    )
+    ctx.log(f"LSM accuracy {lsm['mean_accuracy']:.3f}; no recurrence {lsm['mean_accuracy_no_recurrence']:.3f}; "
+            f"input only {lsm['mean_accuracy_input_only']:.3f}; liquid rate {lsm['rate_hz']:.1f} Hz")
+    metrics.update(
+        lsm_accuracy=lsm["mean_accuracy"],
+        lsm_accuracy_no_recurrence=lsm["mean_accuracy_no_recurrence"],
+        lsm_accuracy_input_only=lsm["mean_accuracy_input_only"],
+        lsm_accuracy_per_pair=[float(a) for a in lsm["accuracy"]],
+        lsm_accuracy_no_recurrence_per_pair=[float(a) for a in lsm["accuracy_no_recurrence"]],
+        lsm_rate_hz=lsm["rate_hz"],
+        lsm_rate_hz_no_recurrence=lsm["rate_hz_no_recurrence"],
+    )
+    run_rec = lsm["runs"][True]
+    arrays.update(
+        lsm_accuracy=lsm["accuracy"],
+        lsm_accuracy_no_recurrence=lsm["accuracy_no_recurrence"],
+        lsm_accuracy_input_only=lsm["accuracy_input_only"],
+        lsm_spike_i=run_rec.spike_i,
+        lsm_spike_t=run_rec.spike_t,
+        lsm_spike_trial=run_rec.spike_trial,
+        lsm_inhibitory=liquid.inhibitory,
+    )
+    ctx.save_arrays(**arrays)
+    return {k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in metrics.items()}
+
+
+def plot(data, metrics, p):
+    """Figures: memory curve, NARMA-10 prediction, FORCE output, LSM accuracy and raster."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    figs = {}
+
+    # --- memory curve
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    labels = {"linear": "linear ESN", "tanh": "tanh ESN", "tanh_high_input": "tanh ESN, input x10",
+              "memoryless": "memoryless (ρ = 0)"}
+    keys = {"linear": "memory_capacity", "tanh": "memory_capacity_tanh",
+            "tanh_high_input": "memory_capacity_tanh_high_input", "memoryless": "memory_capacity_control"}
+    for name, color in zip(labels, ("C0", "C1", "C2", "0.4")):
+        if f"mc_r2_{name}" in data:
+            ax.plot(data["mc_delays"], data[f"mc_r2_{name}"], color=color,
+                    label=f"{labels[name]}: MC = {metrics[keys[name]]:.1f}")
+    ax.set_xlabel("delay k (time steps)")
+    ax.set_ylabel("held-out r²(u(t−k), ŷ_k(t))")
+    ax.set_ylim(-0.02, 1.05)
+    ax.set_title(f"Memory capacity, N = {metrics['memory_capacity_bound']} (bound MC ≤ N)")
+    ax.legend(frameon=False)
+    figs["memory_capacity"] = fig
+
+    # --- NARMA-10
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), width_ratios=(3, 1), layout="constrained")
+    n_show = min(200, data["narma_target"].size)
+    k = np.arange(n_show)
+    ax.plot(k, data["narma_target"][:n_show], color="k", lw=1.6, label="target y(t)")
+    ax.plot(k, data["narma_pred_quadratic"][:n_show], color="C0", lw=1.1,
+            label=f"ESN, readout [x, x², u] (NRMSE {metrics['narma10_nrmse']:.2f})")
+    ax.plot(k, data["narma_pred_delay_line"][:n_show], color="C3", lw=0.9, ls="--",
+            label=f"20-tap delay line (NRMSE {metrics['narma10_nrmse_delay_line']:.2f})")
+    ax.set_xlabel("test time step")
+    ax.set_ylabel("NARMA-10 output")
+    ax.set_title("NARMA-10, held-out data")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    names = ["[x, x², u]", "[x, u]", "delay line", "ρ = 0"]
+    vals = [metrics[k] for k in ("narma10_nrmse", "narma10_nrmse_linear", "narma10_nrmse_delay_line",
+                                 "narma10_nrmse_memoryless")]
+    ax2.bar(range(4), vals, color=["C0", "C0", "C3", "0.5"], alpha=0.85)
+    ax2.set_xticks(range(4), names, rotation=30, ha="right", fontsize=8)
+    ax2.set_xlabel("readout / model")
+    ax2.set_ylabel("test NRMSE")
+    ax2.set_title("NRMSE (lower is better)")
+    figs["narma10"] = fig
+
+    # --- FORCE
+    t = data["force_t"]
+    n_tr = int(data["force_n_train"])
+    f, z = data["force_target"], data["force_z"]
+    period = float(p["force_period"] / second)
+    dt = t[1] - t[0]
+    n_per = int(round(period / dt))
+    fig, axes = plt.subplots(3, 1, figsize=(9, 7.5), layout="constrained")
+    seg = slice(0, min(2 * n_per, n_tr))
+    axes[0].plot(t[seg], f[seg], color="k", lw=1.5, label="target f(t)")
+    axes[0].plot(t[seg], z[seg], color="C1", lw=1.0, label="output z(t), learning on")
+    axes[0].set_title("FORCE: start of training")
+    seg = slice(max(0, n_tr - 2 * n_per), min(f.size, n_tr + 3 * n_per))
+    axes[1].plot(t[seg], f[seg], color="k", lw=1.5, label="target f(t)")
+    axes[1].plot(t[seg], z[seg], color="C0", lw=1.0, label="output z(t)")
+    axes[1].plot(t[seg], data["force_z_no_learning"][seg], color="0.6", lw=0.8, label="no learning (w = 0)")
+    axes[1].axvline(t[n_tr], color="C3", ls="--", lw=1, label="learning switched off")
+    axes[1].set_title(f"End of training and test (test NRMSE {metrics['force_nrmse']:.3f}, "
+                      f"no learning {metrics['force_nrmse_no_learning']:.2f})")
+    for ax in axes[:2]:
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("f, z")
+        ax.set_ylim(-2.0, 1.6)
+        ax.legend(frameon=False, fontsize=8, loc="lower left", ncol=4)
+    every = int(data["force_learn_every"])
+    tw = (np.arange(data["force_w_norm"].size) + 1) * every * dt
+    axes[2].plot(tw, data["force_w_norm"], color="C2")
+    axes[2].set_xlabel("training time (s)")
+    axes[2].set_ylabel("|w|")
+    axes[2].set_title("Readout weight norm during RLS")
+    figs["force"] = fig
+
+    # --- LSM
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4), width_ratios=(1, 1.6), layout="constrained")
+    groups = [("liquid", "lsm_accuracy", "C0"), ("no recurrence", "lsm_accuracy_no_recurrence", "C3"),
+              ("input only", "lsm_accuracy_input_only", "0.5")]
+    rng = np.random.default_rng(0)
+    for x, (name, key, color) in enumerate(groups):
+        acc = np.asarray(data[key])
+        ax.bar(x, acc.mean(), color=color, alpha=0.6, label=f"{name}: {acc.mean():.2f}")
+        ax.scatter(x + rng.uniform(-0.15, 0.15, acc.size), acc, color=color, s=12, zorder=3)
+    ax.axhline(0.5, color="k", ls=":", lw=1)
+    ax.set_xticks(range(3), [g[0] for g in groups])
+    ax.set_xlabel("state read out at stimulus end")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("test accuracy (dots: template pairs)")
+    ax.set_title("Fading memory: class read at stimulus end")
+    ax.legend(frameon=False, fontsize=8, loc="lower left")
+    sel = data["lsm_spike_trial"] == 0
+    inh = np.asarray(data["lsm_inhibitory"], dtype=bool)
+    si, st = data["lsm_spike_i"][sel], data["lsm_spike_t"][sel] * 1e3
+    ax2.scatter(st[~inh[si]], si[~inh[si]], s=3, color="C0", label="excitatory")
+    ax2.scatter(st[inh[si]], si[inh[si]], s=3, color="C3", label="inhibitory")
+    t_same = float(p["lsm_t_same"] / ms)
+    ax2.axvspan(t_same, float(p["lsm_stim_duration"] / ms), color="0.9", zorder=0,
+                label="templates identical")
+    ax2.set_xlim(0, float(p["lsm_stim_duration"] / ms))
+    ax2.set_ylim(-1, inh.size)
+    ax2.set_xlabel("time from stimulus onset (ms)")
+    ax2.set_ylabel("liquid neuron")
+    ax2.set_title(f"Liquid raster, one trial (mean rate {metrics['lsm_rate_hz']:.1f} Hz)")
+    ax2.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), markerscale=3)
+    figs["lsm"] = fig
+    return figs
+
+
+if __name__ == "__main__":
+    from snnlearn.cli import main_for
+
+    main_for("reservoir_benchmarks")

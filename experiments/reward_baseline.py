@@ -1,0 +1,203 @@
+"""Reward-modulated STDP needs the expected reward subtracted, per stimulus (Frémaux, Sprekeler & Gerstner 2010).
+
+The two-stimulus task of SCIENCE.md (check R2), spiking version
+(``models/reward_tasks.py``): 100 inputs, two random binary patterns (50 % active;
+active inputs fire 50-Hz Poisson spikes during a 500-ms trial), one escape-noise output
+neuron whose spike count should be 10 for pattern A and 2 for pattern B. The reward at
+the end of each trial is R = exp(-(y - y*)^2 / 18) for the actual count y, computed in
+the simulation (``snnlearn.modulators.RewardCircuit``). Five output neurons learn side
+by side from the same input spikes:
+
+* ``raw``: reward-modulated STDP (``reward_stdp``, causal pairs, eligibility summed over
+  the trial) with the raw reward R;
+* ``global_baseline``: the same rule with R - <R>, <R> one running mean over all trials;
+* ``per_stimulus_critic``: R - <R>_s, a running mean per stimulus (a critic);
+* ``reinforce``: the policy-gradient rule (``reinforce``: (spike - rate) x PSP trace,
+  with the escape-noise gain) with R - <R>;
+* ``frozen``: no learning; its error is the initial error.
+
+Measured: the error |Lambda - y*| (Lambda the expected spike count, the integral of the
+neuron's escape rate over the trial) over the last trials, divided by the frozen
+network's error. Frémaux et al.: without a stimulus-specific baseline the unsupervised
+STDP term dominates (raw reward: runaway; global baseline: no learning); with a critic,
+or with a rule whose eligibility has zero mean (REINFORCE), the network learns.
+"""
+
+import numpy as np
+from brian2 import Hz, ms, second
+
+import snnlearn as sl
+from models.reward_tasks import Escape, build_two_stimulus
+from snnlearn.modulators import TrialSchedule
+
+PARAMS = {
+    "n_trials": 3000,  # trials of 500 ms
+    "trial_duration": 500 * ms,
+    "eta": 0.002,  # learning rate of every learning condition (per trial, per unit eligibility and reward)
+    "Ap": 1.0,  # R-STDP: eligibility per pre-before-post pair at zero lag
+    "Am": 0.0,  # R-STDP: eligibility removed per post-before-pre pair
+    "tau_e": 5 * second,  # R-STDP eligibility time constant (cleared after each trial's update)
+    "alpha": 0.05,  # rate of the running-mean baselines
+    "rate_on": 50 * Hz,  # rate of the active inputs
+    "w0": 0.1,  # initial weights
+    "targets": [10.0, 2.0],  # target spike counts for patterns A and B
+    "sigma_reward": 3.0,  # width of the reward, in spikes
+    "final_window": 500,  # trials over which the final error is averaged
+    "curve_block": 50,  # trials per point of the learning curves
+    "dt": 1 * ms,
+}
+
+QUICK = {"n_trials": 400, "final_window": 100, "curve_block": 20}
+
+CONDITIONS = ("raw", "global_baseline", "per_stimulus_critic", "reinforce", "frozen")
+BASELINE_OF = {"raw": "none", "global_baseline": "global", "per_stimulus_critic": "per_stimulus",
+               "reinforce": "global", "frozen": "none"}
+
+
+def rules(p):
+    """The rule of each condition (label -> Rule)."""
+    common = dict(eta=p.eta, update_dt=p.trial_duration, wmin=-1.0, wmax=1.0)
+    rstdp = dict(common, Ap=p.Ap, Am=p.Am, tau_e=p.tau_e, reset=True)
+    return {
+        "raw": sl.rules.reward_stdp(baseline=False, **rstdp),
+        "global_baseline": sl.rules.reward_stdp(baseline=True, **rstdp),
+        "per_stimulus_critic": sl.rules.reward_stdp(baseline=True, **rstdp),
+        "reinforce": sl.rules.reinforce(tau_x=Escape().tau_m, gain="gain", **common),
+        "frozen": sl.rules.reward_stdp(baseline=True, **rstdp),
+    }
+
+
+def _check(p):
+    if int(p.n_trials) < 2 * int(p.final_window):
+        raise ValueError(f"n_trials ({p.n_trials}) must be at least twice final_window ({p.final_window})")
+    if len(p.targets) != 2:
+        raise ValueError(f"targets: give two target counts (patterns A and B), got {p.targets}")
+    if float(p.trial_duration / p.dt) % 1 > 1e-9:
+        raise ValueError("trial_duration must be a multiple of dt")
+
+
+def simulate(p, ctx):
+    _check(p)
+    rng = np.random.default_rng(ctx.seed)
+    schedule = TrialSchedule.random(int(p.n_trials), 2, p.trial_duration, rng)
+    rs = rules(p)
+    for label in CONDITIONS[:-1]:
+        ctx.record_rule(rs[label], f"inputs -> output ({label})")
+    conds = [(label, rs[label], BASELINE_OF[label], 0.0 if label == "frozen" else 1.0) for label in CONDITIONS]
+    with ctx.use_device(cache_key=("reward_baseline", int(p.n_trials))) as sim:
+        ctx.brian_seed()
+        from brian2 import Network
+
+        m = build_two_stimulus(conds, schedule, rate_on=p.rate_on, rng=rng, w0=p.w0, targets=p.targets,
+                               sigma_reward=p.sigma_reward, alpha=p.alpha, dt=p.dt)
+        monitors = []
+        for c in m["circuits"]:
+            monitors += c.record()
+        net = Network(*m["objects"], *monitors)
+        ctx.log(f"{len(conds)} output neurons x 100 synapses, {p.n_trials} trials of {p.trial_duration}")
+        net.run(schedule.run_time(p.dt), report=ctx.report, report_period=10 * second)
+        sim.build()
+        data = {"stimulus": schedule.stimuli.copy(), "patterns": m["patterns"]}
+        for label, c, S in zip(CONDITIONS, m["circuits"], m["synapses"]):
+            r = c.results()
+            data[f"expected_{label}"] = r["expected"][:, 0]
+            data[f"count_{label}"] = r["count"][:, 0]
+            data[f"reward_{label}"] = r["R"]
+            data[f"w_{label}"] = np.asarray(S.w[:])
+        data["target"] = m["circuits"][0].results()["target"][:, 0]
+    return data
+
+
+def measure(data, p):
+    win = int(p.final_window)
+    err = {label: np.abs(data[f"expected_{label}"] - data["target"]) for label in CONDITIONS}
+    initial = float(err["frozen"].mean())
+    final = {label: float(e[-win:].mean()) for label, e in err.items()}
+    out = {
+        "initial_error": initial,
+        "final_error": {k: final[k] for k in CONDITIONS[:-1]},
+        "error_ratio": {k: final[k] / initial for k in CONDITIONS[:-1]},
+        "final_expected_count": {},
+        "targets": [float(x) for x in p.targets],
+        "n_trials": int(p.n_trials),
+    }
+    stim = data["stimulus"]
+    for label in CONDITIONS:
+        lam = data[f"expected_{label}"][-win:]
+        s = stim[-win:]
+        out["final_expected_count"][label] = [float(lam[s == k].mean()) if np.any(s == k) else None for k in (0, 1)]
+    return out
+
+
+def run(p, ctx):
+    data = simulate(p, ctx)
+    metrics = measure(data, p)
+    ctx.save_arrays(**data)
+    ratios = ", ".join(f"{k} {v:.2f}" for k, v in metrics["error_ratio"].items())
+    ctx.log(f"initial error {metrics['initial_error']:.2f}; final/initial: {ratios}")
+    return metrics
+
+
+def plot(data, metrics, p):
+    import matplotlib.pyplot as plt
+
+    import snnlearn as sl
+
+    figs = {}
+    block = int(p.curve_block)
+    n = len(data["target"])
+    nb = n // block
+    x = (np.arange(nb) + 0.5) * block
+    colours = {"raw": "tab:red", "global_baseline": "tab:orange", "per_stimulus_critic": "tab:green",
+               "reinforce": "tab:blue", "frozen": "0.5"}
+    names = {"raw": "R-STDP, raw reward", "global_baseline": "R-STDP, R - global mean",
+             "per_stimulus_critic": "R-STDP, R - critic(stimulus)", "reinforce": "REINFORCE, R - global mean",
+             "frozen": "no learning"}
+
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for label in CONDITIONS:
+        e = np.abs(data[f"expected_{label}"] - data["target"])[: nb * block].reshape(nb, block).mean(axis=1)
+        sl.plot.learning_curve(e, ax=ax, x=x, label=names[label], color=colours[label], logy=True,
+                               xlabel="trial", ylabel=r"error $|\Lambda - y^*|$ (spikes)")
+    ax.set_title("Two-stimulus task (Frémaux et al. 2010): error per block of %d trials" % block, fontsize="medium")
+    fig.tight_layout()
+    figs["learning_curves"] = fig
+
+    fig, axes = plt.subplots(1, len(CONDITIONS), figsize=(3.0 * len(CONDITIONS), 3.0), sharey=True)
+    stim = data["stimulus"]
+    for ax, label in zip(axes, CONDITIONS):
+        lam = data[f"expected_{label}"]
+        for k, (c, name) in enumerate((("tab:purple", "A"), ("tab:cyan", "B"))):
+            sel = np.flatnonzero(stim == k)
+            ax.plot(sel, lam[sel], ".", ms=1.5, color=c, label=f"pattern {name}")
+            ax.axhline(p.targets[k], color=c, lw=1, ls="--")
+        ax.set_yscale("log")
+        ax.set_xlabel("trial")
+        ax.set_title(names[label], fontsize="small")
+    axes[0].set_ylabel(r"expected count $\Lambda$ (spikes)")
+    axes[0].legend(fontsize="x-small", markerscale=5)
+    fig.suptitle("Expected spike count per trial (dashed: targets 10 and 2)", fontsize="medium")
+    fig.tight_layout()
+    figs["expected_counts"] = fig
+
+    fig, ax = plt.subplots(figsize=(5.6, 3.4))
+    labels = list(metrics["error_ratio"])
+    vals = [metrics["error_ratio"][k] for k in labels]
+    ax.bar(range(len(labels)), vals, color=[colours[k] for k in labels])
+    for thr, txt in ((1.0, "initial error"), (0.5, "0.5"), (0.15, "0.15")):
+        ax.axhline(thr, color="0.4", lw=0.8, ls=":")
+        ax.text(len(labels) - 0.5, thr, txt, fontsize="x-small", va="bottom", ha="right")
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels([names[k].replace(", ", ",\n") for k in labels], fontsize="x-small")
+    ax.set_yscale("log")
+    ax.set_ylabel("final error / initial error")
+    ax.set_title(f"Final error / initial error (last {int(p.final_window)} trials)", fontsize="medium")
+    fig.tight_layout()
+    figs["error_ratios"] = fig
+    return figs
+
+
+if __name__ == "__main__":
+    from snnlearn.cli import main_for
+
+    main_for("reward_baseline")
