@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from snnlearn.metrics.reservoir import one_blas_thread
+
 __all__ = ["EchoStateNetwork", "make_esn"]
 
 _ACTIVATIONS = ("tanh", "linear")
@@ -60,14 +62,15 @@ class EchoStateNetwork:
         drive = u @ self.w_in.T + self.bias  # (T, N), input part precomputed
         states = np.empty((u.shape[0], self.n))
         W = self.W
-        if self.activation == "tanh":
-            for t in range(u.shape[0]):
-                x = np.tanh(W @ x + drive[t])
-                states[t] = x
-        else:
-            for t in range(u.shape[0]):
-                x = W @ x + drive[t]
-                states[t] = x
+        with one_blas_thread():
+            if self.activation == "tanh":
+                for t in range(u.shape[0]):
+                    x = np.tanh(W @ x + drive[t])
+                    states[t] = x
+            else:
+                for t in range(u.shape[0]):
+                    x = W @ x + drive[t]
+                    states[t] = x
         return states
 
 
@@ -97,7 +100,8 @@ def make_esn(n, rng, spectral_radius=0.95, input_scale=0.1, bias=0.0, activation
     if spectral_radius == 0:
         W = np.zeros((n, n))
     else:
-        W *= spectral_radius / np.max(np.abs(np.linalg.eigvals(W)))
+        with one_blas_thread():
+            W *= spectral_radius / np.max(np.abs(np.linalg.eigvals(W)))
     w_in = rng.uniform(-input_scale, input_scale, size=(n, n_inputs))
     b = rng.uniform(-bias, bias, size=n) if bias > 0 else np.zeros(n)
     return EchoStateNetwork(W=W, w_in=w_in, bias=b, activation=activation)

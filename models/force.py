@@ -27,8 +27,6 @@ RLS every 2 steps.  P stays symmetric, so the RLS step uses the BLAS routines ``
 """
 from __future__ import annotations
 
-import contextlib
-import ctypes
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,44 +34,9 @@ import scipy.sparse
 from brian2 import ms, second
 from scipy.linalg import blas
 
+from snnlearn.metrics.reservoir import one_blas_thread
+
 __all__ = ["ForceNetwork", "ForceResult", "make_force_network", "sum_of_sines", "run_force"]
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """Limit the loaded OpenBLAS libraries to one thread inside the block (restored after).
-
-    Uses threadpoolctl when it is installed, else the OpenBLAS C API through ctypes on the
-    libraries listed in /proc/self/maps (Linux).  Anywhere else it does nothing (speed only).
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        threadpool_limits = None
-    if threadpool_limits is not None:
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield
-        return
-    restore = []
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line})
-        for path in paths:
-            lib = ctypes.CDLL(path)
-            for get, put in (("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
-                             ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
-                             ("openblas_get_num_threads", "openblas_set_num_threads")):
-                if hasattr(lib, get) and hasattr(lib, put):
-                    restore.append((getattr(lib, put), getattr(lib, get)()))
-                    getattr(lib, put)(1)
-                    break
-    except OSError:
-        pass
-    try:
-        yield
-    finally:
-        for put, n_threads in restore:
-            put(n_threads)
 
 
 @dataclass(frozen=True)
@@ -184,7 +147,7 @@ def run_force(net, target_train, n_test, tau=10 * ms, dt=1 * ms, alpha=1.0, lear
     w_norm = []
     r_sample = np.empty((n_train + n_test, n_sample))
 
-    with _one_blas_thread():
+    with one_blas_thread():
         _integrate(net, target_train, n_test, h, w, P, x, r, z, learn, learn_every,
                    z_train, z_test, w_norm, r_sample)
     return ForceResult(z_train=z_train, z_test=z_test, w=w, w_norm=np.asarray(w_norm), r_sample=r_sample)

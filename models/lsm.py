@@ -68,6 +68,8 @@ from brian2 import (
 )
 from brian2 import seed as brian_seed
 
+from snnlearn.metrics.reservoir import classification_accuracy, fit_ridge, loo_ridge
+
 __all__ = [
     "Liquid",
     "LiquidRun",
@@ -404,8 +406,6 @@ def template_task(liquid, rng, n_pairs=10, n_train=200, n_test=100, jitter=4 * m
     plus the two :class:`LiquidRun` objects under ``runs`` (keyed by ``recurrent``), and the trial
     ``labels`` (+/-1), ``pair`` index, ``is_train`` mask and filtered ``input_states``.
     """
-    from snnlearn.metrics.reservoir import classification_accuracy, fit_ridge, loo_ridge
-
     if int(n_pairs) != n_pairs or n_pairs < 1:
         raise ValueError(f"n_pairs must be a positive integer, got {n_pairs}")
     if n_train < 4 or n_test < 2:

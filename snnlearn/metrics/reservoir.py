@@ -21,6 +21,8 @@ All functions take arrays with time along axis 0.
 """
 from __future__ import annotations
 
+import contextlib
+import ctypes
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +39,48 @@ __all__ = [
     "narma10_input",
     "delay_embedding",
     "classification_accuracy",
+    "one_blas_thread",
 ]
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Limit the loaded OpenBLAS libraries to one thread inside the block (restored after).
+
+    Reservoir code calls BLAS on small or memory-bound problems (SVDs of a few thousand x a few
+    hundred, rank-1 updates), where a multi-threaded OpenBLAS only spin-waits; on a shared 2-core
+    machine it made these runs 10x slower.  Uses threadpoolctl when it is installed, else the
+    OpenBLAS C API through ctypes on the libraries listed in /proc/self/maps (Linux); anywhere
+    else it does nothing (it changes speed, and results only at the rounding level).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        threadpool_limits = None
+    if threadpool_limits is not None:
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield
+        return
+    restore = []
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line})
+        for path in paths:
+            lib = ctypes.CDLL(path)
+            for get, put in (("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+                             ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
+                             ("openblas_get_num_threads", "openblas_set_num_threads")):
+                if hasattr(lib, get) and hasattr(lib, put):
+                    restore.append((getattr(lib, put), getattr(lib, get)()))
+                    getattr(lib, put)(1)
+                    break
+    except OSError:
+        pass
+    try:
+        yield
+    finally:
+        for put, n_threads in restore:
+            put(n_threads)
 
 
 def _as_2d(a, name):
@@ -103,7 +146,8 @@ def fit_ridge(X, Y, ridge=1e-8):
     T = X.shape[0]
     x_mean = X.mean(axis=0)
     y_mean = Y.mean(axis=0)
-    U, s, Vt = np.linalg.svd(X - x_mean, full_matrices=False)
+    with one_blas_thread():
+        U, s, Vt = np.linalg.svd(X - x_mean, full_matrices=False)
     s2 = s**2 / T
     lam = ridge * s2.sum() / X.shape[1]  # ridge relative to the mean feature variance
     if lam > 0:
@@ -132,7 +176,8 @@ def loo_ridge(X, Y, ridges=(1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)):
     T = X.shape[0]
     Xc = X - X.mean(axis=0)
     Yc = Y - Y.mean(axis=0)
-    U, s, _ = np.linalg.svd(Xc, full_matrices=False)
+    with one_blas_thread():
+        U, s, _ = np.linalg.svd(Xc, full_matrices=False)
     UtY = U.T @ Yc
     mean_var = (s**2).sum() / T / X.shape[1] or 1.0  # all-constant features: any scale will do
     mse = np.empty(ridges.size)
