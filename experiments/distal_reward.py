@@ -153,7 +153,7 @@ def plot(data, metrics, p):
                label=f"rewarded synapse ({metrics['rewarded_weight_percentile']:.1f}th percentile)")
     ax.set_xlabel(r"final weight / $w_{max}$")
     ax.set_ylabel("synapses (log scale)")
-    ax.set_title(f"Final weights of the rewarded network (t = {t[-1]:.0f} s)" if t.size else "Final weights",
+    ax.set_title(f"Final weights of the rewarded network (t = {float(p.duration / second):.0f} s)",
                  fontsize="medium")
     ax.legend(fontsize="small")
     fig.tight_layout()
