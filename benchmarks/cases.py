@@ -203,7 +203,8 @@ def summarize_sweep(result, opts):
             runs = [r for r in v["runs"] if r.get("ok")]
             if runs:
                 out[label] = {k: median([r.get(k) for r in runs]) for k in
-                              ("per_point_overhead_s", "per_point_wall_s", "per_point_loop_s", "first_compile_s")}
+                              ("per_point_overhead_s", "per_point_wall_s", "per_point_loop_s", "first_compile_s",
+                               "per_point_compile_s", "per_point_make_s")}
         ra = out.get("run_args", {}).get("per_point_overhead_s")
         if ra is not None:
             out["run_args_overhead_below_1s"] = ra < SWEEP_OVERHEAD_S
@@ -212,7 +213,7 @@ def summarize_sweep(result, opts):
 
 # ------------------------------------------------------------------------------------------ scaling
 def scaling_sizes(opts):
-    sizes = [50_000, 100_000, 250_000] if opts.quick else [250_000, 1_000_000, 4_000_000]
+    sizes = [250_000, 500_000, 1_000_000] if opts.quick else [250_000, 1_000_000, 4_000_000]
     return [s for s in sizes if s <= opts.max_synapses] or sizes[:1]
 
 
@@ -221,9 +222,12 @@ def plan_scaling(opts):
     mod = "benchmarks.plastic_network"
     comps = []
     for n_syn in scaling_sizes(opts):
-        base = {"duration_s": T, "n_post": n_syn // 1000, "seed": opts.seed, "device": "cpp_standalone"}
+        # the whole network grows: 1000 inputs per neuron out of 5 n_post Poisson inputs
+        n_post = n_syn // 1000
+        base = {"duration_s": T, "n_post": n_post, "n_in": 5 * n_post, "seed": opts.seed, "device": "cpp_standalone"}
         comps.append(Comparison(
-            f"scaling-{n_syn}", f"{n_syn / 1e6:g} M STDP synapses, {T:g} s, cpp_standalone, one thread",
+            f"scaling-{n_syn}", f"{n_syn / 1e6:g} M STDP synapses ({5 * n_post} inputs -> {n_post} neurons), {T:g} s, "
+                                f"cpp_standalone, one thread",
             [Variant("snnlearn", f"{mod}:run_snnlearn", base), Variant("brian2", f"{mod}:run_brian2", base)],
             [Pair("snnlearn", "brian2", "loop_s", "snnlearn / brian2: loop", SAME_DEVICE_WALL)],
             info={"n_synapses": n_syn, "duration_s": T}, identical=[("snnlearn", "brian2")]))

@@ -22,7 +22,8 @@ Implementations: :func:`run_snnlearn` (``sl.connect`` + ``sl.rules.stdp_additive
 :func:`run_brian2` (the same written by hand; identical numbers with the same seed), and
 :func:`run_nest` (NEST 3 ``iaf_cond_exp`` with C_m/g_L = 10 ms, ``parrot_neuron`` relays,
 ``stdp_synapse`` with mu_plus = mu_minus = 0, lambda = 0.01, alpha = 1.05, delay 0.1 ms).
-The ``scaling`` case reuses them with ``n_post`` = 250 ... 4000.
+The ``scaling`` case reuses them with ``n_post`` = 250 ... 4000 and ``n_in = 5 n_post``, so
+that the whole network (inputs, neurons, synapses) grows in proportion.
 """
 
 import numpy as np
@@ -57,11 +58,11 @@ def connectivity(n_post, n_in=N_IN, k_in=K_IN, seed=1):
     return pre, post, w0
 
 
-def _neurons(n_post):
+def _neurons(n_post, n_in=N_IN):
     from brian2 import NeuronGroup, PoissonGroup, Hz, mV, ms
 
     ns = dict(taum=10 * ms, Ee=0 * mV, El=-74 * mV, vt=-54 * mV, vr=-60 * mV, taue=5 * ms)
-    inputs = PoissonGroup(N_IN, rates=RATE_HZ * Hz, name="inputs")
+    inputs = PoissonGroup(n_in, rates=RATE_HZ * Hz, name="inputs")
     neurons = NeuronGroup(n_post, NEURON, threshold="v > vt", reset="v = vr", method="euler", namespace=ns,
                           name="neurons")
     neurons.v = ns["El"]
@@ -75,12 +76,12 @@ def _monitors(inputs, neurons):
                                                                                    name="output_counts")
 
 
-def build_plain(n_post, seed=1):
+def build_plain(n_post, seed=1, n_in=N_IN):
     """The network in plain Brian2: the STDP synapses written by hand."""
     from brian2 import Network, Synapses, ms
 
-    pre, post, w0 = connectivity(n_post, seed=seed)
-    inputs, neurons = _neurons(n_post)
+    pre, post, w0 = connectivity(n_post, n_in=n_in, seed=seed)
+    inputs, neurons = _neurons(n_post, n_in)
     Ap = 0.01 * GMAX
     S = Synapses(inputs, neurons, model="""
         w : 1
@@ -97,14 +98,14 @@ def build_plain(n_post, seed=1):
             "pre": pre, "post": post}
 
 
-def build_snnlearn(n_post, seed=1):
+def build_snnlearn(n_post, seed=1, n_in=N_IN):
     """The network with ``sl.connect(inputs, neurons, sl.rules.stdp_additive(...))``."""
     from brian2 import Network, ms
 
     import snnlearn as sl
 
-    pre, post, w0 = connectivity(n_post, seed=seed)
-    inputs, neurons = _neurons(n_post)
+    pre, post, w0 = connectivity(n_post, n_in=n_in, seed=seed)
+    inputs, neurons = _neurons(n_post, n_in)
     Ap = 0.01 * GMAX
     rule = sl.rules.stdp_additive(Ap=Ap, Am=1.05 * Ap, taupre=20 * ms, taupost=20 * ms, wmax=GMAX)
     S = sl.connect(inputs, neurons, rule, transmit="ge_post += w", connect={"i": pre, "j": post}, w=w0, name="stdp")
@@ -133,7 +134,7 @@ def _readout(m, duration_s):
     }
 
 
-def _run(builder, snnlearn, device, duration_s, n_post, seed, threads):
+def _run(builder, snnlearn, device, duration_s, n_post, seed, threads, n_in):
     from brian2 import second
 
     ph = Phases()
@@ -152,7 +153,7 @@ def _run(builder, snnlearn, device, duration_s, n_post, seed, threads):
             with ctx as sim:
                 with ph("setup"):
                     brian_seed(seed)
-                    m = builder(n_post, seed=seed)
+                    m = builder(n_post, seed=seed, n_in=n_in)
                     m["net"].run(duration_s * second)
                 with ph("build"):
                     if snnlearn:
@@ -177,7 +178,7 @@ def _run(builder, snnlearn, device, duration_s, n_post, seed, threads):
         with ctx:
             with ph("setup"):
                 brian_seed(seed)
-                m = builder(n_post, seed=seed)
+                m = builder(n_post, seed=seed, n_in=n_in)
             with ph("run"):
                 m["net"].run(duration_s * second)
             out = runtime_timings(ph.times["run"])
@@ -192,30 +193,30 @@ def _run(builder, snnlearn, device, duration_s, n_post, seed, threads):
     return out
 
 
-def run_snnlearn(device="cpp_standalone", duration_s=10.0, n_post=1000, seed=1, threads=0):
+def run_snnlearn(device="cpp_standalone", duration_s=10.0, n_post=1000, seed=1, threads=0, n_in=N_IN):
     """The snnlearn network (:func:`build_snnlearn`) on ``device``: timings, rates, events, fingerprint."""
-    return _run(build_snnlearn, True, device, duration_s, n_post, seed, threads)
+    return _run(build_snnlearn, True, device, duration_s, n_post, seed, threads, n_in)
 
 
-def run_brian2(device="cpp_standalone", duration_s=10.0, n_post=1000, seed=1, threads=0):
+def run_brian2(device="cpp_standalone", duration_s=10.0, n_post=1000, seed=1, threads=0, n_in=N_IN):
     """The hand-written network (:func:`build_plain`) on ``device``; same outputs as :func:`run_snnlearn`."""
-    return _run(build_plain, False, device, duration_s, n_post, seed, threads)
+    return _run(build_plain, False, device, duration_s, n_post, seed, threads, n_in)
 
 
-def run_nest(duration_s=10.0, n_post=1000, seed=1, threads=1):
+def run_nest(duration_s=10.0, n_post=1000, seed=1, threads=1, n_in=N_IN):
     """The same network in NEST 3 (``iaf_cond_exp`` + ``stdp_synapse``), same connectivity and initial weights."""
     import time
 
     ph = Phases()
     with ph("setup"):
-        pre, post, w0 = connectivity(n_post, seed=seed)
+        pre, post, w0 = connectivity(n_post, n_in=n_in, seed=seed)
         nest = nest_reset(threads=threads, resolution_ms=0.1, seed=seed)
         g_L = 10.0
         neurons = nest.Create("iaf_cond_exp", n_post, params={
             "C_m": 10.0 * g_L, "g_L": g_L, "E_L": -74.0, "V_th": -54.0, "V_reset": -60.0, "t_ref": 0.0,
             "E_ex": 0.0, "tau_syn_ex": 5.0, "V_m": -74.0, "tau_minus": 20.0})
         gen = nest.Create("poisson_generator", params={"rate": RATE_HZ})
-        parrots = nest.Create("parrot_neuron", N_IN)
+        parrots = nest.Create("parrot_neuron", n_in)
         nest.Connect(gen, parrots, "all_to_all")
         first_parrot, first_neuron = parrots[0].global_id, neurons[0].global_id
         wmax = GMAX * g_L
@@ -234,10 +235,10 @@ def run_nest(duration_s=10.0, n_post=1000, seed=1, threads=1):
     with ph("readout"):
         ev_in = rec_in.get("events")["senders"] - first_parrot
         ev_out = rec_out.get("events")["senders"] - first_neuron
-        in_counts = np.bincount(ev_in, minlength=N_IN).astype(float)
+        in_counts = np.bincount(ev_in, minlength=n_in).astype(float)
         out_counts = np.bincount(ev_out, minlength=n_post).astype(float)
         # every connection minus generator -> parrots and the two recorders' inputs
-        n_syn = int(nest.GetKernelStatus("num_connections")) - 2 * N_IN - n_post
+        n_syn = int(nest.GetKernelStatus("num_connections")) - 2 * n_in - n_post
     return {
         "n_synapses": n_syn, "input_rate_hz": float(in_counts.mean() / duration_s),
         "output_rate_hz": float(out_counts.mean() / duration_s),

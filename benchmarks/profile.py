@@ -24,8 +24,8 @@ from .common import Phases, brian_seed, fresh_directory, plain_standalone, remov
 
 __all__ = ["profile_case", "main", "SIZES"]
 
-#: Small sizes for valgrind: (builder arguments, biological duration in s).
-SIZES = {"song2000": 2.0, "plastic_network": 0.5, "da_network": 2.0}
+#: Biological durations (s) for valgrind: Song's model, the 1-M-synapse plastic network, the DA network.
+SIZES = {"song2000": 2.0, "plastic_network": 0.2, "da_network": 2.0}
 
 
 def _builders(case, impl):
@@ -38,7 +38,7 @@ def _builders(case, impl):
     if case == "plastic_network":
         from . import plastic_network as m
 
-        return (lambda: m.build_snnlearn(100)) if impl == "snnlearn" else (lambda: m.build_plain(100))
+        return (lambda: m.build_snnlearn(1000)) if impl == "snnlearn" else (lambda: m.build_plain(1000))
     if case == "da_network":
         from . import da_network as m
 
