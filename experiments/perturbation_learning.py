@@ -36,7 +36,7 @@ PARAMS = {
     "n_inputs": 10,
     "n_outputs": 2,
     "n_stimuli": 2,
-    "n_passes": 3000,  # forward passes (trials) per learner
+    "n_passes": 2000,  # forward passes (trials) per learner
     "gap": 50 * ms,  # silent start of each trial
     "stimulus_window": 200 * ms,  # frozen input pattern after the gap
     "input_rate": 20 * Hz,  # rate of the frozen Poisson patterns
@@ -46,10 +46,11 @@ PARAMS = {
     "w0_min": 0.1,  # initial weights uniform in [w0_min, w0_max]
     "w0_max": 0.4,
     "w_bound": 1.0,  # weights are clipped to [-w_bound, w_bound]
+    # learning rates calibrated on seeds 1-3 (3000 passes; stable, error ratio <= 0.2 at the end)
     "eta_node": 0.01,
-    "eta_weight": 0.0015,
-    "eta_serial": 0.0005,
-    "eta_reinforce": 0.002,
+    "eta_weight": 0.003,
+    "eta_serial": 0.002,
+    "eta_reinforce": 0.003,
     "sigma_node": 0.5,  # node perturbation: noise standard deviation (units of u; threshold 2)
     "tau_noise": 5 * ms,  # node perturbation: noise correlation time
     "sigma_weight": 0.02,  # weight / serial perturbation size

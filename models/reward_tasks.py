@@ -210,6 +210,7 @@ def build_pattern_task(kind, patterns, schedule, targets, w0, rule_params, offse
     S = sl.connect(inputs, outputs, rule, transmit=transmit, connect={"i": pre, "j": post},
                    w=np.asarray(w0, dtype=float).T.ravel(), modulators=circuit.modulators(*signals), dt=dt,
                    name=f"{name}_synapses")
+    _post_first(S)
     # every trial starts from rest: potentials and the rules' presynaptic traces are cleared at the
     # trial boundary (before the readout and the rules act, order -25), so that a pass does not depend on
     # the previous one and the paired baseline pass sees exactly the same input as the perturbed pass
@@ -218,6 +219,14 @@ def build_pattern_task(kind, patterns, schedule, targets, w0, rule_params, offse
         S.run_regularly("x = 0", dt=schedule.duration, when="start", order=-25, name=f"{name}_trace_rest")
     return {"objects": [inputs, outputs, S, *circuit.objects], "inputs": inputs, "outputs": outputs, "synapses": S,
             "circuit": circuit, "rule": rule}
+
+
+def _post_first(S):
+    """A step's output spike was drawn before that step's input arrived: process the post pathway
+    (when the rule has one) before the pre pathway."""
+    for pathway in S._pathways:
+        if pathway.prepost == "post":
+            pathway.order = -2
 
 
 def build_two_stimulus(conditions, schedule, n_inputs=100, rate_on=50 * Hz, rng=None, w0=0.1, escape=None,
@@ -261,6 +270,7 @@ def build_two_stimulus(conditions, schedule, n_inputs=100, rate_on=50 * Hz, rng=
         S = sl.connect(inputs, out, rule, transmit=f"u_post += {jump} * w", connect=True, w=w0,
                        modulators=circuit.modulators(*[m for m in ("R", "Rbar") if m in rule.modulators]), dt=dt,
                        name=f"syn_{label}", plasticity=plasticity)
+        _post_first(S)
         objects += [out, S, *circuit.objects]
         outputs.append(out)
         synapses.append(S)

@@ -88,7 +88,15 @@ def _nest_weights(pre, post, da):
 
 
 def _brian_weights(pre_ms, post_ms, da_ms, update_dt=DT * ms):
+    old_dt = defaultclock.dt
     defaultclock.dt = DT * ms
+    try:
+        return _brian_run(pre_ms, post_ms, da_ms, update_dt)
+    finally:
+        defaultclock.dt = old_dt
+
+
+def _brian_run(pre_ms, post_ms, da_ms, update_dt):
     upd = float(update_dt / ms)
     rule = sl.rules.da_stdp(Ap=P["A_plus"], Am=P["A_minus"], taupre=P["tau_plus"] * ms, taupost=P["tau_minus"] * ms,
                             tau_c=P["tau_c"] * ms, update_dt=update_dt, tonic=-P["b"] * upd,
@@ -106,11 +114,13 @@ def _brian_weights(pre_ms, post_ms, da_ms, update_dt=DT * ms):
     return np.asarray(mon.w[0])[idx]
 
 
+@pytest.mark.slow
 def test_da_stdp_matches_nest_stdp_dopamine_synapse():
     """6 s of 12-Hz pre/post and 2-Hz dopamine spike trains (seed 3), one synapse, dt = 0.1 ms:
     da_stdp (update_dt = dt, pairing 'all') and NEST 3.10's stdp_dopamine_synapse agree within
     1 % of the weight change (w - w0) at 10 times, and the weight moves by more than 0.5.
-    Numpy target; about 5 s."""
+    Measured: largest difference 0.18 % of the change (first sample, change 0.006), <= 0.05 % afterwards.
+    Numpy target, 60,000 steps: about 15-30 s."""
     pre, post, da = _spike_trains()
     w_nest, (pre_p, post_p, da_p) = _nest_weights(pre, post, da)
     # what NEST's synapse sees: parrot spike times, post shifted by the dendritic delay,

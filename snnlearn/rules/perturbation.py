@@ -291,6 +291,21 @@ def reinforce(eta=0.01, tau_x=20 * ms, update_dt=500 * ms, wmin=-10.0, wmax=10.0
     the baseline only lowers the variance. One forward pass per trial; no perturbation
     is injected, the neuron's own spiking noise is the exploration.
 
+    Timing within a time step. Both terms must see the same trace, or the eligibility
+    acquires a nonzero mean and the rule drifts even when the reward carries no
+    information. The continuous term is integrated (Euler) in the synapse's state update
+    with the trace at the start of the step; the spike of the step is drawn before that
+    step's presynaptic spikes arrive. So the spike term uses the trace without a
+    presynaptic jump of the same step (``step_in`` records the time step of the last
+    presynaptic spike, whatever order Brian2 processes the two pathways in), undoes the
+    step's Euler decay (divides by :math:`1 - dt/\tau_x`), and the eligibility has exactly
+    zero mean (the uncorrected spike term is biased by about one jump per coincident
+    pre/post pair, the decay by :math:`dt/\tau_x` per spike). The rate :math:`\rho` in the
+    continuous term is that of the spike draw when the neuron is updated before the
+    synapse (Brian2 orders state updates by ``order``, then name); the gain read at the
+    spike includes that step's input unless the post pathway runs first
+    (``S.post.order = -2``), a second-order effect.
+
     ==========  ============  ============================================================
     parameter   unit          meaning
     ==========  ============  ============================================================
@@ -306,9 +321,10 @@ def reinforce(eta=0.01, tau_x=20 * ms, update_dt=500 * ms, wmin=-10.0, wmax=10.0
 
         Rule("reinforce",
              model='''dx/dt = -x/tau_x : 1 (clock-driven)
-                      delig/dt = -rho_post*x : 1 (clock-driven)''',
-             on_pre="x += 1",
-             on_post="elig += x",
+                      delig/dt = -rho_post*x : 1 (clock-driven)
+                      step_in : integer''',
+             on_pre="x += 1; step_in = t_in_timesteps",
+             on_post="elig += (x - int(step_in == t_in_timesteps and x >= 1)) / (1 - dt/tau_x)",
              regular="w = clip(w + eta*(R - Rbar)*elig, wmin, wmax); elig = 0",
              regular_dt=500*ms, modulators=("R", "Rbar"), method="euler",
              params=dict(eta=0.01, tau_x=20*ms, wmin=-10.0, wmax=10.0))
@@ -328,9 +344,12 @@ def reinforce(eta=0.01, tau_x=20 * ms, update_dt=500 * ms, wmin=-10.0, wmax=10.0
         model=f"""
             dx/dt = -x / tau_x : 1 (clock-driven)
             delig/dt = -{rho}_post * x{g} : 1 (clock-driven)
+            step_in : integer
         """,
-        on_pre="x += 1",
-        on_post=f"elig += x{g}",
+        on_pre="x += 1\nstep_in = t_in_timesteps",
+        # the trace of the continuous term: at the start of the step (before its Euler decay and
+        # without a presynaptic jump of this very step)
+        on_post=f"elig += (x - int(step_in == t_in_timesteps and x >= 1)) / (1 - dt / tau_x){g}",
         regular="w = clip(w + eta * (R - Rbar) * elig, wmin, wmax)\nelig = 0",
         regular_dt=update_dt,
         modulators=("R", "Rbar"),

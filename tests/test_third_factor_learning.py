@@ -51,14 +51,17 @@ class _Ctx:
 @pytest.mark.standalone
 def test_perturbation_rules_and_reinforce_learn(standalone_dir):
     """experiments/perturbation_learning.py, seed 3: 10 inputs (one frozen 20-Hz pattern per stimulus) ->
-    2 escape-noise outputs, 2 stimuli, targets 1-6 spikes per 200-ms window, R = -MSE; 3000 forward passes per
-    learner (1500 paired updates for node/weight/serial perturbation, 3000 for REINFORCE).
+    2 escape-noise outputs, 2 stimuli, targets 1-6 spikes per 200-ms window, R = -MSE; 2000 forward passes per
+    learner (1000 paired updates for node/weight/serial perturbation, 2000 for REINFORCE).
     Each rule lowers the error |Lambda - y*| (last 10 % of its unperturbed passes) to <= 0.5 x the initial
-    error (a frozen copy's). cpp_standalone, about 2 min."""
+    error (a frozen copy's). Calibration (seeds 1-3, 3000 passes): final/initial 0.06-0.13 (node),
+    0.04-0.14 (weight), 0.06-0.18 (serial), 0.08-0.20 (REINFORCE); at 1500 passes 0.10-0.29.
+    Measured here (seed 3, initial error 3.05): 0.064, 0.079, 0.134, 0.170; half the initial error after
+    103, 215, 173 and 128 passes. cpp_standalone, 90 s."""
     import experiments.perturbation_learning as exp
 
     p = resolve_params(exp.PARAMS, exp.QUICK, {}, use_quick=False)
-    assert p.n_passes == 3000
+    assert p.n_passes == 2000
     ctx = _Ctx(3, standalone_dir)
     m = exp.run(p, ctx)
     assert m["initial_error"] > 1.0
@@ -83,7 +86,9 @@ def test_averaged_perturbation_updates_follow_the_true_gradient(standalone_dir):
     (R - Rbar) e (node perturbation: OU noise sigma = 0.2, tau = 5 ms; eligibility = noise x presynaptic trace)
     and (R - Rbar) psi / sigma^2 (weight perturbation, sigma = 0.01), with Rbar the paired unperturbed pass,
     averaged over 400 (node) and 300 (weight) perturbed trials, have cosine >= 0.9 with -grad J.
-    (SCIENCE.md F1a proposes cos >= 0.8 at K = 4 d_eff; expected cos^2 ~ K/(K + d_eff).) cpp_standalone."""
+    (SCIENCE.md F1a proposes cos >= 0.8 at K = 4 d_eff; expected cos^2 ~ K/(K + d_eff).)
+    Measured: cos = 0.996 (node; 0.988 after 50 trials) and 0.967 (weight; theory sqrt(300/322) = 0.965);
+    |mean update| / |grad J| = 0.98 and 1.06. cpp_standalone, about 1 min."""
     patterns, targets, w0 = _task(5)
     n_out, n_in = w0.shape
     T = GAP + WINDOW
@@ -180,7 +185,8 @@ def test_compiled_training_is_one_build_and_matches_runtime(standalone_dir, monk
     cpp_standalone program (one build, one compilation, no Python between trials) and give the same final weights
     as the numpy runtime with the same frozen noise and input spikes: rtol 1e-9. Bit identity is not expected:
     numpy and the C++ compiler evaluate exp/log and sums in different orders (last-bit differences), and the
-    training is smooth in the weights, so such differences stay at the 1e-12 level. ~20 s numpy + build."""
+    training is smooth in the weights, so such differences stay tiny (measured: 1.2e-14 absolute, 4e-14
+    relative, for weight changes up to 1.2). About 20 s (numpy run + one build)."""
     from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
 
     counts = {"build": 0, "compile": 0}
