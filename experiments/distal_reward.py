@@ -142,7 +142,7 @@ def plot(data, metrics, p):
     ax.set_ylabel(r"weight / $w_{max}$")
     ax.set_ylim(-0.03, 1.05)
     ax.set_title("Distal reward: the rewarded synapse and the mean excitatory weight", fontsize="medium")
-    ax.legend(fontsize="x-small", ncol=2, loc="center right")
+    ax.legend(fontsize="x-small", ncol=2, loc="upper left")
     fig.tight_layout()
     figs["weights_over_time"] = fig
 
