@@ -38,7 +38,7 @@ from brian2 import Hz, NeuronGroup, SpikeGeneratorGroup, TimedArray, ms, second
 import snnlearn as sl
 from snnlearn.modulators import RewardCircuit, TrialSchedule
 
-__all__ = ["Escape", "escape_outputs", "frozen_patterns", "pattern_input", "build_pattern_task",
+__all__ = ["Escape", "post_first", "escape_outputs", "frozen_patterns", "pattern_input", "build_pattern_task",
            "build_two_stimulus", "RULES"]
 
 #: Learning rules of :func:`build_pattern_task`.
@@ -210,7 +210,7 @@ def build_pattern_task(kind, patterns, schedule, targets, w0, rule_params, offse
     S = sl.connect(inputs, outputs, rule, transmit=transmit, connect={"i": pre, "j": post},
                    w=np.asarray(w0, dtype=float).T.ravel(), modulators=circuit.modulators(*signals), dt=dt,
                    name=f"{name}_synapses")
-    _post_first(S)
+    post_first(S)
     # every trial starts from rest: potentials and the rules' presynaptic traces are cleared at the
     # trial boundary (before the readout and the rules act, order -25), so that a pass does not depend on
     # the previous one and the paired baseline pass sees exactly the same input as the perturbed pass
@@ -221,7 +221,7 @@ def build_pattern_task(kind, patterns, schedule, targets, w0, rule_params, offse
             "circuit": circuit, "rule": rule}
 
 
-def _post_first(S):
+def post_first(S):
     """A step's output spike was drawn before that step's input arrived: process the post pathway
     (when the rule has one) before the pre pathway."""
     for pathway in S._pathways:
@@ -270,7 +270,7 @@ def build_two_stimulus(conditions, schedule, n_inputs=100, rate_on=50 * Hz, rng=
         S = sl.connect(inputs, out, rule, transmit=f"u_post += {jump} * w", connect=True, w=w0,
                        modulators=circuit.modulators(*[m for m in ("R", "Rbar") if m in rule.modulators]), dt=dt,
                        name=f"syn_{label}", plasticity=plasticity)
-        _post_first(S)
+        post_first(S)
         objects += [out, S, *circuit.objects]
         outputs.append(out)
         synapses.append(S)
