@@ -1,0 +1,470 @@
+"""Maps against reward: a ring topographic map learned by self-organisation and from reward only, compared across map sizes.
+
+The map (SCIENCE.md section 4, check T2, scaled): ``n_in = inputs_per_unit * n_out`` inputs on
+a ring fire at ``baseline_rate`` plus a Gaussian bump (``peak_rate``, width ``bump_sigma``
+output spacings) and project all-to-all onto ``n_out`` units on a second ring. Both routes
+start from the same initial weights (flat, ``init_noise`` noise, no topographic bias unless
+``bias`` > 0) and get the same simulated time, ``duration``, per map size:
+
+* **self-organising** (unsupervised): the T2 network of :mod:`models.cortical_sheet` -- LIF
+  units with local excitation and global inhibition, the symmetric Hebbian pair rule with
+  subtractive normalisation (``map_rule``); the bump jumps to a random position every 50-100 ms;
+* **reward** (reward only): :mod:`models.reward_map` -- escape-noise units, one trial per bump
+  position; the reward, computed inside the simulation, is minus the squared error between the
+  units' expected spike counts and a bump of activity at the matching output position
+  ``c * n_out / n_in``; the weights learn by node perturbation (Fiete & Seung 2006; or
+  REINFORCE) with a paired unperturbed baseline pass.
+
+Both routes and all sizes of one replica run in one compiled (``cpp_standalone``) program; each
+of the ``n_seeds`` replicas (its own initial weights, stimuli and noise) reruns that program
+(only the seeding code changes, so little is recompiled). The map's quality is
+measured the same way for both, from the weights: the topographic order |rho_FL| (Fisher-Lee
+circular correlation between unit position 2 pi j / n_out and RF centre, reflection and
+rotation allowed), the topographic error (Kiviluoto 1996) and the RF selectivity. Measured:
+stimulus presentations (trials) and simulated seconds to reach order >= ``criterion`` (at the
+first weight snapshot, every ``record_interval``, that reaches it; the median over seeds, a seed
+that never reaches it counting as slowest), the final order and error, per route and size.
+A trial is one stimulus presentation: one bump position held for 50-100 ms on the
+self-organising route, one forward pass of 110 ms on the reward route (node perturbation uses
+two passes per weight update: an unperturbed baseline pass and a perturbed pass).
+"""
+import numpy as np
+from brian2 import Hz, Network, ms, second
+
+from experiments.topographic_map import ring_measures
+from models.cortical_sheet import build_map_network, coarse_bias, map_rule
+from models.reward_map import RULES, bump_patterns, build_reward_map, map_targets
+from models.reward_tasks import Escape
+from snnlearn.inputs import bump_schedule
+from snnlearn.modulators import TrialSchedule
+
+PARAMS = {
+    "sizes": [10, 14, 20],            # n_out of each map
+    "n_seeds": 3,                     # independent replicas (initial weights, stimuli, noise) per size
+    "inputs_per_unit": 4,             # n_in = inputs_per_unit * n_out
+    "bump_sigma": 1.0,                # stimulus width, in output spacings (inputs_per_unit input cells each)
+    "peak_rate": 38 * Hz,
+    "baseline_rate": 2 * Hz,
+    "w_init": 0.5,                    # w0 = w_max clip(w_init (1 + bias m + init_noise U(-1, 1)), 0, 1)
+    "init_noise": 0.2,
+    "bias": 0.0,                      # coarse topographic bias (polarity marker); 0: no prior order
+    "duration": 300 * second,         # simulated time per route and size
+    "record_interval": 2 * second,    # weight snapshots (both routes)
+    "criterion": 0.9,                 # topographic order to reach
+    "dt": 0.5 * ms,
+    # self-organising route (models.cortical_sheet, check T2 rescaled to small rings)
+    "som_lateral_sigma": 1.0,         # local excitation width, output spacings
+    "som_Je": 1.0,
+    "som_Ji_total": 3.0,              # global inhibition, summed over the ring (Ji = Ji_total / n_out)
+    "som_w_max": 0.1,
+    "som_eta": 5e-3,
+    "mu": 0.2,
+    "sigma_n": 0.3,
+    "tau_m": 20 * ms,
+    "refractory": 2 * ms,
+    "tau_h": 20 * ms,
+    "update_interval": 100 * ms,
+    "bin": 5 * ms,
+    "dwell_min": 10,                  # the bump is held 10-20 bins (50-100 ms)
+    "dwell_max": 20,
+    # reward route (models.reward_map)
+    "reward_rule": "node_perturbation",
+    "positions_per_unit": 2,          # bump positions: n_pos = positions_per_unit * n_out
+    "trial_gap": 10 * ms,             # silent start of each trial
+    "trial_window": 100 * ms,         # bump shown for ...
+    "target_peak": 2.5,               # target expected count at the matching output
+    "target_sigma": 1.0,              # target activity width, output spacings
+    "rho0": 10 * Hz,                  # escape rate scale (rho = rho0 softplus(u - 2))
+    "reward_w_max": 0.6,
+    "reward_eta": 0.1,
+    "sigma_noise": 0.5,               # node perturbation noise (units of u; threshold 2)
+    "tau_noise": 5 * ms,
+    "reward_dt": 1 * ms,              # time step of the reward route (the self-organising route uses dt)
+}
+
+QUICK = {"sizes": [10], "n_seeds": 1, "duration": 60 * second}
+
+ROUTES = ("self_organising", "reward")
+LABELS = {"self_organising": "self-organising (Hebbian)", "reward": "reward only ({rule})"}
+
+
+def _check(p):
+    sizes = [int(n) for n in p.sizes]
+    if not sizes or min(sizes) < 4:
+        raise ValueError(f"sizes must list map sizes n_out >= 4, got {p.sizes}")
+    if len(set(sizes)) != len(sizes):
+        raise ValueError(f"sizes must not repeat, got {p.sizes}")
+    if int(p.n_seeds) < 1:
+        raise ValueError(f"n_seeds must be >= 1, got {p.n_seeds}")
+    if int(p.inputs_per_unit) < 1 or int(p.positions_per_unit) < 1:
+        raise ValueError("inputs_per_unit and positions_per_unit must be positive integers")
+    for key in ("duration", "record_interval", "dt", "reward_dt", "trial_window", "bump_sigma", "som_w_max",
+                "reward_w_max", "som_eta", "reward_eta", "target_peak", "target_sigma", "som_lateral_sigma", "w_init"):
+        if not float(p[key]) > 0:
+            raise ValueError(f"{key} must be positive, got {p[key]}")
+    if float(p.trial_gap) < 0:
+        raise ValueError(f"trial_gap must be >= 0, got {p.trial_gap}")
+    if p.record_interval > p.duration / 4:
+        raise ValueError(f"record_interval ({p.record_interval}) must be at most a quarter of duration ({p.duration})")
+    if not 0 < float(p.criterion) < 1:
+        raise ValueError(f"criterion is a topographic order in (0, 1), got {p.criterion}")
+    if p.reward_rule not in RULES:
+        raise ValueError(f"reward_rule must be one of {RULES}, got {p.reward_rule!r}")
+    if p.reward_rule == "reinforce" and int(p.positions_per_unit) * max(sizes) > 64:
+        raise ValueError(f"reward_rule 'reinforce' keeps one reward baseline per bump position, at most 64: "
+                         f"positions_per_unit * max(sizes) = {int(p.positions_per_unit) * max(sizes)}")
+    if not 1 <= int(p.dwell_min) <= int(p.dwell_max):
+        raise ValueError(f"need 1 <= dwell_min <= dwell_max, got {p.dwell_min}, {p.dwell_max}")
+    if not 0 <= float(p.bias) <= 1 or not 0 <= float(p.init_noise) < 1:
+        raise ValueError(f"bias must lie in [0, 1] and init_noise in [0, 1), got {p.bias}, {p.init_noise}")
+    return sizes
+
+
+def geometry(p, n_out):
+    """Sizes and widths (in cells) of the map with ``n_out`` units."""
+    k = int(p.inputs_per_unit)
+    return {"n_out": n_out, "n_in": k * n_out, "sigma_in": float(p.bump_sigma) * k,
+            "n_pos": int(p.positions_per_unit) * n_out}
+
+
+def initial_weights(n_in, n_out, p, rng):
+    """Normalised initial weights in [0, 1] (multiply by each route's w_max):
+    ``clip(w_init (1 + bias cos(2 pi (i/n_in - j/n_out)) + init_noise U(-1, 1)), 0, 1)``."""
+    m = coarse_bias((n_in,), (n_out,), True)
+    return np.clip(float(p.w_init) * (1 + float(p.bias) * m + float(p.init_noise) * rng.uniform(-1, 1, m.shape)), 0, 1)
+
+
+def presentations(schedule, times_s):
+    """Stimulus presentations (bump positions shown) of a :func:`bump_schedule` copy 0 up to each time."""
+    c = schedule.centres[:, 0, 0]
+    starts = np.flatnonzero(np.r_[True, np.diff(c) != 0])          # first bin of each dwell
+    t_start = starts * float(schedule.bin_dt / second)
+    return np.searchsorted(t_start, np.asarray(times_s), side="left")
+
+
+def first_crossing(order, x, criterion):
+    """``x`` at the first snapshot whose order reaches ``criterion`` (None if never)."""
+    hit = np.flatnonzero(np.asarray(order) >= criterion)
+    return None if hit.size == 0 else float(x[hit[0]])
+
+
+# --------------------------------------------------------------------------------------------
+# simulation
+# --------------------------------------------------------------------------------------------
+
+def simulate(p, ctx):
+    """All seeds, one compiled program each (the same code: later seeds only relink and rerun).
+    Returns, per seed, a list with one dict per map size."""
+    sizes = _check(p)
+    out = []
+    for k in range(int(p.n_seeds)):
+        ctx.log(f"seed {k + 1} of {int(p.n_seeds)}")
+        out.append(simulate_seed(p, ctx, sizes, k))
+    return out
+
+
+def simulate_seed(p, ctx, sizes, k):
+    """Both routes at every size for replica ``k`` (numpy draws from ``(seed, k)``, Brian2 seed ``seed + k``)."""
+    rng = np.random.default_rng([ctx.seed, k])
+    T = p.trial_gap + p.trial_window
+    n_trials = int(round(float(p.duration / T)))
+    n_trials -= n_trials % 2                                         # paired passes
+    every = max(1, int(round(float(p.record_interval / T))))
+    escape = Escape(tau_m=20 * ms, rho0=p.rho0, theta=2.0, delta=1.0)
+    setups = []
+    for n_out in sizes:
+        g = geometry(p, n_out)
+        w0 = initial_weights(g["n_in"], n_out, p, rng)
+        schedule = bump_schedule(rng, p.duration, (g["n_in"],), copies=1, bin_dt=p.bin,
+                                 dwell_bins=(int(p.dwell_min), int(p.dwell_max)), periodic=True)
+        patterns = bump_patterns(g["n_in"], g["n_pos"], p.trial_window, g["sigma_in"], rng, peak=p.peak_rate,
+                                 baseline=p.baseline_rate, dt=p.reward_dt)
+        targets = map_targets(g["n_pos"], n_out, p.target_peak, p.target_sigma)
+        trials = TrialSchedule.random(n_trials, g["n_pos"], T, rng, paired=p.reward_rule == "node_perturbation")
+        setups.append(dict(g, w0=w0, schedule=schedule, patterns=patterns, targets=targets, trials=trials))
+    key = ("maps_vs_reward", tuple(sizes), int(p.inputs_per_unit), int(p.positions_per_unit), n_trials, every,
+           p.reward_rule)
+    out = []
+    with ctx.use_device(cache_key=key) as sim:
+        ctx.brian_seed(k)
+        objects, built = [], []
+        for s in setups:
+            n_in, n_out = s["n_in"], s["n_out"]
+            som_rule = map_rule(eta=p.som_eta, tau_h=p.tau_h, wmax=p.som_w_max, interval=p.update_interval)
+            som = build_map_network((n_in,), (n_out,), s["schedule"], s["w0"][None] * float(p.som_w_max), None, rng,
+                                    sigma=s["sigma_in"], peak=p.peak_rate, baseline=p.baseline_rate, periodic=True,
+                                    Je=p.som_Je, sigma_lat=p.som_lateral_sigma, Ji=p.som_Ji_total / n_out,
+                                    rule=som_rule, w_max=p.som_w_max,
+                                    cortex_kw={"mu": p.mu, "sigma_n": p.sigma_n, "tau_m": p.tau_m,
+                                               "refractory": p.refractory},
+                                    record_dt=p.record_interval, dt=p.dt, name=f"som{n_out}")
+            rew = build_reward_map(s["w0"] * float(p.reward_w_max), s["patterns"], s["trials"], s["targets"],
+                                   rule=p.reward_rule, eta=p.reward_eta, sigma_noise=p.sigma_noise,
+                                   tau_noise=p.tau_noise, w_max=p.reward_w_max, escape=escape, offset=p.trial_gap,
+                                   record_every=every, name=f"rew{n_out}", dt=p.reward_dt)
+            objects += som.objects + rew["objects"] + rew["circuit"].record()
+            built.append((som, rew))
+        if k == 0:
+            ctx.record_rule(som_rule, "inputs -> map units (self-organising route)")
+            ctx.record_rule(rew["rule"], "inputs -> map units (reward route)")
+            ctx.log(f"maps n_out = {sizes} (n_in = {int(p.inputs_per_unit)} n_out), two routes each, "
+                    f"{p.duration} of simulated time per route ({n_trials} reward trials of {T})")
+        net = Network(*objects, name="maps_vs_reward")
+        net.run(max(p.duration, n_trials * T + p.reward_dt), report=ctx.report, namespace={})
+        sim.build()
+        for s, (som, rew) in zip(setups, built):
+            n_in, n_out = s["n_in"], s["n_out"]
+            mon = som.w_monitors["plastic"]
+            w_som = som.dense(np.asarray(mon.w[:], dtype=float), "plastic")[0]           # (n_in, n_out, n_t)
+            t_som = np.asarray(mon.t[:] / second)
+            wf_som = som.dense(np.asarray(som.ff["plastic"].w[:], dtype=float), "plastic")[0]
+            w_rew = np.asarray(rew["w_monitor"].w[:], dtype=float).reshape(n_in, n_out, -1)
+            t_rew = np.asarray(rew["w_monitor"].t[:] / second)
+            wf_rew = np.asarray(rew["synapses"].w[:], dtype=float).reshape(n_in, n_out)
+            res = rew["circuit"].results()
+            rate = np.asarray(som.cortex_spikes.count[:], dtype=float).mean() / float(p.duration / second)
+            out.append({"n_out": n_out, "n_in": n_in, "w0": s["w0"], "schedule": s["schedule"], "T": float(T / second),
+                        "som": (np.concatenate([w_som, wf_som[:, :, None]], axis=2) / float(p.som_w_max),
+                                np.append(t_som, float(p.duration / second))),
+                        "reward": (np.concatenate([s["w0"][:, :, None], w_rew, wf_rew[:, :, None]], axis=2)
+                                   / float(p.reward_w_max),
+                                   np.concatenate([[0.0], t_rew, [n_trials * float(T / second)]])),
+                        "reward_err": res["err"], "som_rate_hz": rate})
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# measures
+# --------------------------------------------------------------------------------------------
+
+def _curves(w_t, stimulus_angles):
+    keys = ("topographic_order", "topographic_error", "rf_selectivity")
+    out = {k: [] for k in keys}
+    for k in range(w_t.shape[-1]):
+        w = w_t[:, :, k]
+        if np.any(w.sum(axis=0) <= 0):         # a unit lost all its weights: no RF centre
+            for key in keys:
+                out[key].append(np.nan)
+            continue
+        r = ring_measures(w, stimulus_angles)
+        for key in keys:
+            out[key].append(float(r[key]))
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def _median_or_none(values):
+    """Median over seeds, a seed that never reached the criterion counting as infinitely slow;
+    None when the median itself is "never" (half the seeds or more did not reach it)."""
+    v = np.sort([np.inf if x is None else float(x) for x in values])
+    med = float(np.median(v)) if v.size % 2 else 0.5 * (v[v.size // 2 - 1] + v[v.size // 2])
+    return None if not np.isfinite(med) else med
+
+
+def measure(results, p):
+    """Per route and size: criterion times (median over seeds and per seed), final order and error (mean)."""
+    crit = float(p.criterion)
+    sizes = [r["n_out"] for r in results[0]]
+    metrics = {"criterion": crit, "sizes": sizes, "n_seeds": len(results), "duration_s": float(p.duration / second),
+               "reward_rule": p.reward_rule, "bias": float(p.bias), "routes": {k: {} for k in ROUTES}}
+    data = {"sizes": np.asarray(sizes)}
+    for i, n in enumerate(sizes):
+        per_seed = [res[i] for res in results]
+        angles = 2 * np.pi * np.arange(per_seed[0]["n_in"]) / per_seed[0]["n_in"]   # one test stimulus per input
+        for route in ROUTES:
+            rows = {key: [] for key in ("order", "error", "selectivity", "t", "trials")}
+            n_crit, t_crit = [], []
+            for r in per_seed:
+                w_t, t = r["som"] if route == "self_organising" else r["reward"]
+                c = _curves(w_t, angles)
+                trials = presentations(r["schedule"], t) if route == "self_organising" \
+                    else np.round(t / r["T"]).astype(int)
+                nc = first_crossing(c["topographic_order"], trials, crit)
+                n_crit.append(None if nc is None else int(nc))
+                t_crit.append(first_crossing(c["topographic_order"], t, crit))
+                for key, val in (("order", c["topographic_order"]), ("error", c["topographic_error"]),
+                                 ("selectivity", c["rf_selectivity"]), ("t", t), ("trials", trials)):
+                    rows[key].append(val)
+            order = np.asarray(rows["order"])
+            med = _median_or_none(n_crit)
+            metrics["routes"][route][f"N{n}"] = {
+                "n_out": n, "n_in": per_seed[0]["n_in"],
+                "trials_to_criterion": None if med is None else (int(med) if float(med).is_integer() else med),
+                "time_to_criterion_s": _median_or_none(t_crit),
+                "trials_to_criterion_per_seed": n_crit,
+                "time_to_criterion_s_per_seed": t_crit,
+                "seeds_reaching_criterion": int(sum(x is not None for x in n_crit)),
+                "initial_order": float(order[:, 0].mean()),
+                "final_order": float(order[:, -1].mean()),
+                "final_order_per_seed": [float(x) for x in order[:, -1]],
+                "final_topographic_error": float(np.mean([e[-1] for e in rows["error"]])),
+                "final_rf_selectivity": float(np.mean([e[-1] for e in rows["selectivity"]])),
+                "trials": int(np.mean([tr[-1] for tr in rows["trials"]])),
+            }
+            tag = f"{route}_N{n}"
+            for key in rows:
+                data[f"{key}_{tag}"] = np.asarray(rows[key], dtype=float)          # (n_seeds, n_snapshots)
+            first = per_seed[0]["som"] if route == "self_organising" else per_seed[0]["reward"]
+            data[f"w_final_{tag}"] = first[0][:, :, -1]                       # first seed, for the figure
+        data[f"w0_N{n}"] = per_seed[0]["w0"]
+        data[f"reward_err_N{n}"] = np.asarray([r["reward_err"] for r in per_seed])
+        metrics["routes"]["self_organising"][f"N{n}"]["rate_hz"] = float(np.mean([r["som_rate_hz"] for r in per_seed]))
+    return data, metrics
+
+
+def run(p, ctx):
+    results = simulate(p, ctx)
+    data, metrics = measure(results, p)
+    ctx.save_arrays(**data)
+    for route in ROUTES:
+        for key, m in metrics["routes"][route].items():
+            ctx.log(f"{route} {key}: order {m['initial_order']:.2f} -> {m['final_order']:.3f}, topographic error "
+                    f"{m['final_topographic_error']:.2f}, criterion after "
+                    f"{m['trials_to_criterion_per_seed']} trials (median "
+                    f"{m['trials_to_criterion'] if m['trials_to_criterion'] is not None else 'never'}), "
+                    f"{m['seeds_reaching_criterion']}/{metrics['n_seeds']} seeds")
+    return metrics
+
+
+# --------------------------------------------------------------------------------------------
+# figures
+# --------------------------------------------------------------------------------------------
+
+COLOURS = {"self_organising": "tab:blue", "reward": "tab:red"}
+
+
+def plot(data, metrics, p):
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
+
+    from snnlearn.plot.learning import learning_curve
+
+    from snnlearn.metrics.maps import ring_map_measures
+
+    sizes = [int(n) for n in metrics["sizes"]]
+    crit = metrics["criterion"]
+    label_of = {k: v.format(rule=metrics["reward_rule"].replace("_", " ")) for k, v in LABELS.items()}
+    styles = ["-", "--", ":", "-."]
+    figs = {}
+    n0 = sizes[0]
+    fig = plt.figure(figsize=(15, 8.5), layout="constrained")
+    gs = fig.add_gridspec(2, 3)
+    im = None
+    for col, route in enumerate(ROUTES):
+        ax = fig.add_subplot(gs[0, col])
+        w = data[f"w_final_{route}_N{n0}"]
+        im = ax.imshow(w, aspect="auto", origin="lower", cmap="viridis", vmin=0, vmax=1, interpolation="nearest",
+                       extent=(-0.5, w.shape[1] - 0.5, -0.5, w.shape[0] - 0.5))
+        m = metrics["routes"][route][f"N{n0}"]
+        ax.set_title(f"{label_of[route]}\nfinal weights, n_out = {n0}, first seed: order "
+                     f"{m['final_order_per_seed'][0]:.2f}",
+                     fontsize="medium")
+        ax.set_xlabel("map unit j")
+        ax.set_ylabel("input i (ring position)")
+    fig.colorbar(im, ax=fig.axes[:2], label="weight / w_max", shrink=0.9)
+    ax = fig.add_subplot(gs[0, 2])
+    for route in ROUTES:
+        w = data[f"w_final_{route}_N{n0}"]
+        theta = ring_map_measures(w + 1e-12)["theta"]
+        ax.scatter(np.arange(n0), theta * w.shape[0] / (2 * np.pi), color=COLOURS[route], s=22, label=label_of[route])
+    w0 = data[f"w0_N{n0}"]
+    ax.scatter(np.arange(n0), ring_map_measures(w0)["theta"] * w0.shape[0] / (2 * np.pi), color="0.6", s=12,
+               marker="x", label="initial (both)")
+    ax.set_ylim(0, w0.shape[0])
+    ax.set_xlabel("map unit j")
+    ax.set_ylabel("RF centre (input index)")
+    ax.set_title(f"RF centres, n_out = {n0}, first seed", fontsize="medium")
+    ax.legend(fontsize="small", loc="upper left")
+    panels = [(0, "trials", "stimulus presentations (trials)"), (1, "t", "simulated time (s)"),
+              (2, "t", "simulated time (s)")]
+    for col, xkey, xlabel in panels:
+        ax = fig.add_subplot(gs[1, col])
+        ykey = "error" if col == 2 else "order"
+        for route in ROUTES:
+            for k, n in enumerate(sizes):
+                # mean over seeds (shaded: +- s.d.); on the trial axis, the mean trial count of each snapshot
+                x = np.atleast_2d(data[f"{xkey}_{route}_N{n}"]).mean(axis=0)
+                learning_curve(np.atleast_2d(data[f"{ykey}_{route}_N{n}"]), ax=ax, x=x, color=COLOURS[route],
+                               ls=styles[k % len(styles)], lw=1.5, xlabel=xlabel, ylabel="",
+                               label=f"{'self-org.' if route == 'self_organising' else 'reward'}, n_out = {n}")
+        if ykey == "order":
+            ax.axhline(crit, color="0.4", lw=0.8, ls=":")
+            ax.set_ylabel("topographic order |ρ_FL|")
+            ax.set_ylim(0, 1.02)
+        else:
+            ax.set_ylabel("topographic error")
+            ax.set_ylim(0, 1.02)
+        if xkey == "trials":
+            ax.set_xscale("symlog", linthresh=10)
+            ax.set_xlim(left=0)
+        ax.get_legend().remove()
+    ns = metrics["n_seeds"]
+    fig.axes[-3].set_title(f"order vs trials, mean of {ns} seed{'s' if ns > 1 else ''} (dotted: criterion {crit:g})",
+                           fontsize="medium")
+    fig.axes[-2].set_title("order vs simulated time", fontsize="medium")
+    fig.axes[-1].set_title("topographic error vs simulated time", fontsize="medium")
+    handles, labels = fig.axes[-1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels) if len(labels) <= 6 else 4,
+               fontsize="small")
+    fig.suptitle("Ring map learned by self-organisation and from reward only (same inputs, same initial weights)",
+                 fontsize="large")
+    figs["maps_vs_reward"] = fig
+
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), layout="constrained")
+    shift = {"self_organising": 0.97, "reward": 1.03}          # keep overlapping markers apart
+    for ax, key, label in ((axes[0], "trials_to_criterion", "trials to criterion"),
+                           (axes[1], "time_to_criterion_s", "simulated time to criterion (s)")):
+        for route in ROUTES:
+            ms_ = [metrics["routes"][route][f"N{n}"] for n in sizes]
+            vals = [m[key] for m in ms_]
+            x = [n * shift[route] for n in sizes]
+            ax.plot(x, [np.nan if v is None else v for v in vals], "o-", color=COLOURS[route], ms=7,
+                    label=f"{label_of[route]}: median over seeds")
+            # not reached: an arrow at the budget (all trials / all the simulated time of the run)
+            budget = [m["trials"] if key == "trials_to_criterion" else metrics["duration_s"] for m in ms_]
+            if metrics["n_seeds"] > 1:
+                seeds = [(xx, v) for xx, m in zip(x, ms_) for v in m[f"{key}_per_seed"] if v is not None]
+                lost = [(xx, b) for xx, m, b in zip(x, ms_, budget) for v in m[f"{key}_per_seed"] if v is None]
+                if seeds:
+                    ax.plot(*zip(*seeds), ".", color=COLOURS[route], alpha=0.5, ms=6)
+                if lost:
+                    ax.plot(*zip(*lost), "^", color=COLOURS[route], alpha=0.5, ms=5,
+                            label=f"{'self-org.' if route == 'self_organising' else 'reward'}: a seed not reaching it")
+            miss = [(xx, b) for xx, v, b in zip(x, vals, budget) if v is None]
+            if miss:
+                ax.plot(*zip(*miss), "^", color=COLOURS[route], ms=9, mfc="none",
+                        label=f"{'self-org.' if route == 'self_organising' else 'reward'}: not reached (> budget)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ys = [y for line in ax.get_lines() for y in np.asarray(line.get_ydata(), dtype=float) if np.isfinite(y)]
+        if ys:
+            ax.set_ylim(min(ys) / 2, max(ys) * 2)            # room for the legend and for the markers at the ends
+        ax.set_xlabel("map size n_out (units)")
+        ax.set_ylabel(label)
+        ax.set_title(f"{label} (order ≥ {crit:g}; small: single seeds)", fontsize="medium")
+        ax.legend(fontsize="x-small", loc="lower right")
+    for route in ROUTES:
+        axes[2].plot(sizes, [metrics["routes"][route][f"N{n}"]["final_order"] for n in sizes], "o-",
+                     color=COLOURS[route], label=f"{label_of[route]}: order")
+        axes[2].plot(sizes, [metrics["routes"][route][f"N{n}"]["final_topographic_error"] for n in sizes], "s--",
+                     color=COLOURS[route], mfc="none", label=f"{label_of[route]}: topographic error")
+    axes[2].axhline(crit, color="0.4", lw=0.8, ls=":")
+    axes[2].set_xscale("log")
+    axes[2].set_ylim(-0.03, 1.05)
+    axes[2].set_xlabel("map size n_out (units)")
+    axes[2].set_ylabel("order or topographic error at the end")
+    axes[2].set_title(f"final map after {metrics['duration_s']:g} s, mean of seeds (dotted: criterion)",
+                      fontsize="medium")
+    axes[2].legend(fontsize="x-small", loc="best")
+    for ax in axes:
+        ax.set_xticks(sizes, [str(n) for n in sizes])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlim(min(sizes) / 1.25, max(sizes) * 1.25)
+    fig.suptitle("How each route scales with map size", fontsize="medium")
+    figs["criterion_vs_size"] = fig
+    return figs
+
+
+if __name__ == "__main__":
+    from snnlearn.cli import main_for
+
+    main_for("maps_vs_reward")
