@@ -16,12 +16,19 @@ compiled network:
 Measured (SCIENCE.md section 1): fraction of weights within 10 % of a bound,
 output rates over the last ``rate_window``, mean weights of the correlated and
 uncorrelated groups at ``corr_time``, ISI coefficient of variation.
+
+Learning and the frozen control are one run of ``duration + frozen_duration``: the
+switch at ``duration`` happens inside the simulation (``run_regularly``), so the run
+can be checkpointed in ``cpp_standalone`` (``--checkpoint-every 20s``, compiled chunks)
+and resumed with ``--resume``. The parameters in ``RUN_ARGS`` reach the compiled
+program only as variable values: a sweep over them (and over seeds) compiles once and
+runs every point with Brian2's ``run_args``.
 """
 
 import numpy as np
 from brian2 import Hz, second
 
-from models.song2000 import Block, build_song_network, isi_cv, output_rates, song_rule
+from models.song2000 import Block, build_song_network, isi_cv, output_rates, run_time_values, song_rule
 from snnlearn.units import format_quantity
 
 PARAMS = {
@@ -38,6 +45,13 @@ PARAMS = {
     "depression_ratio": 1.05,
     "record_dt": 50 * second,
 }
+
+#: Parameters a compiled program can take at run time (Brian2 run_args): rates (their number is structure),
+#: correlation, test-phase rate, and the rule's amplitudes and bound (variables of the synapses).
+RUN_ARGS = ("rates", "corr_c", "corr_rate", "frozen_rate", "gmax", "Ap_ratio", "depression_ratio")
+
+#: Rule parameters made shared variables of the synapses (so that gmax, Ap_ratio, depression_ratio are run-time).
+VARIABLE_PARAMS = ("Ap", "Am", "wmax")
 
 QUICK = {
     "rates": [10 * Hz, 40 * Hz],
@@ -62,34 +76,41 @@ def _check(p):
         raise ValueError("corr_time must be a multiple of record_dt (weights are sampled every record_dt)")
 
 
+def structure(p):
+    """Beyond the non-run-time parameters: whether the correlated inputs (and their mother trains) exist."""
+    return (("correlated_inputs", float(p.corr_c) > 0),)
+
+
 def simulate(p, ctx):
     """Run the model; returns the arrays the metrics and figures need."""
     _check(p)
     blocks = [Block(rate=r) for r in p.rates] + [Block(rate=p.corr_rate, c=p.corr_c, corr_fraction=0.5)]
     rule = song_rule(gmax=p.gmax, Ap_ratio=p.Ap_ratio, depression_ratio=p.depression_ratio)
     ctx.record_rule(rule, "excitatory inputs -> neuron")
-    cache_key = ("stdp_competition", len(blocks))
-    with ctx.use_device(cache_key=cache_key) as sim:
-        ctx.brian_seed()
-        m = build_song_network(blocks, rule, record_dt=p.record_dt)
-        net, S, inputs = m["net"], m["synapses"], m["inputs"]
+
+    def build(ctx):
+        m = build_song_network(blocks, rule, record_dt=p.record_dt, variable_params=VARIABLE_PARAMS,
+                               test_phase=(p.duration, p.frozen_rate))
+        ctx.log(f"{len(blocks)} neurons x {m['n_exc']} plastic synapses, learning for {format_quantity(p.duration)}, "
+                f"then frozen control: neuron 0 at {format_quantity(p.frozen_rate)} for "
+                f"{format_quantity(p.frozen_duration)}")
+        ctx.run(m["net"], p.duration + p.frozen_duration, report_period=10 * second)
+        return m
+
+    def run_args(m):
+        return run_time_values(m, blocks, rule, test_rate=p.frozen_rate)
+
+    def collect(m):
         n_exc = m["n_exc"]
-        ctx.log(f"{len(blocks)} neurons x {n_exc} plastic synapses, learning for {format_quantity(p.duration)}")
-        ctx.run(net, p.duration, report_period=10 * second)
-        # control: freeze the weights and drive the first neuron at frozen_rate
-        S.plasticity = 0
-        inputs.rate[f"i < {n_exc}"] = p.frozen_rate
-        ctx.log(f"frozen control: neuron 0 at {format_quantity(p.frozen_rate)} for {format_quantity(p.frozen_duration)}")
-        ctx.run(net, p.frozen_duration, report_period=10 * second)
-        sim.build()
-        data = {
-            "w_final": np.asarray(S.w[:]).reshape(len(blocks), n_exc),
+        return {
+            "w_final": np.asarray(m["synapses"].w[:]).reshape(len(blocks), n_exc),
             "w_time_s": np.asarray(m["weights"].t[:] / second),
             "w_history": np.asarray(m["weights"].w[:]).reshape(len(blocks), n_exc, -1),
             "spike_i": np.asarray(m["spikes"].i[:]),
             "spike_t_s": np.asarray(m["spikes"].t[:] / second),
         }
-    return data
+
+    return ctx.program(build, run_args, collect)
 
 
 def measure(data, p):

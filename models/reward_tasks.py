@@ -98,9 +98,11 @@ def escape_outputs(n, params=None, noise=None, sigma=0.0, tau_noise=5 * ms, nois
     if noise is None:
         eqs += "noise : 1 (constant)\n"
     elif noise == "ou":
-        eqs += "dz/dt = -z / tau_noise + sqrt(2 / tau_noise) * xi : 1\n"
+        # named tau_ou, not tau_noise: synapses see their target's variables unsuffixed, and the
+        # node-perturbation rule has its own parameter tau_noise (same value; Brian2 would warn)
+        eqs += "dz/dt = -z / tau_ou + sqrt(2 / tau_ou) * xi : 1\n"
         eqs += ("noise : 1\nP : 1 (linked)\nsigma_noise : 1 (shared, constant)\n"
-                "tau_noise : second (shared, constant)\n")
+                "tau_ou : second (shared, constant)\n")
     elif noise == "table":
         if not isinstance(noise_table, TimedArray):
             raise ValueError("escape_outputs: noise='table' needs noise_table, a 2-D TimedArray (time bin, neuron)")
@@ -117,7 +119,7 @@ def escape_outputs(n, params=None, noise=None, sigma=0.0, tau_noise=5 * ms, nois
     if noise is not None:
         G.sigma_noise = sigma
     if noise == "ou":
-        G.tau_noise = tau_noise
+        G.tau_ou = tau_noise
         G.z = "randn()"
         # a plain variable (not a subexpression), so that synapses can read it and rho
         G.run_regularly("noise = sigma_noise * P * z", when="before_groups", name=f"{name}_noise")

@@ -19,7 +19,7 @@ import tempfile
 
 from brian2 import get_device, prefs, set_device
 
-__all__ = ["use_device", "DEVICES", "standalone_directory", "Simulation"]
+__all__ = ["use_device", "DEVICES", "standalone_directory", "copy_project", "Simulation"]
 
 #: Back-ends accepted by :func:`use_device` and by ``snnlearn run --device``.
 DEVICES = ("numpy", "cython", "runtime", "cpp_standalone")
@@ -37,30 +37,126 @@ def standalone_directory(key=None):
     return path
 
 
+def copy_project(source, target):
+    """Copy a compiled standalone project (sources, objects, program; not results) keeping its timestamps.
+
+    A build of the same model in ``target`` then regenerates identical sources (Brian2
+    leaves unchanged files alone) and ``make`` finds everything up to date: a parallel
+    worker gets the program without compiling it again. Holds ``source``'s lock while
+    copying. Does nothing if ``source`` has no compiled program.
+    """
+    import shutil
+
+    if not os.path.exists(os.path.join(source, "main")):
+        return False
+    with open(os.path.join(source, ".snnlearn-lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            shutil.copytree(source, target, dirs_exist_ok=True, copy_function=shutil.copy2,
+                            ignore=shutil.ignore_patterns("results", ".snnlearn-lock", "snnlearn_state"))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return True
+
+
 class Simulation:
     """Handle yielded by :func:`use_device`.
 
     Call :meth:`build` after the last ``Network.run`` and before reading results: in
     ``cpp_standalone`` it compiles and runs the whole program (all runs at once); on
     runtime targets the runs have already happened and it does nothing.
+
+    Attributes
+    ----------
+    seed : int or None
+        Passed to the program as ``SNNLEARN_SEED`` (read by the code that
+        :func:`snnlearn.standalone.insert_seed` puts in, e.g. through ``ctx.brian_seed()``).
+    compiled : bool or None
+        After a standalone :meth:`build`: whether the compiler ran (False when a cached
+        project was already up to date and only ran).
+    program : snnlearn.standalone.ChunkedProgram or None
+        Set by a chunked run (checkpoints); :meth:`build` then only finalizes its results.
     """
 
-    def __init__(self, name, directory=None, show_output=False):
+    def __init__(self, name, directory=None, show_output=False, seed=None):
         self.name = name
         self.show_output = show_output
         self.directory = directory
         self.standalone = name == "cpp_standalone"
+        self.seed = seed
         self.built = False
+        self.compiled = None
+        self.program = None
 
     def build(self, run_args=None):
-        if self.standalone and not self.built:
-            get_device().build(directory=self.directory, compile=True, run=True, run_args=run_args,
-                               with_output=self.show_output)
+        from .standalone import SEED_ENV, binary_mtime, canonicalize_program, environment
+
+        if self.program is not None:
+            if not self.built:
+                self.program.finalize()
+                self.compiled = self.program.recompiled
+        elif self.standalone and not self.built:
+            canonicalize_program()
+            before = binary_mtime(self.directory)
+            with environment(**{SEED_ENV: self.seed}):
+                get_device().build(directory=self.directory, compile=True, run=True, run_args=run_args,
+                                   with_output=self.show_output)
+            self.compiled = before is None or binary_mtime(self.directory) != before
         self.built = True
 
 
+    def run_copied(self, run_args):
+        """Run the program of a copied compiled project (:func:`copy_project`) for this model, with ``run_args``.
+
+        For a model whose values differ from the compiled one's only where ``run_args``
+        sets them (a sweep point of the same structure): the code is generated (Brian2
+        leaves unchanged files alone) but not compiled, and the copied program runs with
+        ``run_args``. Values assigned from Python appear as literals in ``main.cpp`` only,
+        and ``run_args`` overrides them; if any other generated file differs from the
+        copied project's (the structure is not the same after all), ``make`` compiles
+        it, as in :meth:`build`.
+        """
+        from brian2 import prefs
+
+        from .standalone import SEED_ENV, canonicalize_program, environment
+
+        device = get_device()
+        canonicalize_program()
+        before = _source_stamps(self.directory)
+        device.build(directory=self.directory, compile=False, run=False, with_output=False)
+        after = _source_stamps(self.directory)
+        drift = sorted(f for f in set(before) | set(after) if before.get(f) != after.get(f) and f != "main.cpp")
+        self.compiled = False
+        if drift:
+            binary = _binary_stamp(self.directory)
+            device.compile_source(self.directory, prefs["codegen.cpp.compiler"], False, False)
+            self.compiled = _binary_stamp(self.directory) != binary
+        with environment(**{SEED_ENV: self.seed}):
+            device.run(directory=self.directory, with_output=self.show_output, run_args=run_args)
+        self.built = True
+        return drift
+
+
+def _source_stamps(directory):
+    stamps = {}
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = [d for d in dirs if d not in ("results", "static_arrays", "snnlearn_state")]
+        for name in files:
+            if name.endswith((".cpp", ".h", ".c")) or name == "makefile":
+                path = os.path.join(root, name)
+                stat = os.stat(path)
+                stamps[os.path.relpath(path, directory)] = (stat.st_mtime_ns, stat.st_size)
+    return stamps
+
+
+def _binary_stamp(directory):
+    from .standalone import binary_mtime
+
+    return binary_mtime(directory)
+
+
 @contextlib.contextmanager
-def use_device(name, directory=None, threads=0, cache_key=None, show_output=False):
+def use_device(name, directory=None, threads=0, cache_key=None, show_output=False, seed=None):
     """Run the enclosed Brian2 code on back-end ``name``.
 
     Parameters
@@ -76,6 +172,8 @@ def use_device(name, directory=None, threads=0, cache_key=None, show_output=Fals
         Structure key for reusing a compiled standalone project across runs.
     show_output : bool
         Let the compiled program print (its progress report) while it runs.
+    seed : int, optional
+        Run seed handed to the standalone program (see :class:`Simulation`).
 
     Yields a :class:`Simulation`; call its ``build()`` after the last run. Several
     ``Network.run`` calls (with variables changed in between) then form one program.
@@ -87,6 +185,7 @@ def use_device(name, directory=None, threads=0, cache_key=None, show_output=Fals
     if name == "cpp_standalone":
         if directory is None:
             directory = standalone_directory(cache_key)
+        os.makedirs(directory, exist_ok=True)
         prefs.devices.cpp_standalone.openmp_threads = int(threads)
         # Brian2's default is an unbounded 'make -j': hundreds of compilers at once on a small machine
         # (several builds in parallel, as in a sweep, multiply it). One job per core compiles as fast.
@@ -99,7 +198,7 @@ def use_device(name, directory=None, threads=0, cache_key=None, show_output=Fals
         fcntl.flock(lock, fcntl.LOCK_EX)
         set_device("cpp_standalone", directory=directory, build_on_run=False)
         try:
-            yield Simulation(name, directory, show_output=show_output)
+            yield Simulation(name, directory, show_output=show_output, seed=seed)
         finally:
             get_device().reinit()
             set_device("runtime")

@@ -7,6 +7,10 @@ An experiment is a module in the ``experiments`` package with
 * ``QUICK``: overrides for a scaled-down run (``--quick``, under a minute),
 * ``run(p, ctx)``: simulates, saves arrays through ``ctx``, returns the metrics dict,
 * ``plot(data, metrics, p)``: draws the figures from saved data only.
+* optionally ``RUN_ARGS``: the parameters that reach its compiled ``cpp_standalone``
+  program only as variable values (simulated through :meth:`RunContext.program`), and
+  ``structure(p)``: what else decides the program (see :func:`structure_key`). A sweep
+  then compiles once per structure and runs the other points with ``run_args``.
 
 A run directory holds::
 
@@ -17,18 +21,23 @@ A run directory holds::
     arrays.npz        weights, spikes, traces
     *.png             figures
     log.txt           what happened, with timings
-    provenance.json   package versions, git commit, seed, device, start and end time
+    provenance.json   package versions, git commit, seed, device, start and end time,
+                      and for cpp_standalone how the program was obtained (compiled, reused, chunks)
+    checkpoint.json   (checkpointed runs) the simulated time of the last checkpoint; until the
+                      run completes, the state is in checkpoint.pkl (runtime) or checkpoint/ (cpp_standalone)
 
 Every file is written atomically; ``status.json`` says ``complete`` only after all of
 them exist. A run that raises, or is interrupted, is marked so; a run killed outright
 stays ``running`` with no end time, and is never mistaken for a complete one.
 """
 
+import contextlib
 import datetime
 import importlib
 import os
 import pkgutil
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -44,8 +53,7 @@ from .progress import Progress, format_duration
 
 __all__ = [
     "UsageError", "RunContext", "RunResult", "list_experiments", "load_experiment", "run_experiment",
-    "resume_experiment",
-    "replot", "read_run",
+    "resume_experiment", "replot", "read_run", "structure_key", "ProgramCache", "release_brian_objects",
 ]
 
 STATUS_FILE = "status.json"
@@ -120,9 +128,14 @@ class RunContext:
     """
 
     def __init__(self, directory, seed, device="cpp_standalone", threads=0, quiet=False, log_stream=None,
-                 checkpoint_every=None, resume_from=None):
+                 checkpoint_every=None, resume_from=None, structure=None, programs=None):
         self.directory = directory
         self.checkpoint_every = checkpoint_every
+        self.structure = structure  # structure key of this run's parameters (see structure_key)
+        self.program_info = {}  # how the standalone program was obtained (compiled, reused, chunks)
+        self._programs = programs  # a ProgramCache in a sweep worker: reuse compiled programs via run_args
+        self._sim = None
+        self._chunked = None
         self._resume_t = resume_from  # simulated time (s) of the checkpoint to continue from
         self._sim_time = 0.0
         self._last_checkpoint = 0.0
@@ -168,22 +181,118 @@ class RunContext:
     def progress_calls(self):
         return self._progress.calls
 
+    @property
+    def chunked(self):
+        """True when runs proceed in compiled chunks with checkpoints (``cpp_standalone`` + ``checkpoint_every``)."""
+        return self.device == "cpp_standalone" and self.checkpoint_every is not None
+
     def use_device(self, cache_key=None):
-        """Context manager putting Brian2 on this run's device (see :func:`snnlearn.devices.use_device`)."""
+        """Context manager putting Brian2 on this run's device (see :func:`snnlearn.devices.use_device`).
+
+        A chunked run (checkpoints in ``cpp_standalone``) compiles a different program
+        than a run in one piece, so it gets its own cached project directory.
+        """
+        import brian2
+
+        if self.chunked:
+            cache_key = (cache_key, "chunks", float(self.checkpoint_every / brian2.second))
+        return self._device_context(cache_key)
+
+    @contextlib.contextmanager
+    def _device_context(self, cache_key):
         from .devices import use_device
 
-        return use_device(self.device, threads=self.threads, cache_key=cache_key,
-                          show_output=self._progress.enabled)
+        with use_device(self.device, threads=self.threads, cache_key=cache_key, show_output=self._progress.enabled,
+                        seed=self.seed) as sim:
+            self._sim = sim
+            try:
+                yield sim
+            finally:
+                self._sim = None
+                if sim.standalone and sim.compiled is not None:
+                    self.program_info.setdefault("compiled", bool(sim.compiled))
+                    self.program_info.setdefault("reused", False)
+
+    def program(self, build, run_args, collect, key=None):
+        """Simulate through a compiled program that later runs may reuse with ``run_args``.
+
+        Parameters
+        ----------
+        build : callable ``build(ctx) -> model``
+            Creates the network with this run's parameter values and simulates it with
+            ``ctx.run`` (the random seed is already set).
+        run_args : callable ``run_args(model) -> {VariableView: value}``
+            Every value that depends on the experiment's ``RUN_ARGS`` parameters, as
+            Brian2 ``run_args`` (e.g. ``{model["inputs"].rate: rates}``): what another
+            run with the same structure must change in the compiled program.
+        collect : callable ``collect(model) -> data``
+            Reads the results (after the simulation; in ``cpp_standalone`` from the
+            program's output).
+        key : hashable, optional
+            Structure key (default: :attr:`structure`, computed by
+            :func:`structure_key` from the parameters that are not ``RUN_ARGS``).
+
+        On its own, this is ``use_device`` + seed + ``build`` + ``sim.build()`` + ``collect``.
+        In a sweep worker (``cpp_standalone``, a :class:`ProgramCache`), a run whose
+        structure matches the previous run's does not build anything: the compiled
+        program runs again with ``run_args(model)`` and this run's seed.
+        """
+        key = self.structure if key is None else key
+        cache = self._programs
+        if self.device != "cpp_standalone" or cache is None or self.chunked:
+            with self.use_device(cache_key=key) as sim:
+                self.brian_seed()
+                model = build(self)
+                sim.build()
+                return collect(model)
+        if cache.key == key:
+            from brian2 import get_device
+
+            from .standalone import SEED_ENV, environment
+
+            args = run_args(cache.model)
+            with environment(**{SEED_ENV: self.seed}):
+                get_device().run(directory=cache.sim.directory, with_output=False, run_args=args)
+            self.program_info = {"compiled": False, "reused": True, "run_args": sorted(
+                f"{view.group_name}.{view.name}" for view in args)}
+            self.log(f"reused the compiled program of an earlier run (same structure) with {len(args)} run_args, "
+                     f"seed {self.seed}: nothing rebuilt")
+            return collect(cache.model)
+        cache.close()
+        device_key, copied = key, False
+        if cache.copy is not None:
+            from .devices import copy_project, standalone_directory
+
+            device_key = (key, "copy", cache.copy)
+            copied = copy_project(standalone_directory(key), standalone_directory(device_key))
+        sim = cache.open(self.use_device(cache_key=device_key))
+        self.brian_seed()
+        model = build(self)
+        if copied:  # the compiled program of another point: run it with this point's run_args
+            drift = sim.run_copied(run_args(model))
+            if drift:
+                self.log(f"the copied program differed in {', '.join(drift[:3])}...: recompiled")
+        else:
+            sim.build()
+        self.program_info.update({"compiled": bool(sim.compiled), "reused": False, "copied": copied})
+        cache.key, cache.model, cache.sim = key, model, sim
+        return collect(model)
 
     # -- simulating with checkpoints ----------------------------------------------------
     @property
     def checkpoint_path(self):
         return os.path.join(self.directory, "checkpoint.pkl")
 
-    def run(self, net, duration, report_period=None):
+    def run(self, net, duration, report_period=None, set=None):
         """``net.run(duration)`` with progress, checkpoints and resume.
 
-        With ``checkpoint_every`` (runtime devices), the run proceeds in chunks and the
+        ``set`` (``{group.var: value}``) sets variables just before this run: use it for
+        changes between runs (a test phase), so that they also work in a chunked
+        ``cpp_standalone`` run, where Python cannot change a compiled program.
+        Identifiers in the model that are not defined anywhere else are looked up in
+        the caller's namespace, as with ``net.run``.
+
+        With ``checkpoint_every`` on runtime devices, the run proceeds in chunks and the
         whole network state (including Brian2's random-number state) is stored with
         ``Network.store`` before each chunk once that much simulated time has passed
         since the last checkpoint. When the run is resumed, calls that ended before the
@@ -191,14 +300,36 @@ class RunContext:
         taken: the continuation is bit-for-bit the uninterrupted run. Experiments must
         build their network and make their Python-side changes deterministically (from
         the seed) so that the same calls happen again.
+
+        With ``checkpoint_every`` on ``cpp_standalone`` the network is compiled once for
+        a run of ``checkpoint_every`` and the program is executed chunk by chunk, each
+        chunk starting from the previous one's state (passed in through ``run_args``)
+        and followed by a checkpoint (:class:`snnlearn.standalone.ChunkedProgram`; its
+        docstring says what a chunk boundary does not carry over: the random stream is
+        reseeded per chunk, spikes in flight in delay queues are lost). A resumed run
+        loads the last checkpoint and runs the remaining chunks with the same binary,
+        without recompiling: it equals the uninterrupted run with the same seed and
+        ``checkpoint_every`` bit for bit. Everything the experiment simulates must go
+        through this method, and changes between runs through ``set``.
         """
         import brian2
+        from brian2.core.namespace import get_local_namespace
 
+        namespace = get_local_namespace(1)  # the experiment's frame, not this method's
         duration_s = float(duration / brian2.second)
+        if self.chunked:
+            return self._run_chunked(net, duration_s, report_period, set, namespace)
         start, end = self._sim_time, self._sim_time + duration_s
-        kwargs = {"report": self.report}
+        kwargs = {"report": self.report, "namespace": namespace}
         if report_period is not None:
             kwargs["report_period"] = report_period
+        if self.device == "cpp_standalone":
+            from brian2 import get_device
+
+            if not get_device().run_args_applied:
+                get_device().apply_run_args()  # run_args are set before anything the first run prepares
+        for view, value in (set or {}).items():
+            view[:] = value
         if self._resume_t is not None:
             if end <= self._resume_t + 1e-12:
                 self._sim_time = end  # done before the interruption
@@ -223,6 +354,58 @@ class RunContext:
         if net not in self._networks:
             self._networks.append(net)
 
+    def _run_chunked(self, net, duration_s, report_period, overrides, namespace):
+        import brian2
+
+        from .standalone import ChunkedProgram, StandaloneChunkError
+
+        every = float(self.checkpoint_every / brian2.second)
+        prog = self._chunked
+        if prog is None:
+            if self._sim is None:
+                raise StandaloneChunkError("ctx.run in cpp_standalone must be called inside 'with ctx.use_device(...)'")
+            prog = ChunkedProgram(net, every, self._sim.directory, self.seed, show_output=self._progress.enabled,
+                                  report_period=report_period)
+            prog.compile(namespace)
+            self._chunked = prog
+            self._sim.program = prog
+            self.program_info.update({"compiled": bool(prog.recompiled), "reused": False, "chunk_s": every})
+            self.log(f"compiled program for chunks of {every:g} s: "
+                     f"{'compiled' if prog.recompiled else 'up to date, nothing recompiled'}")
+        elif prog.net is not net:
+            raise StandaloneChunkError("a chunked cpp_standalone run simulates one Network; got another one")
+        else:
+            prog.check_unchanged()
+        eps = 1e-9 * max(1.0, every)
+        start, end = self._sim_time, self._sim_time + duration_s
+        apply_overrides = True
+        if self._resume_t is not None:
+            if end <= self._resume_t + eps:
+                self._sim_time = end  # done before the interruption
+                return
+            record = prog.load(self.directory)
+            self.log(f"resumed from the checkpoint at {record['t_s']:g} s (chunk {record['chunk_index']}), "
+                     f"{'after recompiling' if prog.recompiled else 'with the compiled program unchanged'}")
+            apply_overrides = start >= self._resume_t - eps  # else the checkpoint already holds them
+            self._resume_t = None
+        if apply_overrides:
+            for view, value in (overrides or {}).items():
+                prog.override(view, value)
+        lengths, t = [], prog.t
+        while end - t > eps:
+            lengths.append(min(every, end - t))
+            t += lengths[-1]
+        for length in self._progress.iterate(lengths, desc="chunks"):
+            prog.run_chunk(length)
+            prog.save(self.directory)
+            self.checkpoints_written += 1
+            self.log(f"checkpoint at {prog.t:g} s of simulated time")
+            self._flush_log()
+        self.program_info["chunks"] = prog.chunk_index
+        self._sim_time = end
+        if net not in self._networks:
+            self._networks.append(net)
+
     def check_networks(self):
         """Runaway check of every network run through :meth:`run` (after a standalone build)."""
         for net in self._networks:
@@ -238,12 +421,29 @@ class RunContext:
         self._last_checkpoint = t
         self.checkpoints_written += 1
         self.log(f"checkpoint at {t:g} s of simulated time")
+        self._flush_log()
+
+    def _flush_log(self):
+        """Write the log so far (a killed run keeps its log up to its last checkpoint)."""
+        atomic_write_text(os.path.join(self.directory, "log.txt"), "\n".join(self._log_lines) + "\n")
 
     def brian_seed(self, offset=0):
-        """Seed Brian2's random generator from the run seed."""
+        """Seed Brian2's random generator from the run seed (``seed + offset``).
+
+        In ``cpp_standalone`` the seed is read by the compiled program when it runs
+        (:func:`snnlearn.standalone.insert_seed`), so a program compiled for one seed
+        runs every other seed without recompiling.
+        """
         import brian2
 
-        brian2.seed(self.seed + offset)
+        from .devices import is_standalone
+
+        if is_standalone():
+            from .standalone import insert_seed
+
+            insert_seed(offset)
+        else:
+            brian2.seed(self.seed + offset)
 
     # -- saving -----------------------------------------------------------------------
     def save_arrays(self, **arrays):
@@ -254,6 +454,77 @@ class RunContext:
     def record_rule(self, rule, projection=None):
         """Record a plasticity rule used by the run (saved as rules.json and rules.txt)."""
         self._rules[projection or rule.name] = rule
+
+
+def structure_key(module, p):
+    """What decides the compiled program of experiment ``module`` with parameters ``p``.
+
+    Every parameter except those the experiment lists in ``RUN_ARGS`` (values that
+    reach the program only as variable values, so they can be changed with Brian2's
+    ``run_args``); of a list-valued ``RUN_ARGS`` parameter, its length. An experiment
+    may add to it with a ``structure(p)`` function (e.g. whether an optional part of
+    the network exists). Runs with equal keys can share one compiled program.
+    """
+    run_args = set(getattr(module, "RUN_ARGS", ()))
+    items = []
+    for key in sorted(p):
+        value = p[key]
+        if key in run_args:
+            if isinstance(value, (list, tuple)):
+                items.append((f"len({key})", len(value)))
+            continue
+        items.append((key, repr(value)))
+    extra = module.structure(p) if hasattr(module, "structure") else None
+    return (module.__name__.rsplit(".", 1)[-1], tuple(items), extra)
+
+
+class ProgramCache:
+    """The compiled ``cpp_standalone`` program of the last run in this process, kept for reuse.
+
+    A sweep worker passes one to each :func:`run_experiment` of a group of points with
+    the same structure; :meth:`RunContext.program` builds and compiles for the first
+    point and runs the same binary with ``run_args`` for the others. :meth:`close`
+    releases the device (and the project directory's lock).
+
+    With ``copy=k`` (a batch running in parallel with others of the same structure),
+    the program is built in a private copy of the structure's compiled project (copied
+    with its timestamps, so ``make`` finds it up to date and compiles nothing).
+    """
+
+    def __init__(self, copy=None):
+        self.key = self.model = self.sim = None
+        self.copy = copy  # None: build in the structure's project; k: in copy k of it (a parallel batch)
+        self._stack = contextlib.ExitStack()
+
+    def open(self, context):
+        """Enter ``context`` (a device context manager) until :meth:`close`; returns what it yields."""
+        return self._stack.enter_context(context)
+
+    def close(self):
+        self.key = self.model = self.sim = None
+        self._stack.close()
+        self._stack = contextlib.ExitStack()
+        release_brian_objects()
+
+
+def release_brian_objects():
+    """Let the Brian2 objects of finished runs go, so that the next build in this process names its objects
+    as a fresh process would.
+
+    Objects still alive make Brian2 name new ones differently (``..._codeobject_1``), which
+    changes the generated files and defeats a compiled project. Brian2's statement cache
+    holds some (a ``PoissonInput``'s binomial function); Brian2's own test suite clears it
+    the same way.
+    """
+    import gc
+
+    try:
+        from brian2.codegen.translation import make_statements
+
+        make_statements._cache.clear()
+    except (ImportError, AttributeError):
+        pass
+    gc.collect()
 
 
 @dataclass
@@ -305,13 +576,16 @@ def resume_experiment(path, quiet=True, log_stream=None):
 
 
 def run_experiment(name, seed=0, out=None, quick=False, device="cpp_standalone", threads=0, quiet=True,
-                   overrides=None, log_stream=None, checkpoint_every=None, _resume=None, **params):
+                   overrides=None, log_stream=None, checkpoint_every=None, programs=None, _resume=None, **params):
     """Run experiment ``name`` and write its run directory.
 
     Parameters given as keyword arguments (``tau=20*ms``) or as text in ``overrides``
     (``{"tau": "20*ms"}``, as from ``--set``) are checked against the experiment's
-    ``PARAMS``. Returns a :class:`RunResult` with the metrics and the directory.
-    This is the Python mirror of ``snnlearn run``.
+    ``PARAMS``. ``checkpoint_every`` (a time) checkpoints the run (runtime devices:
+    ``Network.store``; ``cpp_standalone``: compiled chunks, see :meth:`RunContext.run`).
+    ``programs`` (a :class:`ProgramCache`) lets consecutive runs with the same
+    structure reuse one compiled program (sweeps). Returns a :class:`RunResult` with the
+    metrics and the directory. This is the Python mirror of ``snnlearn run``.
     """
     from .devices import DEVICES
 
@@ -350,7 +624,8 @@ def run_experiment(name, seed=0, out=None, quick=False, device="cpp_standalone",
     atomic_write_json(os.path.join(path, "provenance.json"), provenance)
 
     ctx = RunContext(path, seed, device=device, threads=threads, quiet=quiet, log_stream=log_stream,
-                     checkpoint_every=checkpoint_every, resume_from=resume_t)
+                     checkpoint_every=checkpoint_every, resume_from=resume_t, structure=structure_key(module, p),
+                     programs=programs)
     if resume_t is not None or _resume is not None:
         previous = os.path.join(path, "log.txt")
         if os.path.exists(previous):
@@ -361,11 +636,15 @@ def run_experiment(name, seed=0, out=None, quick=False, device="cpp_standalone",
     try:
         metrics = module.run(p, ctx)
         ctx.check_networks()
+        if checkpoint_every is not None and ctx.checkpoints_written == 0 and resume_t is None:
+            ctx.log("note: no checkpoint was written (the experiment does not simulate through ctx.run, or "
+                    "its runs are shorter than --checkpoint-every)")
         if not isinstance(metrics, dict):
             raise TypeError(f"experiment '{name}': run() must return a dict of metrics, got {type(metrics).__name__}")
         _write_results(path, module, p, ctx, metrics)
         if os.path.exists(ctx.checkpoint_path):
             os.unlink(ctx.checkpoint_path)  # the complete results replace it
+        shutil.rmtree(os.path.join(path, "checkpoint"), ignore_errors=True)
     except KeyboardInterrupt:
         status, error = "interrupted", "KeyboardInterrupt"
         raise
@@ -376,6 +655,8 @@ def run_experiment(name, seed=0, out=None, quick=False, device="cpp_standalone",
     finally:
         provenance["end"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
         provenance["wall_time_s"] = round(time.perf_counter() - ctx._t0, 3)
+        if ctx.program_info:
+            provenance["program"] = ctx.program_info
         ctx.log(f"{status} after {format_duration(provenance['wall_time_s'])}")
         atomic_write_text(os.path.join(path, "log.txt"), "\n".join(ctx._log_lines) + "\n")
         atomic_write_json(os.path.join(path, "provenance.json"), provenance)

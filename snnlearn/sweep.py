@@ -11,9 +11,20 @@ state, so workers are processes, not threads.
 * ``results.csv`` holds one row per point: the grid values, the seed, the status, and
   every scalar metric (nested dicts flattened as ``a.b``); ``summary.png`` plots a metric
   against the first swept parameter, mean ± s.d. over seeds.
-* ``cpp_standalone`` points of the same structure share one cached project directory
-  (a file lock serialises them), so a sweep over parameter values rebuilds only the
-  code files whose constants changed.
+* **Compile once** (``cpp_standalone``, experiments that declare ``RUN_ARGS``): the
+  points are grouped by structure (:func:`snnlearn.runs.structure_key`: every parameter
+  except the run-time ones, and the seed is never structure). Each group is one Dask
+  task: its first point builds and compiles the program, every other point runs the
+  same binary with Brian2's ``run_args`` (the experiment's run-time values) and its own
+  seed, without building anything (:meth:`snnlearn.runs.RunContext.program`). With
+  several workers, the rest of a group is split into one batch per worker after the
+  first point: each batch builds in a copy of the compiled project (timestamps kept, so
+  ``make`` compiles nothing: ``copied``) and runs its other points with ``run_args``.
+  ``results.csv`` says for each point whether its program was ``compiled``, ``copied``,
+  ``built`` (an up-to-date cached project) or ``reused`` (run_args).
+* Other ``cpp_standalone`` points of the same structure share one cached project
+  directory (a file lock serialises them), so they rebuild only the code files whose
+  constants changed.
 """
 
 import csv
@@ -26,7 +37,7 @@ import numpy as np
 
 from .io import atomic_save_figure, atomic_write_text, read_json
 from .params import ParameterError, coerce_value
-from .runs import STATUS_FILE, UsageError, load_experiment
+from .runs import STATUS_FILE, UsageError, load_experiment, release_brian_objects
 
 __all__ = ["parse_grid", "sweep_points", "run_sweep"]
 
@@ -66,7 +77,15 @@ def sweep_points(grid, n_seeds):
     return points
 
 
-def _run_point(name, values, seed, path, quick, device, fixed):
+def _program_info(path):
+    provenance = os.path.join(path, "provenance.json")
+    if not os.path.exists(provenance):
+        return {}
+    program = read_json(provenance).get("program") or {}
+    return {k: program.get(k) for k in ("compiled", "reused", "copied")}
+
+
+def _run_point(name, values, seed, path, quick, device, fixed, programs=None):
     """Executed on a worker: one run; never raises (a failure is returned and recorded)."""
     from .runs import run_experiment
 
@@ -74,7 +93,8 @@ def _run_point(name, values, seed, path, quick, device, fixed):
     if os.path.exists(status_file):
         status = read_json(status_file).get("status")
         if status == "complete":
-            return {"status": "complete", "skipped": True, "metrics": read_json(os.path.join(path, "metrics.json"))}
+            return {"status": "complete", "skipped": True, "metrics": read_json(os.path.join(path, "metrics.json")),
+                    "program": _program_info(path)}
         # an earlier failed or killed attempt: start this point afresh
         for entry in os.listdir(path):
             full = os.path.join(path, entry)
@@ -82,10 +102,46 @@ def _run_point(name, values, seed, path, quick, device, fixed):
                 os.unlink(full)
     try:
         result = run_experiment(name, seed=seed, out=path, quick=quick, device=device, quiet=True,
-                                overrides={**fixed, **values})
-        return {"status": "complete", "skipped": False, "metrics": result.metrics}
+                                overrides={**fixed, **values}, programs=programs)
+        return {"status": "complete", "skipped": False, "metrics": result.metrics, "program": _program_info(path)}
     except Exception as exc:  # recorded; the sweep goes on
-        return {"status": "failed", "skipped": False, "error": f"{type(exc).__name__}: {exc}", "metrics": {}}
+        return {"status": "failed", "skipped": False, "error": f"{type(exc).__name__}: {exc}", "metrics": {},
+                "program": _program_info(path)}
+    finally:
+        if programs is None:  # the next point on this worker builds as in a fresh process
+            release_brian_objects()
+
+
+def _run_group(name, items, quick, device, fixed, copy=None, after=None):
+    """Executed on a worker: points of one structure, one compiled program reused through run_args.
+
+    ``copy``: build in copy ``copy`` of the structure's compiled project (a batch running in
+    parallel with others); ``after``: the result of the task that compiled it (a dependency).
+    """
+    from .runs import ProgramCache
+
+    programs = ProgramCache(copy=copy)
+    try:
+        return [_run_point(name, values, seed, path, quick, device, fixed, programs=programs)
+                for values, seed, path in items]
+    finally:
+        programs.close()
+
+
+def _structure_groups(module, points, fixed, quick):
+    """Points (indices) grouped by the structure of their compiled program; invalid points alone."""
+    from .params import resolve_params
+    from .runs import structure_key
+
+    groups = {}
+    for k, (values, seed, pid) in enumerate(points):
+        try:
+            p = resolve_params(module.PARAMS, getattr(module, "QUICK", {}), {**fixed, **values}, use_quick=quick)
+            key = repr(structure_key(module, p))
+        except Exception:  # the run itself reports the error
+            key = f"invalid point {pid}"
+        groups.setdefault(key, []).append(k)
+    return list(groups.values())
 
 
 def _flatten(metrics, prefix=""):
@@ -139,10 +195,43 @@ def run_sweep(name, grid_items, seeds=1, out=None, quick=False, device="cpp_stan
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     try:
-        futures = [client.submit(_run_point, name, values, seed, os.path.join(out, pid), quick, device, fixed,
-                                 key=f"{name}-{pid}", pure=False)
-                   for values, seed, pid in points]
-        results = client.gather(futures)
+        if device == "cpp_standalone" and hasattr(module, "RUN_ARGS"):
+            groups = _structure_groups(module, points, fixed, quick)
+            n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+            log(f"{len(points)} points in {len(groups)} program structure(s): each compiled once, "
+                f"other points through run_args")
+            batches, futures = [], []
+
+            def item(k):
+                return points[k][0], points[k][1], os.path.join(out, points[k][2])
+
+            for group in groups:
+                n_batches = min(n_workers, len(group) - 1)
+                if n_batches <= 1:  # one worker runs the whole group
+                    batches.append(group)
+                    futures.append(client.submit(_run_group, name, [item(k) for k in group], quick, device, fixed,
+                                                 key=f"{name}-group-{points[group[0]][2]}", pure=False))
+                    continue
+                # the first point compiles; then the others run in parallel batches, each in a copy of the project
+                first = client.submit(_run_group, name, [item(group[0])], quick, device, fixed,
+                                      key=f"{name}-compile-{points[group[0]][2]}", pure=False)
+                batches.append(group[:1])
+                futures.append(first)
+                rest = group[1:]
+                for b in range(n_batches):
+                    batch = rest[b::n_batches]
+                    batches.append(batch)
+                    futures.append(client.submit(_run_group, name, [item(k) for k in batch], quick, device, fixed,
+                                                 b, first, key=f"{name}-batch{b}-{points[batch[0]][2]}", pure=False))
+            results = [None] * len(points)
+            for batch, batch_results in zip(batches, client.gather(futures)):
+                for k, res in zip(batch, batch_results):
+                    results[k] = res
+        else:
+            futures = [client.submit(_run_point, name, values, seed, os.path.join(out, pid), quick, device, fixed,
+                                     key=f"{name}-{pid}", pure=False)
+                       for values, seed, pid in points]
+            results = client.gather(futures)
     finally:
         client.close()
         if cluster is not None:
@@ -150,8 +239,12 @@ def run_sweep(name, grid_items, seeds=1, out=None, quick=False, device="cpp_stan
 
     rows = []
     for (values, seed, pid), res in zip(points, results):
+        program = res.get("program") or {}
         row = {"point": pid, **values, "seed": seed, "status": res["status"], "skipped": res["skipped"],
                "error": res.get("error", "")}
+        if program:
+            row["program"] = ("reused" if program.get("reused") else "compiled" if program.get("compiled")
+                              else "copied" if program.get("copied") else "built")
         row.update(_flatten(res["metrics"]))
         rows.append(row)
         if res["status"] != "complete":
@@ -179,7 +272,7 @@ def _summary_figure(out, rows, grid, metric):
     from .units import parse_quantity, unit_name
 
     ok = [r for r in rows if r["status"] == "complete"]
-    skip = set(grid) | {"point", "seed", "status", "skipped", "error"}
+    skip = set(grid) | {"point", "seed", "status", "skipped", "error", "program"}
     candidates = [k for k in (ok[0] if ok else {}) if k not in skip and isinstance(ok[0][k], (int, float))
                   and not isinstance(ok[0][k], bool)]
     metric = metric or (candidates[0] if candidates else None)

@@ -119,3 +119,96 @@ def test_runaway_weights_raise_a_one_line_error(tmp_path):
     S = sl.connect(G, N, rule, transmit="v_post += w", connect=True, w=0.5, name="runaway")
     with pytest.raises(sl.RunawayError, match=r"'runaway.w' is (inf|nan) at index \d+ after"):
         ctx.run(brian2.Network(G, N, S), 2 * brian2.second)
+
+
+# A small Song et al. (2000) network (3 neurons x 1000 plastic synapses) for 10 s of learning and 2 s of the frozen
+# control: 12 s of simulated time, 6 chunks of 2 s.
+SMALL_SONG = ["--quick", "--set", "duration=10s", "--set", "corr_time=10s", "--set", "rate_window=5s",
+              "--set", "record_dt=5s", "--set", "frozen_duration=2s"]
+
+
+def _counting_compiler(tmp_path):
+    """A C++ compiler that logs each invocation, for make's $(CXX): counts compilations without timing anything."""
+    log = tmp_path / "compiler-calls.txt"
+    log.write_text("")
+    wrapper = tmp_path / "cxx"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexec "${{SNNLEARN_REAL_CXX:-g++}}" "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper), log
+
+
+def _binaries(cache):
+    return {str(p): p.stat().st_mtime_ns for p in cache.glob("*/main")}
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_standalone_kill_and_resume_without_recompiling(tmp_path):
+    """cpp_standalone checkpoints (compiled chunks, state passed back in with run_args): SIGKILL a run after its
+    first checkpoint; it reads as incomplete; --resume finishes it without running the compiler (the binary is
+    unchanged), and its weights, spikes and metrics equal those of the uninterrupted run with the same seed and
+    the same --checkpoint-every bit for bit. (Bit identity holds because each chunk of both runs starts from the
+    same state, read back exactly from the program's binary output, with the same per-chunk seed.)"""
+    cache = tmp_path / "cache"
+    cxx, compiler_log = _counting_compiler(tmp_path)
+    env = {**os.environ, "SNNLEARN_BUILD_CACHE": str(cache), "CXX": cxx}
+    common = ["--device", "cpp_standalone", "--seed", "2", *SMALL_SONG, "--checkpoint-every", "2s", "--quiet"]
+    reference = tmp_path / "reference"
+    subprocess.run(_snnlearn("run", "stdp_competition", "--out", str(reference), *common), check=True, timeout=900,
+                   env=env, capture_output=True)
+    assert compiler_log.read_text().strip(), "the first run compiled nothing: the compiler wrapper was not used"
+    compilations = len(compiler_log.read_text().splitlines())
+    binaries = _binaries(cache)
+    assert len(binaries) == 1
+    prov = json.loads((reference / "provenance.json").read_text())
+    assert prov["program"]["chunks"] == 6 and prov["program"]["chunk_s"] == 2.0
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_snnlearn("run", "stdp_competition", "--out", str(killed), *common), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoint = killed / "checkpoint.json"
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        if checkpoint.exists() and json.loads(checkpoint.read_text())["t_s"] >= 2:
+            break
+        if proc.poll() is not None:
+            pytest.fail("the run finished before it could be killed")
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert json.loads((killed / "status.json").read_text())["status"] == "running"  # incomplete, not complete
+    assert not (killed / "metrics.json").exists()
+    t_killed = json.loads(checkpoint.read_text())["t_s"]
+    assert 2 <= t_killed < 12
+    assert f"checkpoint at {t_killed:g} s" in (killed / "log.txt").read_text()  # the log up to the checkpoint
+
+    out = subprocess.run(_snnlearn("run", "--resume", str(killed), "--quiet"), capture_output=True, text=True,
+                         timeout=900, env=env)
+    assert out.returncode == 0, out.stderr
+    assert json.loads((killed / "status.json").read_text())["status"] == "complete"
+    log = (killed / "log.txt").read_text()
+    assert f"resumed from the checkpoint at {t_killed:g} s" in log
+    assert "with the compiled program unchanged" in log
+    assert len(compiler_log.read_text().splitlines()) == compilations  # neither the killed run nor the resume compiled
+    assert _binaries(cache) == binaries
+    assert not (killed / "checkpoint").exists()  # the complete results replace the checkpoint's state
+    ref, res = _arrays(reference), _arrays(killed)
+    for key in ("w_final", "w_history", "w_time_s", "spike_i", "spike_t_s"):
+        np.testing.assert_array_equal(res[key], ref[key], err_msg=key)
+    assert (killed / "metrics.json").read_text() == (reference / "metrics.json").read_text()
+
+
+def test_run_sets_variables_between_runs(tmp_path):
+    """ctx.run(..., set={view: value}) changes a variable just before the run (the form that also works in a
+    chunked cpp_standalone run); model identifiers come from the caller's namespace, not from RunContext.run."""
+    import brian2
+
+    ctx = RunContext(str(tmp_path), seed=0, device="numpy", quiet=True)
+    drive = 2.0  # noqa: F841  (looked up by the model through the caller's namespace)
+    G = brian2.NeuronGroup(2, "dv/dt = (drive - v)/(10*ms) : 1\nI : 1", method="euler")
+    net = brian2.Network(G)
+    ctx.run(net, 1 * brian2.ms)
+    assert np.all(G.I[:] == 0)
+    ctx.run(net, 1 * brian2.ms, set={G.I: [1.0, 3.0]})
+    np.testing.assert_array_equal(G.I[:], [1.0, 3.0])
+    assert np.all(G.v[:] > 0)
