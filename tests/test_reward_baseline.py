@@ -6,41 +6,9 @@ import pytest
 from snnlearn.params import resolve_params
 
 
-class _Ctx:
-    """A stand-in run context: seed, rng, logging, standalone device in a given directory."""
-
-    def __init__(self, seed, directory):
-        import numpy as np
-
-        self.seed, self.rng, self.directory = seed, np.random.default_rng(seed), directory
-        self.device, self.report, self.lines, self.arrays, self.rules = "cpp_standalone", None, [], {}, {}
-
-    def log(self, msg):
-        self.lines.append(msg)
-
-    def use_device(self, cache_key=None):
-        from snnlearn.devices import use_device
-
-        return use_device("cpp_standalone", directory=self.directory)
-
-    def brian_seed(self, offset=0):
-        import brian2
-
-        brian2.seed(self.seed + offset)
-
-    def save_arrays(self, **arrays):
-        self.arrays.update(arrays)
-
-    def record_rule(self, rule, projection=None):
-        self.rules[projection or rule.name] = rule
-
-    def progress(self, iterable, total=None, desc=""):
-        return iterable
-
-
 @pytest.mark.slow
 @pytest.mark.standalone
-def test_reward_baseline_two_stimulus_task_spiking(standalone_dir):
+def test_reward_baseline_two_stimulus_task_spiking(standalone_dir, standalone_context):
     """Spiking two-stimulus task (100 Poisson inputs at 50 Hz, 2 patterns, escape-noise output, 500-ms trials,
     R = exp(-(y - y*)^2/18), targets 10 and 2 spikes), 3000 trials, eta = 0.002, seed 2; error = |Lambda - y*|
     over the last 500 trials, relative to a frozen copy's error (the initial error, about 9).
@@ -51,7 +19,7 @@ def test_reward_baseline_two_stimulus_task_spiking(standalone_dir):
     import experiments.reward_baseline as exp
 
     p = resolve_params(exp.PARAMS, exp.QUICK, {}, use_quick=False)
-    ctx = _Ctx(2, standalone_dir)
+    ctx = standalone_context(2, standalone_dir)
     m = exp.run(p, ctx)
     r = m["error_ratio"]
     assert 6 < m["initial_error"] < 12, m["initial_error"]

@@ -127,30 +127,20 @@ SMALL_SONG = ["--quick", "--set", "duration=10s", "--set", "corr_time=10s", "--s
               "--set", "record_dt=5s", "--set", "frozen_duration=2s"]
 
 
-def _counting_compiler(tmp_path):
-    """A C++ compiler that logs each invocation, for make's $(CXX): counts compilations without timing anything."""
-    log = tmp_path / "compiler-calls.txt"
-    log.write_text("")
-    wrapper = tmp_path / "cxx"
-    wrapper.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexec "${{SNNLEARN_REAL_CXX:-g++}}" "$@"\n')
-    wrapper.chmod(0o755)
-    return str(wrapper), log
-
-
 def _binaries(cache):
     return {str(p): p.stat().st_mtime_ns for p in cache.glob("*/main")}
 
 
 @pytest.mark.slow
 @pytest.mark.standalone
-def test_standalone_kill_and_resume_without_recompiling(tmp_path):
+def test_standalone_kill_and_resume_without_recompiling(tmp_path, counting_compiler):
     """cpp_standalone checkpoints (compiled chunks, state passed back in with run_args): SIGKILL a run after its
     first checkpoint; it reads as incomplete; --resume finishes it without running the compiler (the binary is
     unchanged), and its weights, spikes and metrics equal those of the uninterrupted run with the same seed and
     the same --checkpoint-every bit for bit. (Bit identity holds because each chunk of both runs starts from the
     same state, read back exactly from the program's binary output, with the same per-chunk seed.)"""
     cache = tmp_path / "cache"
-    cxx, compiler_log = _counting_compiler(tmp_path)
+    cxx, compiler_log = counting_compiler
     env = {**os.environ, "SNNLEARN_BUILD_CACHE": str(cache), "CXX": cxx}
     common = ["--device", "cpp_standalone", "--seed", "2", *SMALL_SONG, "--checkpoint-every", "2s", "--quiet"]
     reference = tmp_path / "reference"

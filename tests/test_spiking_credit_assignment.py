@@ -8,10 +8,8 @@ network), parallel weight perturbation and reward-modulated STDP, at N10_M2 and 
 SEEDS task instances per size (student-teacher task, 40 frozen input patterns), a grid of learning rates per rule.
 """
 
-import numpy as np
 import pytest
 
-from snnlearn.devices import use_device
 from snnlearn.params import resolve_params
 
 SEED = 2
@@ -26,37 +24,12 @@ OVERRIDES = {
 }
 
 
-class _Ctx:
-    """The parts of snnlearn.runs.RunContext that the experiment uses, with a test-owned build directory."""
-
-    def __init__(self, seed, directory):
-        self.seed, self.rng, self.directory = seed, np.random.default_rng(seed), directory
-        self.device, self.report, self.arrays, self.rules, self.lines = "cpp_standalone", None, {}, {}, []
-
-    def log(self, msg):
-        self.lines.append(msg)
-
-    def use_device(self, cache_key=None):
-        return use_device("cpp_standalone", directory=self.directory)
-
-    def brian_seed(self, offset=0):
-        import brian2
-
-        brian2.seed(self.seed + offset)
-
-    def save_arrays(self, **arrays):
-        self.arrays.update(arrays)
-
-    def record_rule(self, rule, projection=None):
-        self.rules[projection or rule.name] = rule
-
-
 @pytest.fixture(scope="module")
-def credit_run(tmp_path_factory):
+def credit_run(tmp_path_factory, standalone_context):
     import experiments.spiking_credit_assignment as exp
 
     p = resolve_params(exp.PARAMS, exp.QUICK, OVERRIDES, use_quick=False)
-    ctx = _Ctx(SEED, str(tmp_path_factory.mktemp("credit_standalone")))
+    ctx = standalone_context(SEED, tmp_path_factory.mktemp("credit_standalone"))
     data, inst, layout = exp.simulate(p, ctx)
     metrics = exp.measure(data, p, inst, layout)
     return p, metrics, ctx

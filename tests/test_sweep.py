@@ -43,19 +43,9 @@ def test_sweep_rejects_unknown_grid_key(tmp_path):
     assert "unknown parameter 'n_input' in --grid; valid parameters:" in out.stderr
 
 
-def _counting_compiler(tmp_path):
-    """A C++ compiler that logs each invocation, for make's $(CXX)."""
-    log = tmp_path / "compiler-calls.txt"
-    log.write_text("")
-    wrapper = tmp_path / "cxx"
-    wrapper.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexec "${{SNNLEARN_REAL_CXX:-g++}}" "$@"\n')
-    wrapper.chmod(0o755)
-    return str(wrapper), log
-
-
 @pytest.mark.slow
 @pytest.mark.standalone
-def test_standalone_sweep_compiles_once_and_matches_separate_runs(tmp_path):
+def test_standalone_sweep_compiles_once_and_matches_separate_runs(tmp_path, counting_compiler):
     """A 2×2 grid over run-time parameters of stdp_competition (corr_c: the input correlations; gmax: the rule's
     bound and amplitudes and the initial weights) × 2 seeds in cpp_standalone on 2 workers: the compiler runs for the
     first point only (make's $(CXX) is a counting wrapper: one link); then each worker builds its batch's first point
@@ -63,7 +53,7 @@ def test_standalone_sweep_compiles_once_and_matches_separate_runs(tmp_path):
     seed. A point run through run_args (other values and another seed than the compiled one) gives exactly the
     metrics and arrays of a separate run of that point; the two seeds differ."""
     cache = tmp_path / "cache"
-    cxx, compiler_log = _counting_compiler(tmp_path)
+    cxx, compiler_log = counting_compiler
     env = {**os.environ, "SNNLEARN_BUILD_CACHE": str(cache), "CXX": cxx}
     small = ["--quick", "--set", "duration=2s", "--set", "corr_time=2s", "--set", "rate_window=1s",
              "--set", "record_dt=1s", "--set", "frozen_duration=1s"]

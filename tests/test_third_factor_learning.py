@@ -4,7 +4,7 @@ compiled into one cpp_standalone program that matches the runtime simulation."""
 
 import numpy as np
 import pytest
-from brian2 import Hz, Network, StateMonitor, TimedArray, ms, second
+from brian2 import Hz, Network, StateMonitor, TimedArray, ms
 
 from models.reward_tasks import Escape, build_pattern_task, frozen_patterns
 from snnlearn.devices import use_device
@@ -24,32 +24,9 @@ def _task(seed, n_in=10, n_out=2, n_stim=2):
     return patterns, targets, w0
 
 
-class _Ctx:
-    def __init__(self, seed, directory):
-        self.seed, self.rng, self.directory = seed, np.random.default_rng(seed), directory
-        self.device, self.report, self.arrays, self.rules, self.lines = "cpp_standalone", None, {}, {}, []
-
-    def log(self, msg):
-        self.lines.append(msg)
-
-    def use_device(self, cache_key=None):
-        return use_device("cpp_standalone", directory=self.directory)
-
-    def brian_seed(self, offset=0):
-        import brian2
-
-        brian2.seed(self.seed + offset)
-
-    def save_arrays(self, **arrays):
-        self.arrays.update(arrays)
-
-    def record_rule(self, rule, projection=None):
-        self.rules[projection or rule.name] = rule
-
-
 @pytest.mark.slow
 @pytest.mark.standalone
-def test_perturbation_rules_and_reinforce_learn(standalone_dir):
+def test_perturbation_rules_and_reinforce_learn(standalone_dir, standalone_context):
     """experiments/perturbation_learning.py, seed 3: 10 inputs (one frozen 20-Hz pattern per stimulus) ->
     2 escape-noise outputs, 2 stimuli, targets 1-6 spikes per 200-ms window, R = -MSE; 2000 forward passes per
     learner (1000 paired updates for node/weight/serial perturbation, 2000 for REINFORCE).
@@ -62,7 +39,7 @@ def test_perturbation_rules_and_reinforce_learn(standalone_dir):
 
     p = resolve_params(exp.PARAMS, exp.QUICK, {}, use_quick=False)
     assert p.n_passes == 2000
-    ctx = _Ctx(3, standalone_dir)
+    ctx = standalone_context(3, standalone_dir)
     m = exp.run(p, ctx)
     assert m["initial_error"] > 1.0
     for rule, ratio in m["error_ratio"].items():
