@@ -26,7 +26,7 @@ import tempfile
 import time
 
 __all__ = ["Phases", "fresh_directory", "plain_standalone", "standalone_timings", "runtime_timings",
-           "binary_rss_wrapper", "read_binary_rss", "nest_available", "DEVICES"]
+           "timed_brian_run", "binary_rss_wrapper", "read_binary_rss", "nest_available", "DEVICES"]
 
 #: Brian2 back-ends a Brian2-based implementation accepts.
 DEVICES = ("numpy", "cython", "cpp_standalone")
@@ -103,6 +103,74 @@ def runtime_timings(run_wall):
 
     loop = float(get_device()._last_run_time)
     return {"compile_s": max(run_wall - loop, 0.0), "run_s": run_wall, "loop_s": loop}
+
+
+def timed_brian_run(build, readout, duration, *, device, seed, snnlearn, threads=0, imports=(), cold_cache=False):
+    """Build, run and read one Brian2 model on ``device``, timing every phase the same way for all cases.
+
+    ``build()`` returns the model dict (with ``net``), ``readout(m)`` its result numbers. snnlearn
+    variants go through :func:`snnlearn.devices.use_device` (and the import of ``imports`` counts as
+    ``import_snnlearn_s``); hand-written ones through :func:`plain_standalone` /
+    :func:`set_runtime_target`, as a Brian2 user would. ``cold_cache`` gives a runtime target an
+    empty Cython cache. Returns ``(model, results)``: timings, read-out, ``setup_s``,
+    ``import_snnlearn_s``, ``total_s``, ``device``.
+    """
+    import importlib
+
+    from brian2 import prefs
+
+    ph = Phases()
+    if snnlearn:
+        with ph("import"):  # a cost of using snnlearn: counted in total_s, reported as import_snnlearn_s
+            for module in ("snnlearn.devices", *imports):
+                with contextlib.suppress(ImportError):
+                    importlib.import_module(module)
+    if snnlearn:
+        from snnlearn.devices import use_device
+    if device == "cpp_standalone":
+        directory = fresh_directory()
+        ctx = (use_device("cpp_standalone", directory=directory, threads=threads) if snnlearn
+               else plain_standalone(directory, threads=threads))
+        try:
+            with ctx as sim:
+                with ph("setup"):
+                    brian_seed(seed)
+                    m = build()
+                    m["net"].run(duration)
+                with ph("build"):
+                    if snnlearn:
+                        sim.build()
+                    else:
+                        sim.build(directory=directory, compile=True, run=True, with_output=False)
+                out = standalone_timings(ph.times["build"])
+                with ph("readout"):
+                    out.update(readout(m))
+        finally:
+            remove_directory(directory)
+    else:
+        if cold_cache:
+            prefs.codegen.runtime.cython.cache_dir = fresh_directory("cython-cache-")
+        if snnlearn:
+            ctx = use_device(device)
+        else:
+            set_runtime_target(device)
+            ctx = contextlib.nullcontext()
+        with ctx:
+            with ph("setup"):
+                brian_seed(seed)
+                m = build()
+            with ph("run"):
+                m["net"].run(duration)
+            out = runtime_timings(ph.times["run"])
+            with ph("readout"):
+                out.update(readout(m))
+        if cold_cache:
+            remove_directory(prefs.codegen.runtime.cython.cache_dir)
+    out["setup_s"] = ph.times["setup"]
+    out["import_snnlearn_s"] = ph.times.get("import", 0.0)
+    out["total_s"] = ph.total()
+    out["device"] = device if not threads else f"{device} ({threads} OpenMP threads)"
+    return m, out
 
 
 def set_runtime_target(device):

@@ -31,8 +31,7 @@ import math
 
 import numpy as np
 
-from .common import (Phases, brian_seed, fresh_directory, nest_loop_time, nest_reset, plain_standalone,
-                     remove_directory, runtime_timings, set_runtime_target, standalone_timings)
+from .common import Phases, nest_loop_time, nest_reset, timed_brian_run
 
 __all__ = ["build_plain_da", "build_snnlearn_da", "da_stdp_rule", "run_snnlearn", "run_brian2", "run_nest"]
 
@@ -248,66 +247,12 @@ def _readout(m, duration_s):
 def _run(builder, snnlearn, device, duration_s, seed, threads):
     from brian2 import second
 
-    ph = Phases()
-    source = None
-    if snnlearn:
-        with ph("import"):  # a cost of using snnlearn: counted in total_s, reported as import_snnlearn_s
-            import snnlearn.devices  # noqa: F401
-            try:
-                import models.izhikevich2007  # noqa: F401
-            except ImportError:
-                pass
-    if device == "cpp_standalone":
-        directory = fresh_directory()
-        if snnlearn:
-            from snnlearn.devices import use_device
-
-            ctx = use_device("cpp_standalone", directory=directory, threads=threads)
-        else:
-            ctx = plain_standalone(directory, threads=threads)
-        try:
-            with ctx as sim:
-                with ph("setup"):
-                    brian_seed(seed)
-                    m = builder(seed)
-                    m["net"].run(duration_s * second)
-                with ph("build"):
-                    if snnlearn:
-                        sim.build()
-                    else:
-                        sim.build(directory=directory, compile=True, run=True, with_output=False)
-                out = standalone_timings(ph.times["build"])
-                with ph("readout"):
-                    out.update(_readout(m, duration_s))
-        finally:
-            remove_directory(directory)
-    else:
-        import contextlib
-
-        if snnlearn:
-            from snnlearn.devices import use_device
-
-            ctx = use_device(device)
-        else:
-            set_runtime_target(device)
-            ctx = contextlib.nullcontext()
-        with ctx:
-            with ph("setup"):
-                brian_seed(seed)
-                m = builder(seed)
-            with ph("run"):
-                m["net"].run(duration_s * second)
-            out = runtime_timings(ph.times["run"])
-            with ph("readout"):
-                out.update(_readout(m, duration_s))
-    source = m.get("source")
-    if source:
-        out["snnlearn_source"] = source
+    m, out = timed_brian_run(lambda: builder(seed), lambda m: _readout(m, duration_s), duration_s * second,
+                             device=device, seed=seed, snnlearn=snnlearn, threads=threads,
+                             imports=("models.izhikevich2007",))
+    if m.get("source"):
+        out["snnlearn_source"] = m["source"]
     out["n_plastic_synapses"] = int(len(m["pre"]))
-    out["setup_s"] = ph.times["setup"]
-    out["import_snnlearn_s"] = ph.times.get("import", 0.0)
-    out["total_s"] = ph.total()
-    out["device"] = device if not threads else f"{device} ({threads} OpenMP threads)"
     return out
 
 

@@ -23,10 +23,9 @@ tau+ = tau- = 20 ms; 200 inhibitory inputs at 10 Hz; weights start at g_max; dt 
 
 import numpy as np
 
-from .common import (Phases, brian_seed, fresh_directory, nest_loop_time, nest_reset, plain_standalone,
-                     remove_directory, runtime_timings, set_runtime_target, standalone_timings)
+from .common import Phases, nest_loop_time, nest_reset, timed_brian_run
 
-__all__ = ["build_plain_song", "run_snnlearn", "run_brian2", "run_nest", "plan", "NEST_PARAMS"]
+__all__ = ["build_plain_song", "run_snnlearn", "run_brian2", "run_nest", "NEST_PARAMS"]
 
 N_EXC, N_INH = 1000, 200
 GMAX, G_IN = 0.015, 0.05
@@ -103,66 +102,11 @@ def _readout(m, duration_s, rate_hz):
 
 
 def _run_brian(builder, device, duration_s, seed, rate_hz, threads, cold_cache, snnlearn):
-    from brian2 import Hz, prefs, second
+    from brian2 import Hz, second
 
-    ph = Phases()
-    duration = duration_s * second
-    if snnlearn:
-        with ph("import"):  # a cost of using snnlearn: counted in total_s, reported as import_snnlearn_s
-            import models.song2000  # noqa: F401
-            import snnlearn.devices  # noqa: F401
-    if device == "cpp_standalone":
-        directory = fresh_directory()
-        if snnlearn:
-            from snnlearn.devices import use_device
-
-            ctx = use_device("cpp_standalone", directory=directory, threads=threads)
-        else:
-            ctx = plain_standalone(directory, threads=threads)
-        try:
-            with ctx as sim:
-                with ph("setup"):
-                    brian_seed(seed)
-                    m = builder(rate_hz * Hz)
-                    m["net"].run(duration)
-                with ph("build"):
-                    if snnlearn:
-                        sim.build()
-                    else:
-                        sim.build(directory=directory, compile=True, run=True, with_output=False)
-                timings = standalone_timings(ph.times["build"])
-                with ph("readout"):
-                    out = _readout(m, duration_s, rate_hz)
-        finally:
-            remove_directory(directory)
-    else:
-        if cold_cache:
-            prefs.codegen.runtime.cython.cache_dir = fresh_directory("cython-cache-")
-        if snnlearn:
-            from snnlearn.devices import use_device
-
-            ctx = use_device(device)
-        else:
-            import contextlib
-
-            set_runtime_target(device)
-            ctx = contextlib.nullcontext()
-        with ctx:
-            with ph("setup"):
-                brian_seed(seed)
-                m = builder(rate_hz * Hz)
-            with ph("run"):
-                m["net"].run(duration)
-            timings = runtime_timings(ph.times["run"])
-            with ph("readout"):
-                out = _readout(m, duration_s, rate_hz)
-        if cold_cache:
-            remove_directory(prefs.codegen.runtime.cython.cache_dir)
-    out.update(timings)
-    out["setup_s"] = ph.times["setup"]
-    out["import_snnlearn_s"] = ph.times.get("import", 0.0)
-    out["total_s"] = ph.total()
-    out["device"] = device
+    _, out = timed_brian_run(lambda: builder(rate_hz * Hz), lambda m: _readout(m, duration_s, rate_hz),
+                             duration_s * second, device=device, seed=seed, snnlearn=snnlearn, threads=threads,
+                             imports=("models.song2000",), cold_cache=cold_cache)
     return out
 
 
