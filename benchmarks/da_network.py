@@ -14,7 +14,9 @@ Implementations:
   ``snnlearn.modulators``). If that model does not import, the same network is built
   here with ``sl.connect`` and the DA-STDP rule declared as an ``sl.Rule``
   (:func:`da_stdp_rule`); the result says which (``snnlearn_source``);
-* :func:`run_brian2` -- the same network written out in plain Brian2
+* :func:`run_brian2` -- the same network written out in plain Brian2 (the Izhikevich neuron
+  equations are shared with ``models/izhikevich2007.py``: the comparison is about the plastic
+  synapses and the reward chain)
   (:func:`build_plain_da`), object by object with the same names, so that with the same
   seed both produce identical spikes and weights;
 * :func:`run_nest` -- NEST 3: ``izhikevich`` neurons (``consistent_integration=False``,
@@ -31,31 +33,18 @@ import math
 
 import numpy as np
 
+from models.izhikevich2007 import IZHIKEVICH_NEURON, IZHIKEVICH_UPDATE, M_SYN, N_EXC, N_INH
+
 from .common import Phases, nest_loop_time, nest_reset, timed_brian_run
 
 __all__ = ["build_plain_da", "build_snnlearn_da", "da_stdp_rule", "run_snnlearn", "run_brian2", "run_nest"]
 
-N_EXC, N_INH, M_SYN = 800, 200, 100
 N = N_EXC + N_INH
 TAU_STDP_MS = -1.0 / math.log(0.95)   # daspnet: traces decay by 0.95 per ms
 TAU_C_MS = -10.0 / math.log(0.99)     # sd decays by 0.99 every 10 ms
 TAU_DA_MS = -1.0 / math.log(0.995)    # DA decays by 0.995 per ms
 REWARD_RATE_HZ = 0.05
 
-IZHIKEVICH_NEURON = """
-v : 1
-u : 1
-a : 1 (constant)
-dreset : 1 (constant)
-Isyn : 1
-"""
-IZHIKEVICH_UPDATE = """
-I_total = 13 * (rand() - 0.5) + Isyn
-v = v + 0.5 * ((0.04 * v + 5) * v + 140 - u + I_total)
-v = v + 0.5 * ((0.04 * v + 5) * v + 140 - u + I_total)
-u = u + a * (0.2 * v - u)
-Isyn = 0
-"""
 DA_STDP_MODEL = """
 dapre/dt = -apre / taupre : 1 (event-driven)
 dapost/dt = -apost / taupost : 1 (event-driven)

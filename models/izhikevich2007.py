@@ -38,7 +38,8 @@ import snnlearn as sl
 from snnlearn.modulators import coincidence_detector, deliver, neuromodulator, random_delay
 from snnlearn.rules.neuromodulated import DASPNET_TAU_C, DASPNET_TAU_DA, DASPNET_TAU_STDP
 
-__all__ = ["Condition", "daspnet_rule", "build_distal_reward", "IZHIKEVICH_NEURON", "N_EXC", "N_INH", "M_SYN"]
+__all__ = ["Condition", "daspnet_rule", "build_distal_reward", "IZHIKEVICH_NEURON", "IZHIKEVICH_UPDATE", "N_EXC", "N_INH",
+           "M_SYN"]
 
 N_EXC, N_INH, M_SYN = 800, 200, 100
 DT = 1 * ms
