@@ -184,7 +184,11 @@ def use_device(name, directory=None, threads=0, cache_key=None, show_output=Fals
     old_threads = prefs.devices.cpp_standalone.openmp_threads
     if name == "cpp_standalone":
         if directory is None:
-            directory = standalone_directory(cache_key)
+            # The thread count is part of the structure: ``make`` does not rebuild the objects
+            # when only the OpenMP flags change, and a project half compiled with -fopenmp and
+            # half without runs silently wrong (a 2-thread build over a 1-thread one gave a
+            # network without a single output spike).
+            directory = standalone_directory(None if cache_key is None else (cache_key, "openmp_threads", int(threads)))
         os.makedirs(directory, exist_ok=True)
         prefs.devices.cpp_standalone.openmp_threads = int(threads)
         # Brian2's default is an unbounded 'make -j': hundreds of compilers at once on a small machine

@@ -1,0 +1,137 @@
+"""The partitioned synaptic pathway (snnlearn.parallel) and the OpenMP build cache.
+
+A pathway that writes neuron variables of one side runs on every OpenMP thread, each
+thread owning a block of target neurons. The result must be Brian2's own OpenMP result
+bit for bit (every neuron receives its synapses in the same order), and pathways that
+would race must keep Brian2's serial template.
+"""
+
+import glob
+import os
+
+import numpy as np
+import pytest
+from brian2 import Hz, NeuronGroup, Network, SpikeMonitor, Synapses, mV, ms, prefs, second, seed
+
+import snnlearn as sl
+from snnlearn.devices import use_device
+from snnlearn.parallel import PartitionedStandaloneCodeObject, partition_key
+
+LIF = """
+dv/dt = (ge * (Ee - v) + El - v) / taum : volt
+dge/dt = -ge / taue : 1
+x : 1
+"""
+NS = dict(taum=10 * ms, Ee=0 * mV, El=-74 * mV, taue=5 * ms)
+STDP = dict(Ap=0.001, Am=0.00105, taupre=20 * ms, taupost=20 * ms, wmax=1.0)
+WMAX = 0.1
+
+
+def _groups():
+    return (NeuronGroup(3, LIF, threshold="v > 0*mV", namespace=NS),
+            NeuronGroup(4, LIF, threshold="v > 0*mV", namespace=NS))
+
+
+def _pathway_keys(on_pre, on_post=None):
+    pre, post = _groups()
+    S = Synapses(pre, post, "w : 1\napre : 1\napost : 1", on_pre=on_pre, on_post=on_post)
+    return {p.objname: partition_key(S, p) for p in S._pathways}
+
+
+def test_partition_key_follows_the_written_neuron_variables():
+    # transmission onto the target: partition the targets
+    assert _pathway_keys("ge_post += w\napre += 1")["pre"] == "_synaptic_post"
+    # unsuffixed names are the target's
+    assert _pathway_keys("ge += w")["pre"] == "_synaptic_post"
+    # writes to the source only: partition the sources
+    assert _pathway_keys("w += 1", on_post="x_pre += w")["post"] == "_synaptic_pre"
+    # only synaptic writes: Brian2 runs it on every thread already, nothing to do
+    assert _pathway_keys("ge_post += w", on_post="apost += 1\nw += apre")["post"] is None
+    # reading a neuron variable of the other side is not a race
+    assert _pathway_keys("ge_post += w * x_pre")["pre"] == "_synaptic_post"
+    # writes to both sides would race whatever the partition: keep Brian2's serial loop
+    assert _pathway_keys("ge_post += w\nx_pre += 1")["pre"] is None
+
+
+def test_connect_partitions_only_on_cpp_standalone(standalone_dir):
+    rule = sl.rules.stdp_additive(**STDP)
+
+    def pathway_classes():
+        pre, post = _groups()
+        S = sl.connect(pre, post, rule, transmit="ge_post += w")
+        return {p.objname: p.codeobj_class for p in S._pathways}
+
+    assert set(pathway_classes().values()) == {None}  # numpy: Brian2's own code objects
+    with use_device("cpp_standalone", directory=standalone_dir):
+        classes = pathway_classes()
+    assert classes == {"pre": PartitionedStandaloneCodeObject, "post": None}
+
+
+def test_thread_count_is_part_of_the_build_cache_key():
+    # a project compiled without -fopenmp must never be reused for an OpenMP build (make would
+    # keep the old objects: a half-OpenMP program)
+    dirs = []
+    for threads in (0, 2, 0):
+        with use_device("cpp_standalone", threads=threads, cache_key=("test_parallel", 1)) as sim:
+            dirs.append(sim.directory)
+    assert dirs[0] == dirs[2] != dirs[1]
+
+
+def _network(build_synapses, inputs_seed=7):
+    seed(inputs_seed)
+    inputs = sl.poisson_source(200, 30 * Hz, name="inputs")
+    neurons = NeuronGroup(40, LIF, threshold="v > -54*mV", reset="v = -60*mV", method="euler", namespace=NS,
+                          name="neurons")
+    neurons.v = -74 * mV
+    rng = np.random.default_rng(3)
+    pre = np.repeat(np.arange(200), 20)
+    post = np.concatenate([np.sort(rng.choice(40, 20, replace=False)) for _ in range(200)])
+    S = build_synapses(inputs, neurons, pre, post, rng.uniform(0, WMAX, pre.size))
+    out = SpikeMonitor(neurons)
+    Network(inputs, neurons, S, out).run(2 * second)
+    return S, out
+
+
+def _plain(inputs, neurons, pre, post, w0):
+    S = Synapses(inputs, neurons, "w : 1\ndapre/dt = -apre/taupre : 1 (event-driven)\n"
+                                  "dapost/dt = -apost/taupost : 1 (event-driven)",
+                 on_pre="ge_post += w\napre += Ap\nw = clip(w - apost, 0, wmax)",
+                 on_post="apost += Am\nw = clip(w + apre, 0, wmax)", namespace={**STDP, "wmax": WMAX}, name="stdp")
+    S.connect(i=pre, j=post)
+    S.w = w0
+    return S
+
+
+def _snnlearn(inputs, neurons, pre, post, w0):
+    rule = sl.rules.stdp_additive(**{**STDP, "wmax": WMAX})
+    return sl.connect(inputs, neurons, rule, transmit="ge_post += w", connect={"i": pre, "j": post}, w=w0,
+                      name="stdp")
+
+
+def _run_openmp(build_synapses, directory, threads=2):
+    with use_device("cpp_standalone", directory=directory, threads=threads) as sim:
+        S, out = _network(build_synapses)
+        sim.build()
+        return np.asarray(S.w[:]).copy(), np.asarray(out.i[:]).copy(), np.asarray(out.t[:] / ms).copy()
+
+
+@pytest.mark.standalone
+def test_partitioned_openmp_run_equals_brian2_openmp_bit_for_bit(tmp_path):
+    assert prefs.devices.cpp_standalone.openmp_threads == 0
+    plain = _run_openmp(_plain, str(tmp_path / "plain"))
+    mine = _run_openmp(_snnlearn, str(tmp_path / "snnlearn"))
+    (pre_code,) = glob.glob(os.path.join(tmp_path, "snnlearn", "code_objects", "stdp_pre_codeobject*.cpp"))
+    with open(pre_code) as f:
+        assert "_key_lo" in f.read()  # the partitioned template ran, not Brian2's serial one
+    assert prefs.devices.cpp_standalone.openmp_threads == 0  # restored
+    assert plain[1].size > 50  # the network fires and learns
+    assert not np.allclose(plain[0], _network_initial_weights())
+    for a, b in zip(plain, mine):
+        np.testing.assert_array_equal(a, b)
+
+
+def _network_initial_weights():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        rng.choice(40, 20, replace=False)
+    return rng.uniform(0, WMAX, 200 * 20)
