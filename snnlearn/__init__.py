@@ -8,6 +8,7 @@ and run the returned ``brian2.Synapses`` in an explicit ``brian2.Network``.
 from . import rules
 from .connect import connect, plasticity_schedule
 from .errors import RuleError, RunawayError
+from .poisson import poisson_source
 from .rules.base import Rule
 
 __version__ = "0.1.0"
@@ -26,7 +27,7 @@ def _bounded_parallel_make():
 
 _bounded_parallel_make()
 
-__all__ = ["Rule", "RuleError", "RunawayError", "connect", "plasticity_schedule", "rules", "plot", "run"]
+__all__ = ["Rule", "RuleError", "RunawayError", "connect", "plasticity_schedule", "poisson_source", "rules", "plot", "run"]
 
 
 def __getattr__(name):
