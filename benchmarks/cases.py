@@ -19,6 +19,9 @@ TRIALS_SPEEDUP = (">=", 20.0)
 NEST_SPEEDUP = (">=", 3.0)
 SWEEP_OVERHEAD_S = 1.0
 
+FAST_NOTE = ("the same network with sl.poisson_source inputs: the same Poisson process drawn at the spikes "
+             "(statistically equal, not the same spikes)")
+
 
 @dataclass
 class Options:
@@ -83,19 +86,30 @@ def plan_plastic_network(opts):
         "plastic_network-1thread", f"{n_post * 1000 / 1e6:g} M STDP synapses, {T:g} s, one thread",
         [Variant("snnlearn", f"{mod}:run_snnlearn", {**base, "device": "cpp_standalone"}),
          Variant("brian2", f"{mod}:run_brian2", {**base, "device": "cpp_standalone"}),
+         Variant("snnlearn-fast", f"{mod}:run_snnlearn", {**base, "device": "cpp_standalone", "per_spike_inputs": True},
+                 note=FAST_NOTE),
          Variant("nest", f"{mod}:run_nest", {**base, "threads": 1}, skip=_nest_skip(opts))],
-        _same_device_pairs() + [Pair("nest", "snnlearn", "loop_s", "NEST / snnlearn: loop (1 thread each)")],
+        _same_device_pairs() + [Pair("snnlearn-fast", "brian2", "loop_s", "snnlearn-fast / brian2: loop"),
+                                Pair("nest", "snnlearn", "loop_s", "NEST / snnlearn: loop (1 thread each)"),
+                                Pair("nest", "snnlearn-fast", "loop_s", "NEST / snnlearn-fast: loop (1 thread each)")],
         info={"duration_s": T, "n_synapses": n_post * 1000, "threads": 1}, identical=[("snnlearn", "brian2")])
     th = opts.threads
     two = Comparison(
         f"plastic_network-{th}threads", f"{n_post * 1000 / 1e6:g} M STDP synapses, {T:g} s, {th} threads",
         [Variant(f"snnlearn-{th}t", f"{mod}:run_snnlearn", {**base, "device": "cpp_standalone", "threads": th}),
          Variant(f"brian2-{th}t", f"{mod}:run_brian2", {**base, "device": "cpp_standalone", "threads": th}),
+         Variant(f"snnlearn-fast-{th}t", f"{mod}:run_snnlearn",
+                 {**base, "device": "cpp_standalone", "threads": th, "per_spike_inputs": True}, note=FAST_NOTE),
          Variant(f"nest-{th}t", f"{mod}:run_nest", {**base, "threads": th}, skip=_nest_skip(opts))],
         [Pair(f"snnlearn-{th}t", f"brian2-{th}t", "loop_s", f"snnlearn / brian2: loop ({th} OpenMP threads)",
               SAME_DEVICE_WALL),
-         Pair(f"nest-{th}t", f"snnlearn-{th}t", "loop_s", f"NEST / snnlearn: loop ({th} threads each)", NEST_SPEEDUP)],
-        info={"duration_s": T, "n_synapses": n_post * 1000, "threads": th})
+         Pair(f"snnlearn-fast-{th}t", f"brian2-{th}t", "loop_s", f"snnlearn-fast / brian2: loop ({th} OpenMP threads)"),
+         Pair(f"nest-{th}t", f"snnlearn-{th}t", "loop_s", f"NEST / snnlearn: loop ({th} threads each)", NEST_SPEEDUP),
+         Pair(f"nest-{th}t", f"snnlearn-fast-{th}t", "loop_s", f"NEST / snnlearn-fast: loop ({th} threads each)",
+              NEST_SPEEDUP)],
+        info={"duration_s": T, "n_synapses": n_post * 1000, "threads": th},
+        # the partitioned pathway (snnlearn.parallel) gives Brian2's own OpenMP result bit for bit
+        identical=[(f"snnlearn-{th}t", f"brian2-{th}t")])
     return [one, two] if th > 1 else [one]
 
 
@@ -106,7 +120,7 @@ def summarize_plastic(result, opts):
     one = comps.get("plastic_network-1thread", {}).get("variants", {})
     two = comps.get(f"plastic_network-{th}threads", {}).get("variants", {})
     out = {}
-    for impl in ("snnlearn", "brian2", "nest"):
+    for impl in ("snnlearn", "brian2", "snnlearn-fast", "nest"):
         a = one.get(impl, {}).get("median", {}).get("loop_s")
         b = two.get(f"{impl}-{th}t", {}).get("median", {}).get("loop_s")
         if a and b:
@@ -146,12 +160,15 @@ def plan_da_network(opts):
     two = Comparison(
         f"da_network-{th}threads", f"Izhikevich 2007 DA-STDP network, {T:g} s, {th} threads",
         [Variant(f"snnlearn-{th}t", f"{mod}:run_snnlearn", {**base, "device": "cpp_standalone", "threads": th}),
+         Variant(f"brian2-{th}t", f"{mod}:run_brian2", {**base, "device": "cpp_standalone", "threads": th}),
          Variant(f"nest-{th}t", f"{mod}:run_nest", {**base, "threads": th, "deliver_interval": 1}, skip=skip),
          Variant(f"nest-di10-{th}t", f"{mod}:run_nest", {**base, "threads": th, "deliver_interval": 10}, skip=skip)],
-        [Pair(f"nest-{th}t", f"snnlearn-{th}t", "loop_s", f"NEST / snnlearn: loop ({th} threads each)", NEST_SPEEDUP),
+        [Pair(f"snnlearn-{th}t", f"brian2-{th}t", "loop_s", f"snnlearn / brian2: loop ({th} OpenMP threads)",
+              SAME_DEVICE_WALL),
+         Pair(f"nest-{th}t", f"snnlearn-{th}t", "loop_s", f"NEST / snnlearn: loop ({th} threads each)", NEST_SPEEDUP),
          Pair(f"nest-di10-{th}t", f"snnlearn-{th}t", "loop_s",
               f"NEST deliver_interval=10 / snnlearn: loop ({th} threads each)", NEST_SPEEDUP)],
-        info={"duration_s": T, "threads": th})
+        info={"duration_s": T, "threads": th}, identical=[(f"snnlearn-{th}t", f"brian2-{th}t")])
     return [one, gate, two] if th > 1 else [one, gate]
 
 

@@ -18,7 +18,9 @@ NEST, which does STDP at presynaptic spikes only, loses less ground).
 Synaptic events are counted as input spikes x out-degree plus output spikes x in-degree
 (every event runs the rule's code on one synapse), from spike counts recorded in the run.
 
-Implementations: :func:`run_snnlearn` (``sl.connect`` + ``sl.rules.stdp_additive``),
+Implementations: :func:`run_snnlearn` (``sl.connect`` + ``sl.rules.stdp_additive``; with
+``per_spike_inputs=True`` the inputs are ``sl.poisson_source``, the same Poisson process
+drawn at the spikes instead of in every step),
 :func:`run_brian2` (the same written by hand; identical numbers with the same seed), and
 :func:`run_nest` (NEST 3 ``iaf_cond_exp`` with C_m/g_L = 10 ms, ``parrot_neuron`` relays,
 ``stdp_synapse`` with mu_plus = mu_minus = 0, lambda = 0.01, alpha = 1.05, delay 0.1 ms).
@@ -57,11 +59,16 @@ def connectivity(n_post, n_in=N_IN, k_in=K_IN, seed=1):
     return pre, post, w0
 
 
-def _neurons(n_post, n_in=N_IN):
+def _neurons(n_post, n_in=N_IN, per_spike_inputs=False):
     from brian2 import NeuronGroup, PoissonGroup, Hz, mV, ms
 
+    import snnlearn as sl
+
     ns = dict(taum=10 * ms, Ee=0 * mV, El=-74 * mV, vt=-54 * mV, vr=-60 * mV, taue=5 * ms)
-    inputs = PoissonGroup(n_in, rates=RATE_HZ * Hz, name="inputs")
+    if per_spike_inputs:
+        inputs = sl.poisson_source(n_in, RATE_HZ * Hz, name="inputs")
+    else:
+        inputs = PoissonGroup(n_in, rates=RATE_HZ * Hz, name="inputs")
     neurons = NeuronGroup(n_post, NEURON, threshold="v > vt", reset="v = vr", method="euler", namespace=ns,
                           name="neurons")
     neurons.v = ns["El"]
@@ -97,14 +104,18 @@ def build_plain(n_post, seed=1, n_in=N_IN):
             "pre": pre, "post": post}
 
 
-def build_snnlearn(n_post, seed=1, n_in=N_IN):
-    """The network with ``sl.connect(inputs, neurons, sl.rules.stdp_additive(...))``."""
+def build_snnlearn(n_post, seed=1, n_in=N_IN, per_spike_inputs=False):
+    """The network with ``sl.connect(inputs, neurons, sl.rules.stdp_additive(...))``.
+
+    ``per_spike_inputs``: the inputs are ``sl.poisson_source`` (the same Poisson process,
+    drawn at the spikes) instead of ``PoissonGroup``.
+    """
     from brian2 import Network, ms
 
     import snnlearn as sl
 
     pre, post, w0 = connectivity(n_post, n_in=n_in, seed=seed)
-    inputs, neurons = _neurons(n_post, n_in)
+    inputs, neurons = _neurons(n_post, n_in, per_spike_inputs)
     Ap = 0.01 * GMAX
     rule = sl.rules.stdp_additive(Ap=Ap, Am=1.05 * Ap, taupre=20 * ms, taupost=20 * ms, wmax=GMAX)
     S = sl.connect(inputs, neurons, rule, transmit="ge_post += w", connect={"i": pre, "j": post}, w=w0, name="stdp")
@@ -133,19 +144,22 @@ def _readout(m, duration_s):
     }
 
 
-def _run(builder, snnlearn, device, duration_s, n_post, seed, threads, n_in):
+def _run(builder, snnlearn, device, duration_s, n_post, seed, threads, n_in, **build_kwargs):
     from brian2 import second
 
-    _, out = timed_brian_run(lambda: builder(n_post, seed=seed, n_in=n_in), lambda m: _readout(m, duration_s),
+    _, out = timed_brian_run(lambda: builder(n_post, seed=seed, n_in=n_in, **build_kwargs),
+                             lambda m: _readout(m, duration_s),
                              duration_s * second, device=device, seed=seed, snnlearn=snnlearn, threads=threads)
     out["input_rate_hz"] /= duration_s
     out["output_rate_hz"] /= duration_s
     return out
 
 
-def run_snnlearn(device="cpp_standalone", duration_s=10.0, n_post=1000, seed=1, threads=0, n_in=N_IN):
+def run_snnlearn(device="cpp_standalone", duration_s=10.0, n_post=1000, seed=1, threads=0, n_in=N_IN,
+                 per_spike_inputs=False):
     """The snnlearn network (:func:`build_snnlearn`) on ``device``: timings, rates, events, fingerprint."""
-    return _run(build_snnlearn, True, device, duration_s, n_post, seed, threads, n_in)
+    return _run(build_snnlearn, True, device, duration_s, n_post, seed, threads, n_in,
+                per_spike_inputs=per_spike_inputs)
 
 
 def run_brian2(device="cpp_standalone", duration_s=10.0, n_post=1000, seed=1, threads=0, n_in=N_IN):
