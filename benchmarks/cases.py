@@ -108,7 +108,7 @@ def plan_plastic_network(opts):
          Pair(f"nest-{th}t", f"snnlearn-fast-{th}t", "loop_s", f"NEST / snnlearn-fast: loop ({th} threads each)",
               NEST_SPEEDUP)],
         info={"duration_s": T, "n_synapses": n_post * 1000, "threads": th},
-        # the partitioned pathway (snnlearn.parallel) gives Brian2's own OpenMP result bit for bit
+        # the same generated code as the hand-written network: the same OpenMP result bit for bit
         identical=[(f"snnlearn-{th}t", f"brian2-{th}t")])
     return [one, two] if th > 1 else [one]
 

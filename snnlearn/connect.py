@@ -36,9 +36,7 @@ from brian2.parsing.statements import parse_statement
 from brian2.units.fundamentalunits import DimensionMismatchError, get_unit
 from brian2.utils.stringtools import get_identifiers
 
-from .devices import is_standalone
 from .errors import RuleError
-from .parallel import partition_pathways
 from .rules.base import PLASTICITY_SWITCH, Rule, _statement_lines
 
 __all__ = ["connect", "plasticity_schedule"]
@@ -387,8 +385,6 @@ def connect(source, target, rule, transmit="", connect=True, w=None, delay=None,
         raise
     for code, interval, label in regular_blocks:
         S.run_regularly(code, dt=interval, name=f"{S.name}_{label}")
-    if is_standalone():
-        partition_pathways(S)  # transmission runs on every OpenMP thread (snnlearn.parallel)
     S.add_attribute("rule")
     S.rule = rule
     S.add_attribute("homeostasis")

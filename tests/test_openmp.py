@@ -1,12 +1,10 @@
-"""The partitioned synaptic pathway (snnlearn.parallel) and the OpenMP build cache.
+"""snnlearn on Brian2's OpenMP back-end (``use_device(..., threads=2)``) and its build cache.
 
-A pathway that writes neuron variables of one side runs on every OpenMP thread, each
-thread owning a block of target neurons. The result must be Brian2's own OpenMP result
-bit for bit (every neuron receives its synapses in the same order), and pathways that
-would race must keep Brian2's serial template.
+An STDP network made with ``sl.connect`` (inputs from ``sl.poisson_source``) must give
+hand-written Brian2's OpenMP result bit for bit, and a cached project must never be
+reused across thread counts.
 """
 
-import glob
 import os
 
 import numpy as np
@@ -15,7 +13,6 @@ from brian2 import Hz, NeuronGroup, Network, SpikeMonitor, Synapses, mV, ms, pre
 
 import snnlearn as sl
 from snnlearn.devices import use_device
-from snnlearn.parallel import PartitionedStandaloneCodeObject, partition_key
 
 LIF = """
 dv/dt = (ge * (Ee - v) + El - v) / taum : volt
@@ -25,46 +22,6 @@ x : 1
 NS = dict(taum=10 * ms, Ee=0 * mV, El=-74 * mV, taue=5 * ms)
 STDP = dict(Ap=0.001, Am=0.00105, taupre=20 * ms, taupost=20 * ms, wmax=1.0)
 WMAX = 0.1
-
-
-def _groups():
-    return (NeuronGroup(3, LIF, threshold="v > 0*mV", namespace=NS),
-            NeuronGroup(4, LIF, threshold="v > 0*mV", namespace=NS))
-
-
-def _pathway_keys(on_pre, on_post=None):
-    pre, post = _groups()
-    S = Synapses(pre, post, "w : 1\napre : 1\napost : 1", on_pre=on_pre, on_post=on_post)
-    return {p.objname: partition_key(S, p) for p in S._pathways}
-
-
-def test_partition_key_follows_the_written_neuron_variables():
-    # transmission onto the target: partition the targets
-    assert _pathway_keys("ge_post += w\napre += 1")["pre"] == "_synaptic_post"
-    # unsuffixed names are the target's
-    assert _pathway_keys("ge += w")["pre"] == "_synaptic_post"
-    # writes to the source only: partition the sources
-    assert _pathway_keys("w += 1", on_post="x_pre += w")["post"] == "_synaptic_pre"
-    # only synaptic writes: Brian2 runs it on every thread already, nothing to do
-    assert _pathway_keys("ge_post += w", on_post="apost += 1\nw += apre")["post"] is None
-    # reading a neuron variable of the other side is not a race
-    assert _pathway_keys("ge_post += w * x_pre")["pre"] == "_synaptic_post"
-    # writes to both sides would race whatever the partition: keep Brian2's serial loop
-    assert _pathway_keys("ge_post += w\nx_pre += 1")["pre"] is None
-
-
-def test_connect_partitions_only_on_cpp_standalone(standalone_dir):
-    rule = sl.rules.stdp_additive(**STDP)
-
-    def pathway_classes():
-        pre, post = _groups()
-        S = sl.connect(pre, post, rule, transmit="ge_post += w")
-        return {p.objname: p.codeobj_class for p in S._pathways}
-
-    assert set(pathway_classes().values()) == {None}  # numpy: Brian2's own code objects
-    with use_device("cpp_standalone", directory=standalone_dir):
-        classes = pathway_classes()
-    assert classes == {"pre": PartitionedStandaloneCodeObject, "post": None}
 
 
 def test_thread_count_is_part_of_the_build_cache_key():
@@ -116,13 +73,12 @@ def _run_openmp(build_synapses, directory, threads=2):
 
 
 @pytest.mark.standalone
-def test_partitioned_openmp_run_equals_brian2_openmp_bit_for_bit(tmp_path):
+def test_openmp_run_equals_hand_written_brian2_bit_for_bit(tmp_path):
     assert prefs.devices.cpp_standalone.openmp_threads == 0
     plain = _run_openmp(_plain, str(tmp_path / "plain"))
     mine = _run_openmp(_snnlearn, str(tmp_path / "snnlearn"))
-    (pre_code,) = glob.glob(os.path.join(tmp_path, "snnlearn", "code_objects", "stdp_pre_codeobject*.cpp"))
-    with open(pre_code) as f:
-        assert "_key_lo" in f.read()  # the partitioned template ran, not Brian2's serial one
+    with open(os.path.join(tmp_path, "snnlearn", "makefile")) as f:
+        assert "-fopenmp" in f.read()  # really an OpenMP build
     assert prefs.devices.cpp_standalone.openmp_threads == 0  # restored
     assert plain[1].size > 50  # the network fires and learns
     assert not np.allclose(plain[0], _network_initial_weights())
