@@ -20,7 +20,7 @@ drawn. For rates that vary in time use ``PoissonGroup``.
 """
 
 import numpy as np
-from brian2 import Clock, Hz, NeuronGroup, Quantity, defaultclock
+from brian2 import Clock, Hz, NeuronGroup, Quantity, defaultclock, second
 from brian2.units.fundamentalunits import DimensionMismatchError, fail_for_dimension_mismatch
 
 __all__ = ["poisson_source"]
@@ -62,6 +62,8 @@ def poisson_source(n, rates, *, dt=None, name=None):
         np.size(rates) in (1, n)) else None
     if values is None:
         raise ValueError(f"poisson_source: rates must be a scalar or have length n = {n}, got shape {np.shape(rates)}")
+    if dt is not None and (not isinstance(dt, Quantity) or dt.dim != second.dim or not float(dt) > 0):
+        raise DimensionMismatchError(f"poisson_source: dt must be a positive time (e.g. 0.1*ms), got {dt!r}")
     step = defaultclock.dt if dt is None else dt
     if not np.all(np.isfinite(values)) or np.any(values < 0):
         raise ValueError("poisson_source: rates must be finite and non-negative")
