@@ -76,9 +76,16 @@ def poisson_source(n, rates, *, dt=None, name=None):
     group = NeuronGroup(n, _MODEL, threshold="t_in_timesteps >= next_step",
                         reset=f"next_step = t_in_timesteps + {_NEXT_INTERVAL}", clock=Clock(dt=step), **kwargs)
     group.rates = values * Hz
-    if np.any(values == 0):
-        group.next_step = "inf"
-        group.next_step["rates > 0*Hz"] = f"t_in_timesteps + {_NEXT_INTERVAL} - 1"
-    else:
-        group.next_step = f"t_in_timesteps + {_NEXT_INTERVAL} - 1"
+    _draw_first_spikes(group, silent=bool(np.any(values == 0)))
     return group
+
+
+def _draw_first_spikes(group, silent):
+    # Apart from poisson_source: Brian2 resolves these strings in the caller's namespace too, and a
+    # local called `rates` there would shadow nothing but draw a warning.
+    first = f"t_in_timesteps + {_NEXT_INTERVAL} - 1"
+    if silent:
+        group.next_step = "inf"
+        group.next_step["rates > 0*Hz"] = first
+    else:
+        group.next_step = first
