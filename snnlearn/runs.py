@@ -319,7 +319,7 @@ class RunContext:
         duration_s = float(duration / brian2.second)
         if self.chunked:
             return self._run_chunked(net, duration_s, report_period, set, namespace)
-        start, end = self._sim_time, self._sim_time + duration_s
+        end = self._sim_time + duration_s
         kwargs = {"report": self.report, "namespace": namespace}
         if report_period is not None:
             kwargs["report_period"] = report_period

@@ -9,10 +9,9 @@ rate variable of a rate neuron. The activities are dimensionless; learning rates
 then in 1/second.
 """
 
-from brian2 import Quantity, ms, second
+from brian2 import ms, second
 
 from ..errors import RuleError
-from ..units import unit_name
 from .base import Rule
 
 __all__ = ["hebbian", "covariance", "oja", "bcm"]
