@@ -25,13 +25,19 @@ __all__ = ["use_device", "DEVICES", "standalone_directory", "copy_project", "Sim
 DEVICES = ("numpy", "cython", "runtime", "cpp_standalone")
 
 
-def standalone_directory(key=None):
-    """Directory for a ``cpp_standalone`` project: cached per ``key``, else a fresh temporary one."""
+def standalone_directory(key=None, threads=0):
+    """Directory for a ``cpp_standalone`` project: cached per ``key`` and OpenMP ``threads``, else a fresh one.
+
+    The thread count is part of the structure: ``make`` does not rebuild the objects when
+    only the OpenMP flags change, and a project half compiled with -fopenmp and half
+    without runs silently wrong (a 2-thread build over a 1-thread one gave a network
+    without a single output spike).
+    """
     root = os.environ.get("SNNLEARN_BUILD_CACHE", os.path.join(tempfile.gettempdir(), "snnlearn-standalone"))
     os.makedirs(root, exist_ok=True)
     if key is None:
         return tempfile.mkdtemp(prefix="build-", dir=root)
-    digest = hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+    digest = hashlib.sha1(repr((key, "openmp_threads", int(threads))).encode()).hexdigest()[:16]
     path = os.path.join(root, digest)
     os.makedirs(path, exist_ok=True)
     return path
@@ -184,11 +190,7 @@ def use_device(name, directory=None, threads=0, cache_key=None, show_output=Fals
     old_threads = prefs.devices.cpp_standalone.openmp_threads
     if name == "cpp_standalone":
         if directory is None:
-            # The thread count is part of the structure: ``make`` does not rebuild the objects
-            # when only the OpenMP flags change, and a project half compiled with -fopenmp and
-            # half without runs silently wrong (a 2-thread build over a 1-thread one gave a
-            # network without a single output spike).
-            directory = standalone_directory(None if cache_key is None else (cache_key, "openmp_threads", int(threads)))
+            directory = standalone_directory(cache_key, threads)
         os.makedirs(directory, exist_ok=True)
         prefs.devices.cpp_standalone.openmp_threads = int(threads)
         # Brian2's default is an unbounded 'make -j': hundreds of compilers at once on a small machine

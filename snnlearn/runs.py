@@ -264,7 +264,8 @@ class RunContext:
             from .devices import copy_project, standalone_directory
 
             device_key = (key, "copy", cache.copy)
-            copied = copy_project(standalone_directory(key), standalone_directory(device_key))
+            copied = copy_project(standalone_directory(key, self.threads),
+                                  standalone_directory(device_key, self.threads))
         sim = cache.open(self.use_device(cache_key=device_key))
         self.brian_seed()
         model = build(self)

@@ -12,7 +12,7 @@ import pytest
 from brian2 import Hz, NeuronGroup, Network, SpikeMonitor, Synapses, mV, ms, prefs, second, seed
 
 import snnlearn as sl
-from snnlearn.devices import use_device
+from snnlearn.devices import standalone_directory, use_device
 
 LIF = """
 dv/dt = (ge * (Ee - v) + El - v) / taum : volt
@@ -29,9 +29,11 @@ def test_thread_count_is_part_of_the_build_cache_key():
     # keep the old objects: a half-OpenMP program)
     dirs = []
     for threads in (0, 2, 0):
-        with use_device("cpp_standalone", threads=threads, cache_key=("test_parallel", 1)) as sim:
+        with use_device("cpp_standalone", threads=threads, cache_key=("test_openmp", 1)) as sim:
             dirs.append(sim.directory)
     assert dirs[0] == dirs[2] != dirs[1]
+    # the sweep's project copies look the directories up the same way
+    assert [standalone_directory(("test_openmp", 1), threads) for threads in (0, 2)] == dirs[:2]
 
 
 def _network(build_synapses, inputs_seed=7):
