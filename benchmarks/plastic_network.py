@@ -62,10 +62,10 @@ def connectivity(n_post, n_in=N_IN, k_in=K_IN, seed=1):
 def _neurons(n_post, n_in=N_IN, per_spike_inputs=False):
     from brian2 import NeuronGroup, PoissonGroup, Hz, mV, ms
 
-    import snnlearn as sl
-
     ns = dict(taum=10 * ms, Ee=0 * mV, El=-74 * mV, vt=-54 * mV, vr=-60 * mV, taue=5 * ms)
-    if per_spike_inputs:
+    if per_spike_inputs:  # snnlearn only here: the hand-written network must not import it
+        import snnlearn as sl
+
         inputs = sl.poisson_source(n_in, RATE_HZ * Hz, name="inputs")
     else:
         inputs = PoissonGroup(n_in, rates=RATE_HZ * Hz, name="inputs")

@@ -31,13 +31,11 @@ def profile_run(per_spike_inputs, threads, duration_s, seed=1):
     from brian2 import device, second
 
     from . import plastic_network as pn
-    from .common import fresh_directory, plain_standalone, remove_directory
+    from .common import brian_seed, fresh_directory, plain_standalone, remove_directory
 
     directory = fresh_directory("where-")
     try:
         with plain_standalone(directory, threads=threads):
-            from brian2 import seed as brian_seed
-
             brian_seed(seed)
             m = pn.build_snnlearn(1000, seed=seed, per_spike_inputs=True) if per_spike_inputs else \
                 pn.build_plain(1000, seed=seed)

@@ -25,7 +25,6 @@ Everything is validated before a simulation runs; problems raise a one-line
 :class:`~snnlearn.RuleError`.
 """
 
-
 import numpy as np
 from brian2 import Equations, Quantity, Synapses, TimedArray
 from brian2.codegen.translation import analyse_identifiers

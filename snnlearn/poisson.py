@@ -3,8 +3,9 @@
 Brian2's ``PoissonGroup(n, rates)`` decides in every time step, for every neuron,
 whether it spikes: one random number per neuron and step (threshold
 ``rand() < rates*dt``). With many inputs at low rates that is most of a simulation's
-work: in the 1 M synapse network of ``benchmarks/`` (5000 inputs at 10 Hz), 40 % of
-the loop on one thread, and all of it serial under OpenMP.
+work: in the 1 M synapse network of ``benchmarks/`` (5000 inputs at 10 Hz), a quarter
+of the loop on one thread (1.57 of 6.56 s, ``python -m benchmarks.where``), and all of
+it serial under OpenMP.
 
 The same process can be drawn at the spikes instead. A spike in each step with
 probability p = rate·dt makes the number of steps K from one spike to the next

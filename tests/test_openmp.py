@@ -17,7 +17,6 @@ from snnlearn.devices import standalone_directory, use_device
 LIF = """
 dv/dt = (ge * (Ee - v) + El - v) / taum : volt
 dge/dt = -ge / taue : 1
-x : 1
 """
 NS = dict(taum=10 * ms, Ee=0 * mV, El=-74 * mV, taue=5 * ms)
 STDP = dict(Ap=0.001, Am=0.00105, taupre=20 * ms, taupost=20 * ms, wmax=1.0)
@@ -36,16 +35,21 @@ def test_thread_count_is_part_of_the_build_cache_key():
     assert [standalone_directory(("test_openmp", 1), threads) for threads in (0, 2)] == dirs[:2]
 
 
+def _connectivity():
+    """200 inputs, each onto 20 of the 40 neurons (sorted), and initial weights: the same in every call."""
+    rng = np.random.default_rng(3)
+    pre = np.repeat(np.arange(200), 20)
+    post = np.concatenate([np.sort(rng.choice(40, 20, replace=False)) for _ in range(200)])
+    return pre, post, rng.uniform(0, WMAX, pre.size)
+
+
 def _network(build_synapses, inputs_seed=7):
     seed(inputs_seed)
     inputs = sl.poisson_source(200, 30 * Hz, name="inputs")
     neurons = NeuronGroup(40, LIF, threshold="v > -54*mV", reset="v = -60*mV", method="euler", namespace=NS,
                           name="neurons")
     neurons.v = -74 * mV
-    rng = np.random.default_rng(3)
-    pre = np.repeat(np.arange(200), 20)
-    post = np.concatenate([np.sort(rng.choice(40, 20, replace=False)) for _ in range(200)])
-    S = build_synapses(inputs, neurons, pre, post, rng.uniform(0, WMAX, pre.size))
+    S = build_synapses(inputs, neurons, *_connectivity())
     out = SpikeMonitor(neurons)
     Network(inputs, neurons, S, out).run(2 * second)
     return S, out
@@ -83,13 +87,7 @@ def test_openmp_run_equals_hand_written_brian2_bit_for_bit(tmp_path):
         assert "-fopenmp" in f.read()  # really an OpenMP build
     assert prefs.devices.cpp_standalone.openmp_threads == 0  # restored
     assert plain[1].size > 50  # the network fires and learns
-    assert not np.allclose(plain[0], _network_initial_weights())
+    assert not np.allclose(plain[0], _connectivity()[2])
     for a, b in zip(plain, mine):
         np.testing.assert_array_equal(a, b)
 
-
-def _network_initial_weights():
-    rng = np.random.default_rng(3)
-    for _ in range(200):
-        rng.choice(40, 20, replace=False)
-    return rng.uniform(0, WMAX, 200 * 20)
