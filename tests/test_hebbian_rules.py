@@ -9,13 +9,14 @@ from models.rate_readout import build_rate_readout
 
 
 def test_oja_converges_to_top_principal_component(tmp_path):
-    """Oja (1982) via the hebbian_pca experiment, SCIENCE.md §5 P1 setting: n = 20, λ = (5, 3, 2, 0.5×17),
+    """Oja (1982) via the hebbian_pca experiment (docs/validation.md, Oja's rule): n = 20, λ = (5, 3, 2, 0.5×17),
     20 000 samples at η = 0.002 then 10 000 at η/4 (annealed through the learning switch).
-    Issue thresholds: |cos(w, u1)| ≥ 0.98 and ‖w‖ within 5 % of 1; plain Hebb diverges (‖w‖ > 1e3)."""
+    Calibrated thresholds: |cos(w, u1)| ≥ 0.99 and |‖w‖ − 1| ≤ 0.02; plain Hebb diverges (‖w‖ > 1e3).
+    Measured (seeds 1-5): |cos| 0.9968-0.9976, ‖w‖ 1.0017-1.0018."""
     result = sl.run("hebbian_pca", seed=1, out=str(tmp_path / "run"), device="numpy")
     m = result.metrics
-    assert m["cos_top_pc"] >= 0.98
-    assert abs(m["weight_norm"] - 1.0) <= 0.05
+    assert m["cos_top_pc"] >= 0.99
+    assert abs(m["weight_norm"] - 1.0) <= 0.02
     assert m["hebb_final_norm"] > 1e3
 
 
