@@ -1,0 +1,103 @@
+"""Principal-subspace rules: the Hebbian / anti-Hebbian pair of similarity matching.
+
+Pehlevan, Hu & Chklovskii (2015) derive, from a similarity-matching (multidimensional
+scaling) objective, a network with Hebbian feedforward weights W and anti-Hebbian lateral
+weights M whose output y = M⁻¹ W x projects onto the principal subspace of the inputs.
+The two rules are written here in continuous time on the activities of the groups, like
+:func:`snnlearn.rules.oja`; the network computes y (for instance with the recurrent
+dynamics τ_y dy/dt = W x − M y, whose fixed point is M⁻¹ W x). Sanger's GHA needs no rule
+of its own: it is :func:`snnlearn.rules.oja` on deflated inputs (see ``models/subspace.py``).
+"""
+
+from brian2 import second
+
+from ..errors import RuleError
+from ..units import unit_name
+from .base import Rule
+
+__all__ = ["similarity_matching_feedforward", "similarity_matching_lateral"]
+
+
+def _check(rule, names, eta, tau=None):
+    for name in names:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise RuleError(rule, f"activity variable names must be identifiers, got {name!r}")
+    try:
+        positive = float(eta * second) > 0
+    except TypeError:
+        positive = False
+    if not positive:
+        raise RuleError(rule, f"eta must be a positive rate in 1/second, got {eta!r}")
+    if tau is not None and not (isinstance(tau, (int, float)) and tau > 0):
+        raise RuleError(rule, f"tau (the ratio of the lateral to the feedforward time scale) must be a positive "
+                              f"number, got {tau!r}")
+
+
+def similarity_matching_feedforward(eta=0.2 / second, pre="x", post="y"):
+    r"""Hebbian feedforward rule of similarity matching (Pehlevan, Hu & Chklovskii 2015).
+
+    .. math:: \frac{dW_{ij}}{dt} = \eta\,(y_i\, x_j - W_{ij})
+
+    Hebbian growth with a decay: at the fixed point :math:`W = \langle y x^\top\rangle`.
+
+    ==========  ========  =========================================================
+    parameter   unit      meaning
+    ==========  ========  =========================================================
+    eta         1/second  learning rate
+    pre, post   --        names of the input / output activity variables
+    ==========  ========  =========================================================
+
+    Equivalent ``Rule``::
+
+        Rule("similarity_matching_feedforward",
+             model="dw/dt = eta*(y_post*x_pre - w) : 1 (clock-driven)", params=dict(eta=0.2/second))
+
+    Reference: Pehlevan C, Hu T, Chklovskii DB (2015) Neural Comput 27:1461-1495.
+    """
+    _check("similarity_matching_feedforward", (pre, post), eta)
+    return Rule(
+        "similarity_matching_feedforward",
+        model=f"dw/dt = eta * ({post}_post * {pre}_pre - w) : {unit_name(eta * second)} (clock-driven)",
+        params={"eta": eta},
+        method="euler",
+        doc=similarity_matching_feedforward.__doc__,
+        reference="Pehlevan, Hu & Chklovskii (2015) Neural Comput 27:1461",
+    )
+
+
+def similarity_matching_lateral(eta=0.2 / second, tau=0.5, post="y"):
+    r"""Anti-Hebbian lateral rule of similarity matching (Pehlevan, Hu & Chklovskii 2015).
+
+    .. math:: \frac{dM_{ij}}{dt} = \frac{\eta}{\tau}\,(y_i\, y_j - M_{ij})
+
+    On output → output synapses, self-connections included. M enters the output with a
+    minus sign (τ_y dy/dt = W x − M y), so the Hebbian-looking update is anti-Hebbian in
+    its effect: correlated outputs inhibit each other more, which decorrelates them. At
+    the fixed point :math:`M = \langle y y^\top\rangle`.
+
+    ==========  ========  =========================================================
+    parameter   unit      meaning
+    ==========  ========  =========================================================
+    eta         1/second  learning rate of the feedforward weights
+    tau         1         lateral time scale relative to the feedforward one (0.5:
+                          M learns twice as fast as W)
+    post        --        name of the output activity variable (read on both sides)
+    ==========  ========  =========================================================
+
+    Equivalent ``Rule``::
+
+        Rule("similarity_matching_lateral",
+             model="dw/dt = eta/tau*(y_post*y_pre - w) : 1 (clock-driven)",
+             params=dict(eta=0.2/second, tau=0.5))
+
+    Reference: Pehlevan C, Hu T, Chklovskii DB (2015) Neural Comput 27:1461-1495.
+    """
+    _check("similarity_matching_lateral", (post,), eta, tau)
+    return Rule(
+        "similarity_matching_lateral",
+        model=f"dw/dt = eta / tau * ({post}_post * {post}_pre - w) : {unit_name(eta * second)} (clock-driven)",
+        params={"eta": eta, "tau": float(tau)},
+        method="euler",
+        doc=similarity_matching_lateral.__doc__,
+        reference="Pehlevan, Hu & Chklovskii (2015) Neural Comput 27:1461",
+    )
