@@ -33,7 +33,7 @@ def test_perturbation_rules_and_reinforce_learn(standalone_dir, standalone_conte
     Each rule lowers the error |Lambda - y*| (last 10 % of its unperturbed passes) to <= 0.5 x the initial
     error (a frozen copy's). Calibration (seeds 1-3, 3000 passes): final/initial 0.06-0.13 (node),
     0.04-0.14 (weight), 0.06-0.18 (serial), 0.08-0.20 (REINFORCE); at 1500 passes 0.10-0.29.
-    Measured here (seed 3, initial error 3.05): 0.064, 0.079, 0.134, 0.170; half the initial error after
+    Measured here (seed 3, initial error 3.05; rerun 2026-12-03): 0.064, 0.079, 0.134, 0.152; half the initial error after
     103, 215, 173 and 128 passes. cpp_standalone, 90 s."""
     import experiments.perturbation_learning as exp
 
