@@ -14,7 +14,7 @@ connectivity): the rewarded network, and optionally a no-reward control (tonic d
 only) and a yoked control that receives the same dopamine pulses as the rewarded copy,
 at times unrelated to its own pairings.
 
-Measured (SCIENCE.md section 2, check I2): the rewarded synapse's final weight (fraction
+Measured (docs/validation.md, check I2): the rewarded synapse's final weight (fraction
 of wmax), its percentile among the copy's excitatory weights, the time it first reaches
 0.9 wmax, and the controls' rewarded-synapse weights.
 """

@@ -10,7 +10,7 @@ monocular and arrange into alternating left/right columns whose period grows wit
 
 Each σ_E of the sweep runs ``n_seeds`` independent replicas plus (optionally) an
 identical-eyes control (both eyes read the same field: equal rates, independent spikes), all
-side by side in one compiled network. Measured (SCIENCE.md section 3 and appendix, check O3):
+side by side in one compiled network. Measured (docs/validation.md, checks O1-O3):
 mean |ODI|, the fraction of monocular cells, the seed-pooled ODI power spectrum and its
 centroid wavelength, against the linear-stability prediction Λ* for the effective lateral
 interaction (1 - cW)⁻¹ (``snnlearn.metrics.maps.od_wavelength_theory``).

@@ -10,7 +10,7 @@ Measured, per method and size:
 
 * the learning time τ in trials (trials per e-fold of the expected error ``Ē = ½‖W − W*‖²_F``),
   from a least-squares fit of the log of the *seed-averaged* ``Ē`` against trial over the whole
-  budget of ``budget_tau`` theoretical learning times (SCIENCE.md §11 item 9);
+  budget of ``budget_tau`` theoretical learning times (fitting the mean of log E instead would bias τ down by about 4 %);
 * τ in forward passes: τ times the forward passes per trial counted by the estimator. Backprop
   counts 1 (its backward pass is not a forward pass); every perturbation method counts 2, because
   it measures its baseline error ``E(0)`` on the same input in a separate unperturbed pass each
@@ -23,7 +23,7 @@ Measured, per method and size:
 * log–log slopes of τ against N (at the most common M), against M (at the most common N) and
   against MN, and of the variance ratio against K, beside the same slopes of the theory values.
 
-Theory (SCIENCE.md §6): ``τ = N+2`` (gradient), ``(M+2)(N+2)`` (node), ``(MN+2)(N+2)`` (parallel
+Theory (docs/validation.md, W1-W4): ``τ = N+2`` (gradient), ``(M+2)(N+2)`` (node), ``(MN+2)(N+2)`` (parallel
 weight), ``MN(N+2)`` (serial); ``E‖ĝ‖²/‖g‖² = 1, M+2, MN+2, MN``. Parallel and serial weight
 perturbation learn at the same rate per trial (ratio ``1 + 2/MN``), independent of size.
 

@@ -1,6 +1,6 @@
 """Reward-modulated STDP needs the expected reward subtracted, per stimulus (Frémaux, Sprekeler & Gerstner 2010).
 
-The two-stimulus task of SCIENCE.md (check R2), spiking version
+The two-stimulus task of check R2 in docs/validation.md, spiking version
 (``models/reward_tasks.py``): 100 inputs, two random binary patterns (50 % active;
 active inputs fire 50-Hz Poisson spikes during a 500-ms trial), one escape-noise output
 neuron whose spike count should be 10 for pattern A and 2 for pattern B. The reward at

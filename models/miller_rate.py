@@ -1,6 +1,6 @@
 """Correlation-based development of ocular dominance (Miller, Keller & Stryker 1989), numpy.
 
-The rate model of SCIENCE.md section 3. Two eyes (mu in {L, R}) project onto a cortical ring
+The rate model of docs/validation.md (ocular dominance). Two eyes (mu in {L, R}) project onto a cortical ring
 (``shape = (N,)``) or periodic sheet (``shape = (H, W)``); there is one geniculate (LGN) input
 per eye at every cortical lattice position. ``S^mu(x, alpha)`` is the weight from the LGN input
 of eye mu at position alpha onto cortical cell x, nonzero only inside the arbor
@@ -24,7 +24,7 @@ prediction of the OD wavelength (:func:`snnlearn.metrics.maps.od_wavelength_theo
 Cost per step: O(N_cells (n_a^2 + n_a log N_cells)) with n_a synapses per arbor and eye.
 
 Reference: Miller KD, Keller JB, Stryker MP (1989), Ocular dominance column development:
-analysis and simulation, Science 245:605-615. Checks O1 and O2 of SCIENCE.md.
+analysis and simulation, Science 245:605-615. Checks O1 and O2 of docs/validation.md.
 """
 from dataclasses import dataclass, field, asdict
 
@@ -42,7 +42,7 @@ def _check(cond, msg):
 
 @dataclass(frozen=True)
 class MillerParams:
-    """Parameters of the Miller-Keller-Stryker rate model (defaults: SCIENCE.md section 3).
+    """Parameters of the Miller-Keller-Stryker rate model (defaults: the reference runs of docs/validation.md, ocular dominance).
 
     ======================  =========  ==============================================================
     name                    default    meaning (distances in cortical cells; weights dimensionless)
@@ -60,7 +60,7 @@ class MillerParams:
     max_steps               20000      hard limit on the number of steps
     ======================  =========  ==============================================================
 
-    SCIENCE.md does not state the initial condition. ``s_init = 1``, ``init_noise = 0.1``
+    The reference runs do not state the initial condition. ``s_init = 1``, ``init_noise = 0.1``
     reproduces its reference runs (N = 256, 4-8 seeds: mean|ODI| 0.92 / 0.58 / 0.77 and about
     980 / 660 / 450 steps for sigma_E = 1 / 2 / 3; reference 0.92 / 0.57 / 0.76 and ~1000 / 670 /
     480; O2 controls 0.003 / 0.93 / 0.99, reference 0.003 / 0.92 / 0.99). Segregation at

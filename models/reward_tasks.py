@@ -17,7 +17,7 @@ is Lambda_i = integral of rho_i over the trial, a smooth function of the weights
 Two tasks:
 
 * :func:`build_two_stimulus` -- the Frémaux, Sprekeler & Gerstner (2010) task of
-  SCIENCE.md R2: 100 inputs, two random binary patterns (50 % active, active inputs fire
+  Check R2 (docs/validation.md): 100 inputs, two random binary patterns (50 % active, active inputs fire
   Poisson spikes), one output neuron per learning condition; target counts 10 (pattern
   A) and 2 (pattern B) in a 500-ms trial; reward R = exp(-(y - y*)^2/18) from the
   actual spike count y.

@@ -4,7 +4,7 @@ through additive STDP.
 Several independent copies ("blocks") run side by side in one network, each a
 neuron with its own 1000 excitatory inputs (plastic) and 200 inhibitory inputs
 (fixed), so that several input rates and correlation conditions share one compiled
-program. Parameters (SCIENCE.md section 1): tau_m = 20 ms, V_rest = -70 mV,
+program. Parameters (docs/validation.md, Song et al. 2000): tau_m = 20 ms, V_rest = -70 mV,
 E_ex = 0 mV, E_in = -70 mV, V_th = -54 mV, V_reset = -60 mV, tau_ex = tau_in = 5 ms;
 conductances in units of the leak: g_max = 0.015, g_in = 0.05; A+ = 0.005 g_max,
 A-/A+ = 1.05, tau+ = tau- = 20 ms; weights start at g_max.

@@ -1,5 +1,5 @@
 """Izhikevich (2007) distal reward: the full 1000-neuron daspnet network with dopamine-modulated STDP
-(SCIENCE.md check I2), three rewarded seeds and two controls, cpp_standalone in two parallel processes."""
+(docs/validation.md, check I2), three rewarded seeds and two controls, cpp_standalone in two parallel processes."""
 
 import multiprocessing
 import os

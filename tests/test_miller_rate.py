@@ -1,7 +1,7 @@
 """Tests of models.miller_rate: the Miller, Keller & Stryker (1989) correlation-based rate model.
 
 Mechanics (drive, normalisation, freezing) are checked against direct dense computations;
-the science checks O1 and O2 use the calibrated thresholds of SCIENCE.md section 3.
+the science checks O1 and O2 use the calibrated thresholds of docs/validation.md (ocular dominance).
 """
 import numpy as np
 import pytest
@@ -100,14 +100,14 @@ def test_run_reaches_saturation_and_is_reproducible():
 def test_2d_sheet_segregates_only_with_eye_specific_correlations():
     """2-D periodic sheet (24 x 24, R = 2, sigma_E = 1, sigma_C = 2), seed 7: independent eyes
     give a monocular cortex (mean|ODI| >= 0.5), identical eyes a binocular one (< 0.05).
-    The O2 criteria of SCIENCE.md section 3 carried over to 2-D (measured 0.99 and 0.003)."""
+    The O2 criteria carried over to 2-D (measured 0.99 and 0.003)."""
     kw = dict(shape=(24, 24), arbor_radius=2, sigma_E=1.0, sigma_C=2.0)
     assert mean_abs_odi(simulate(seed=7, **kw).odi) >= 0.5
     assert mean_abs_odi(simulate(seed=7, opp_corr=1.0, **kw).odi) < 0.05
 
 
 def test_O2_segregation_needs_same_eye_correlation_above_other_eye():
-    """Check O2 (SCIENCE.md section 3), calibrated: 128-cell ring, sigma_E = 2, R = 6,
+    """Check O2 (docs/validation.md), calibrated: 128-cell ring, sigma_E = 2, R = 6,
     sigma_C = 2, s_max = 4, eta = 0.002, seeds 0-3. Identical eyes (C_opp = C_same):
     mean|ODI| < 0.05; baseline (C_opp = 0) >= 0.5; anticorrelated eyes (C_opp = -0.5 C_same)
     and broad within-eye correlations (sigma_C = 6) each >= baseline + 0.2 (checked per seed).
@@ -126,7 +126,7 @@ def test_O2_segregation_needs_same_eye_correlation_above_other_eye():
 
 @pytest.mark.slow
 def test_O1_od_wavelength_follows_linear_stability_prediction():
-    """Check O1 (SCIENCE.md section 3), calibrated: N = 256 ring, R = 6, sigma_C = 2,
+    """Check O1 (docs/validation.md), calibrated: N = 256 ring, R = 6, sigma_C = 2,
     s_max = 4, eta = 0.002, sigma_E in {1, 2}, seeds 0-31 for each (32 rather than the minimum 4:
     the pooled spectra are flat-topped and the 4-seed peak is too noisy, see the report).
     The seed-pooled spectrum's peak wavelength and its centroid are each within ±25 % of

@@ -106,7 +106,7 @@ def test_quick_preset_parses():
 
 @pytest.mark.slow
 def test_w1_w2_w3_through_the_experiment():
-    """W1, W2, W3 (SCIENCE.md §6) from the experiment at the reference sizes N20_M5 and N40_M5.
+    """W1, W2, W3 (docs/validation.md) from the experiment at the reference sizes N20_M5 and N40_M5.
 
     32 seeds per method and size, budget 3 τ, σ = 1e-3, 10⁴ perturbations for the variance, run seed 2.
     W1: τ within ±15 % of the formulas; W2: τ_parallel/τ_serial in [0.8, 1.25];

@@ -38,7 +38,7 @@ def credit_run(tmp_path_factory, standalone_context):
 @pytest.mark.slow
 @pytest.mark.standalone
 def test_node_perturbation_update_follows_the_finite_difference_gradient(credit_run):
-    """SCIENCE.md F1a. Frozen initial weights, N = 10 inputs -> M = 2 escape-noise neurons, 40 frozen input
+    """Check F1a (docs/validation.md). Frozen initial weights, N = 10 inputs -> M = 2 escape-noise neurons, 40 frozen input
     patterns, reward R = -(1/M) sum (Lambda - y*)^2 of the expected counts, paired unperturbed baseline.
     Node perturbation (OU noise sigma = 0.5, tau = 5 ms; eligibility = noise x presynaptic trace): its update
     averaged over K = 160 perturbed passes x 5 learning-rate copies = 800 trials per task instance has

@@ -100,7 +100,7 @@ def kernel_runs():
 
 
 def test_eligibility_kernel_decays_with_tau_c(kernel_runs):
-    """SCIENCE.md I1 (Izhikevich 2007, daspnet parameters, tau_c = 1 s, tau_d = 0.2 s, update every 10 ms,
+    """Check I1 (docs/validation.md; Izhikevich 2007, daspnet parameters, tau_c = 1 s, tau_d = 0.2 s, update every 10 ms,
     dt = 1 ms): one pre->post pairing (+5 ms), one dopamine pulse of 0.5 after D = 0.5, 1, 2, 3 s.
     The slope of log dw against D is -1/tau_c within 10 %; dw(2 s)/dw(1 s) = 0.37 +- 0.03,
     dw(3 s)/dw(1 s) = 0.135 +- 0.02; dw(1 s) is the continuous formula

@@ -63,7 +63,7 @@ def test_averaged_perturbation_updates_follow_the_true_gradient(standalone_dir):
     (R - Rbar) e (node perturbation: OU noise sigma = 0.2, tau = 5 ms; eligibility = noise x presynaptic trace)
     and (R - Rbar) psi / sigma^2 (weight perturbation, sigma = 0.01), with Rbar the paired unperturbed pass,
     averaged over 400 (node) and 300 (weight) perturbed trials, have cosine >= 0.9 with -grad J.
-    (SCIENCE.md F1a proposes cos >= 0.8 at K = 4 d_eff; expected cos^2 ~ K/(K + d_eff).)
+    (check F1a of docs/validation.md proposes cos >= 0.8 at K = 4 d_eff; expected cos^2 ~ K/(K + d_eff).)
     Measured: cos = 0.996 (node; 0.988 after 50 trials) and 0.967 (weight; theory sqrt(300/322) = 0.965);
     |mean update| / |grad J| = 0.98 and 1.06. cpp_standalone, about 1 min."""
     patterns, targets, w0 = _task(5)
