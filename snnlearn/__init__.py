@@ -27,6 +27,26 @@ def _bounded_parallel_make():
 
 _bounded_parallel_make()
 
+
+def _report_user_errors_without_brian_banner():
+    """An error that snnlearn raises is a user's mistake that snnlearn caught (a malformed rule, a bad
+    parameter), not a bug in Brian2: print it as Python does, without the "Brian 2 encountered an
+    unexpected error ... please report" banner that Brian2's exception hook adds. Other exceptions keep
+    Brian2's hook."""
+    import sys
+
+    previous = sys.excepthook
+
+    def excepthook(exc_type, exc, tb):
+        if getattr(exc_type, "__module__", "").split(".")[0] == __name__:
+            return sys.__excepthook__(exc_type, exc, tb)
+        return previous(exc_type, exc, tb)
+
+    sys.excepthook = excepthook
+
+
+_report_user_errors_without_brian_banner()
+
 __all__ = ["Rule", "RuleError", "RunawayError", "connect", "plasticity_schedule", "poisson_source", "rules", "plot", "run"]
 
 

@@ -26,29 +26,41 @@ Everything is validated before a simulation runs; problems raise a one-line
 """
 
 import numpy as np
-from brian2 import Equations, Quantity, Synapses, TimedArray
+from brian2 import Equations, Quantity, Synapses, TimedArray, second
 from brian2.codegen.translation import analyse_identifiers
 from brian2.equations.unitcheck import check_units_statements
 from brian2.core.variables import linked_var
+from brian2.equations.codestrings import Expression
+from brian2.equations.equations import DIFFERENTIAL_EQUATION, PARAMETER, SingleEquation
 from brian2.parsing.statements import parse_statement
-from brian2.units.fundamentalunits import DimensionMismatchError, get_unit
+from brian2.units.fundamentalunits import DIMENSIONLESS, DimensionMismatchError
 from brian2.utils.stringtools import get_identifiers
 
 from .errors import RuleError
-from .rules.base import PLASTICITY_SWITCH, Rule, _statement_lines
+from .rules.base import PLASTICITY_SWITCH, Rule, _statement_lines, _syntax_error
+from .units import unit_name
 
 __all__ = ["connect", "plasticity_schedule"]
 
 _W_NEW = "w_new"
 
 
-def _unit_string(dim_or_q):
-    if dim_or_q is None or isinstance(dim_or_q, (int, float, np.number)):
-        return "1"
-    dim = getattr(dim_or_q, "dim", dim_or_q)
-    if dim.is_dimensionless:
-        return "1"
-    return str(get_unit(dim))
+def _dimension(unit):
+    """The Brian2 dimension of a unit given as a quantity, a dimension, a number or None."""
+    if unit is None or isinstance(unit, (int, float, np.number)):
+        return DIMENSIONLESS
+    return getattr(unit, "dim", unit)
+
+
+def _declare(name, unit, flags=()):
+    """``name : <unit> (flags)`` built as an equation object, so no unit goes through text."""
+    return Equations([SingleEquation(PARAMETER, name, dimensions=_dimension(unit), flags=list(flags) or None)])
+
+
+def _rebuilt(eq, *, dim=None, expr=None):
+    """A copy of the equation ``eq`` with another dimension or right-hand side."""
+    return SingleEquation(eq.type, eq.varname, dimensions=eq.dim if dim is None else dim, var_type=eq.var_type,
+                          expr=eq.expr if expr is None else Expression(expr), flags=list(eq.flags) or None)
 
 
 def _scaled_increment(op, expr):
@@ -115,14 +127,20 @@ def _gate_weight_statements(code, counter):
 
 def _gate_weight_equations(equations):
     """Multiply the right-hand side of a differential equation for ``w`` by the switch."""
-    lines = []
-    for eq in equations.ordered:
-        text = str(eq)
-        if eq.varname == "w" and eq.type == "differential equation":
-            flags = f" ({', '.join(eq.flags)})" if eq.flags else ""
-            text = f"dw/dt = {PLASTICITY_SWITCH} * ({eq.expr.code}) : {_unit_string(eq.dim)}{flags}"
-        lines.append(text)
-    return "\n".join(lines)
+    return Equations([
+        _rebuilt(eq, expr=f"{PLASTICITY_SWITCH} * ({eq.expr.code})")
+        if eq.varname == "w" and eq.type == DIFFERENTIAL_EQUATION else eq
+        for eq in equations.ordered
+    ])
+
+
+def _homeostasis_equations(rule, h, w_dim):
+    """The homeostasis model, its accumulators given the dimension of ``w``."""
+    try:
+        eqs = Equations(h.model)
+    except Exception as exc:
+        raise RuleError(rule.name, f"homeostasis '{h.name}' model does not parse: {_first_line(exc)}") from None
+    return Equations([_rebuilt(eq, dim=w_dim) if eq.varname in h.weight_unit_vars else eq for eq in eqs.ordered])
 
 
 def _check_group_identifiers(rule, code_fields, source, target):
@@ -142,7 +160,7 @@ def _check_group_identifiers(rule, code_fields, source, target):
 
 def _first_line(exc):
     """Brian2's message, on one line (its wording kept)."""
-    text = " ".join(str(exc).split()).rstrip(":")
+    text = " ".join(str(exc).split()).rstrip(":.")
     return text or type(exc).__name__
 
 
@@ -184,6 +202,26 @@ def _check_units(rule, synapses, pathways_code, regular_code):
             raise RuleError(rule.name, f"unit mismatch in {where}: {_first_line(exc)}{_unit_hint(rule, code)}") from None
         except KeyError as exc:
             raise RuleError(rule.name, f"undefined identifier in {where}: {_first_line(exc)}") from None
+
+
+def _check_arguments(rule, connect, plasticity, delay):
+    """The arguments of ``connect`` that can be wrong on their own, checked before anything is built."""
+    condition = connect.get("condition") if isinstance(connect, dict) else connect
+    if isinstance(condition, str):
+        problem = _syntax_error(condition)
+        if problem:
+            raise RuleError(rule.name, f"connect condition '{condition}' does not parse: {problem}")
+    elif not (connect is None or isinstance(connect, (bool, dict))):
+        raise RuleError(rule.name, f"connect must be True, a condition string or a dict, got {type(connect).__name__}")
+    if (isinstance(plasticity, (bool, Quantity)) or not isinstance(plasticity, (int, float, np.number))
+            or not np.isfinite(plasticity)):
+        raise RuleError(rule.name, f"plasticity = {plasticity!r} must be a finite number (0 freezes, 1 learns)")
+    if delay is not None and not isinstance(delay, str):
+        values = np.asarray(delay)
+        if not (isinstance(delay, Quantity) and delay.dim == second.dim) and np.any(values != 0):
+            raise RuleError(rule.name, f"delay = {delay!r} must be a time (e.g. 1*ms)")
+        if not np.all(np.isfinite(values)) or np.any(values < 0):
+            raise RuleError(rule.name, f"delay = {delay!r} must be finite and not negative")
 
 
 def _discard(synapses):
@@ -237,6 +275,7 @@ def connect(source, target, rule, transmit="", connect=True, w=None, delay=None,
     """
     if not isinstance(rule, Rule):
         raise TypeError(f"connect expects a snnlearn.Rule, got {type(rule).__name__}")
+    _check_arguments(rule, connect, plasticity, delay)
     modulators = dict(modulators or {})
     homeostasis = list(homeostasis)
     variable_params = tuple(variable_params)
@@ -264,22 +303,25 @@ def connect(source, target, rule, transmit="", connect=True, w=None, delay=None,
     shared_params = {k: params.pop(k) for k in variable_params}
 
     # ---- model ------------------------------------------------------------------------
-    eqs = Equations(_gate_weight_equations(rule.equations)) if rule.model else Equations("")
+    eqs = _gate_weight_equations(rule.equations)
     if "w" not in rule.variables:
-        eqs += Equations(f"w : {_unit_string(w_unit)}")
-        w_dim = getattr(w_unit, "dim", None)
+        w_dim = _dimension(w_unit)
+        eqs += _declare("w", w_dim)
     else:
         w_dim = rule.equations["w"].dim
+        if w_unit is not None and _dimension(w_unit) != w_dim:
+            raise RuleError(rule.name, f"w_unit = {w_unit!r} disagrees with the rule's own 'w', declared in "
+                                       f"{unit_name(w_dim)}")
     if PLASTICITY_SWITCH in rule.variables:
         raise RuleError(rule.name, f"'{PLASTICITY_SWITCH}' is reserved for the learning switch")
-    eqs += Equations(f"{PLASTICITY_SWITCH} : 1 (shared)")
+    eqs += _declare(PLASTICITY_SWITCH, None, ["shared"])
     if extra_model:
         try:
             eqs += Equations(extra_model)
         except Exception as exc:
             raise RuleError(rule.name, f"extra_model does not parse: {_first_line(exc)}") from None
     for k, v in shared_params.items():
-        eqs += Equations(f"{k} : {_unit_string(v)} (shared)")
+        eqs += _declare(k, v, ["shared"])
     mod_links = {}
     for mname, spec in modulators.items():
         if not (isinstance(spec, tuple) and len(spec) in (2, 3)):
@@ -288,18 +330,18 @@ def connect(source, target, rule, transmit="", connect=True, w=None, delay=None,
         if var not in group.variables:
             raise RuleError(rule.name, f"modulator '{mname}': group '{group.name}' has no variable '{var}'")
         index = spec[2] if len(spec) == 3 else None
-        eqs += Equations(f"{mname} : {_unit_string(group.variables[var].dim)} (linked)")
+        eqs += _declare(mname, group.variables[var].dim, ["linked"])
         if index is None and "modulator_source_index" not in eqs.names:
             # every synapse reads element 0 of a global (one-element) signal
             eqs += Equations("modulator_source_index : integer (constant)")
         mod_links[mname] = (group, var, index)
     for h in homeostasis:
         if h.model:
-            eqs += Equations(h.model.replace("W_UNIT", _unit_string(w_dim)))
+            eqs += _homeostasis_equations(rule, h, w_dim)
         for tv in h.target_vars:
             if tv not in target.variables:
                 raise RuleError(rule.name, f"homeostasis '{h.name}' needs the target group '{target.name}' to declare "
-                                           f"'{tv} : {_unit_string(w_dim)}' (it receives the summed weights)")
+                                           f"'{tv} : {unit_name(w_dim)}' (it receives the summed weights)")
 
     # ---- code ---------------------------------------------------------------------------
     counter = [0]
@@ -341,18 +383,34 @@ def connect(source, target, rule, transmit="", connect=True, w=None, delay=None,
         pathways_code["on_post"] = on_post
 
     # ---- connectivity and initial values ------------------------------------------------
+    try:
+        _connect_and_initialise(rule, S, connect, plasticity, shared_params, mod_links, w, delay)
+        # Units are checked now, so that no error waits for the first run().
+        _check_units(rule, S, pathways_code, "\n".join(b[0] for b in regular_blocks))
+    except RuleError:
+        _discard(S)
+        raise
+    for code, interval, label in regular_blocks:
+        S.run_regularly(code, dt=interval, name=f"{S.name}_{label}")
+    S.add_attribute("rule")
+    S.rule = rule
+    S.add_attribute("homeostasis")
+    S.homeostasis = tuple(homeostasis)
+    return S
+
+
+def _connect_and_initialise(rule, S, connect, plasticity, shared_params, mod_links, w, delay):
+    """Create the synapses and set the switch, shared parameters, modulator links, weights and delays."""
     if connect is not None and connect is not False:
         try:
             if connect is True:
                 S.connect()
             elif isinstance(connect, str):
                 S.connect(condition=connect)
-            elif isinstance(connect, dict):
-                S.connect(**connect)
             else:
-                raise TypeError(f"connect must be True, a condition string or a dict, got {type(connect).__name__}")
-        except (TypeError, ValueError, KeyError, IndexError) as exc:
-            raise RuleError(rule.name, f"connect failed: {_first_line(exc)}") from None
+                S.connect(**connect)
+        except Exception as exc:  # a user's condition: Brian2 raises many types for it
+            raise RuleError(rule.name, f"connect = {connect!r} failed: {_first_line(exc)}") from None
     S.plasticity = plasticity
     for k, v in shared_params.items():
         setattr(S, k, v)
@@ -374,20 +432,22 @@ def connect(source, target, rule, transmit="", connect=True, w=None, delay=None,
         except Exception as exc:
             raise RuleError(rule.name, f"cannot set initial w = {w!r}: {_first_line(exc)}") from None
     if delay is not None:
-        S.delay = delay
-    # Units are checked now, so that no error waits for the first run().
+        try:
+            S.delay = delay
+        except Exception as exc:
+            raise RuleError(rule.name, f"cannot set delay = {delay!r}: {_first_line(exc)}") from None
+        if isinstance(delay, str):
+            _check_expression_delays(rule, S, delay)
+
+
+def _check_expression_delays(rule, S, delay):
+    """Delays from an expression are known now in runtime mode (in cpp_standalone only at run time)."""
     try:
-        _check_units(rule, S, pathways_code, "\n".join(b[0] for b in regular_blocks))
-    except RuleError:
-        _discard(S)
-        raise
-    for code, interval, label in regular_blocks:
-        S.run_regularly(code, dt=interval, name=f"{S.name}_{label}")
-    S.add_attribute("rule")
-    S.rule = rule
-    S.add_attribute("homeostasis")
-    S.homeostasis = tuple(homeostasis)
-    return S
+        values = np.asarray(S.delay[:])
+    except NotImplementedError:
+        return
+    if values.size and not (np.all(np.isfinite(values)) and values.min() >= 0):
+        raise RuleError(rule.name, f"delay = '{delay}' gives negative or non-finite delays (min {values.min()} s)")
 
 
 def plasticity_schedule(synapses, values, interval):
@@ -401,6 +461,8 @@ def plasticity_schedule(synapses, values, interval):
     values = np.asarray(values, dtype=float)
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"plasticity_schedule: values must be a non-empty 1-D sequence, got shape {values.shape}")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"plasticity_schedule: values must be finite, got {values.tolist()}")
     table = TimedArray(values, dt=interval, name=f"{synapses.name}_plasticity_schedule_values")
     synapses.namespace[table.name] = table
     return synapses.run_regularly(f"{PLASTICITY_SWITCH} = {table.name}(t)", dt=interval,

@@ -17,7 +17,8 @@ import re
 import numpy as np
 from brian2 import Quantity
 from brian2.core.namespace import DEFAULT_UNITS
-from brian2.units.fundamentalunits import get_unit
+from brian2.equations.equations import dimensions_and_type_from_string
+from brian2.units.fundamentalunits import Dimension, get_unit
 
 __all__ = ["parse_quantity", "format_quantity", "UnitParseError", "has_same_unit", "unit_name"]
 
@@ -86,11 +87,26 @@ def parse_quantity(text):
 
 
 def unit_name(q):
-    """The name of the SI base unit of ``q`` (``'second'``, ``'1'`` for dimensionless)."""
-    dim = getattr(q, "dim", None)
-    if dim is None or dim.is_dimensionless:
+    """The unit of ``q`` as Brian2's equation parser reads it: ``'siemens'``, ``'volt / second'``, ``'1'``.
+
+    ``q`` is a quantity, a number (dimensionless) or a Brian2 dimension. Brian2 prints
+    units by their abbreviations (``nS``, ``V``), which its own ``Equations`` cannot read
+    back in a unit specification; this gives the SI name when Brian2 reads it back to
+    the same dimension, and a product of SI base units otherwise. Catalog rules use it
+    to write trace units into their equations.
+    """
+    dim = getattr(q, "dim", q)
+    if not isinstance(dim, Dimension) or dim.is_dimensionless:
         return "1"
-    return str(get_unit(dim))
+    per_second = get_unit(dim * DEFAULT_UNITS["second"].dim).name
+    for text in (get_unit(dim).name, f"{per_second} / second", _si_unit_expression(dim)):
+        try:
+            parsed, _ = dimensions_and_type_from_string(text)
+        except (ValueError, KeyError, SyntaxError):
+            continue
+        if parsed == dim:
+            return text
+    raise ValueError(f"no unit text that Brian2's equations read back for dimension {dim}")  # pragma: no cover
 
 
 def _preferred_forms(q):

@@ -55,7 +55,7 @@ def sl_hz():
     return Hz
 
 
-def simulate_catalog(device_name, directory=None, duration=1 * second):
+def simulate_catalog(device_name, directory=None, duration=1 * second, plasticity=1.0):
     with use_device(device_name, directory=directory) as sim:
         seed(2024)
         inputs = NeuronGroup(N_IN, INPUTS, threshold="rand() < rate*dt", reset="x += 1", method="exact",
@@ -67,7 +67,7 @@ def simulate_catalog(device_name, directory=None, duration=1 * second):
             out = NeuronGroup(N_OUT, OUTPUTS, threshold="v > 1", reset="v = 0; y += 1", refractory=2 * ms,
                               method="exact", name=f"out_{name}")
             S = sl.connect(inputs, out, rule, transmit="v_post += 0.3*w", connect=True, w="0.3 + 0.4*rand()",
-                           name=f"syn_{name}", **extra)
+                           name=f"syn_{name}", plasticity=plasticity, **extra)
             objects += [out, S]
             synapses[name] = S
         Network(*objects).run(duration)
@@ -80,12 +80,30 @@ def numpy_weights():
     return simulate_catalog("numpy")
 
 
-def test_every_catalog_rule_learns_on_numpy(numpy_weights):
+@pytest.fixture(scope="module")
+def initial_weights():
+    """The same network and seed, not run: the initial weights of every projection."""
+    return simulate_catalog("numpy", duration=0 * ms)
+
+
+def learned_differently_per_synapse(w, w0):
+    """Not frozen, and not one common shift: the weight changes differ between synapses."""
+    return bool(np.std(w - w0) > 1e-4)
+
+
+def test_every_catalog_rule_learns_on_numpy(numpy_weights, initial_weights):
     for name, w in numpy_weights.items():
         assert np.all(np.isfinite(w)), name
-        assert w.std() > 1e-3, f"{name}: weights did not change from their spread initial values"
+        assert learned_differently_per_synapse(w, initial_weights[name]), f"{name}: weights did not learn"
     # every two-factor rule of the catalog is covered (third-factor rules have their own back-end tests)
     assert set(TWO_FACTOR) <= set(sl.rules.CATALOG)
+
+
+def test_the_learning_check_fails_when_learning_is_off(initial_weights):
+    """Run with the switch at 0, the check above fails for every rule."""
+    frozen = simulate_catalog("numpy", plasticity=0.0)
+    for name, w in frozen.items():
+        assert not learned_differently_per_synapse(w, initial_weights[name]), name
 
 
 def test_learning_changes_weights_against_frozen_run(numpy_weights):

@@ -30,12 +30,21 @@ def _drive(n_in=40, n_out=3):
     return G, N
 
 
-def _simulate_snnlearn(duration=1 * second):
+def _simulate_snnlearn(duration=1 * second, plasticity=1.0):
+    """The learned weights and the initial ones."""
     seed(11)
     G, N = _drive()
-    S = sl.connect(G, N, _test_rule(), transmit="v_post += w", connect=True, w="0.2 + 0.6*rand()")
+    S = sl.connect(G, N, _test_rule(), transmit="v_post += w", connect=True, w="0.2 + 0.6*rand()",
+                   plasticity=plasticity)
+    w0 = np.asarray(S.w[:]).copy()
     Network(G, N, S).run(duration)
-    return np.asarray(S.w[:]).copy()
+    return np.asarray(S.w[:]).copy(), w0
+
+
+def _learned(w, w0):
+    """Most synapses moved by more than rounding, and not all by the same amount."""
+    moved = np.abs(w - w0)
+    return bool(np.mean(moved > 1e-6) > 0.5 and np.std(w - w0) > 1e-3)
 
 
 def _simulate_raw(duration=1 * second):
@@ -59,10 +68,17 @@ def _simulate_raw(duration=1 * second):
 def test_equivalence_with_hand_written_synapses(target):
     """Same seed, same rule: snnlearn's Synapses give bit-for-bit the weights of a raw brian2.Synapses."""
     with use_device(target):
-        ours = _simulate_snnlearn()
+        ours, w0 = _simulate_snnlearn()
         raw = _simulate_raw()
-    assert not np.allclose(ours, ours.mean())  # learning happened and differs between synapses
+    assert _learned(ours, w0), "learning happened and differs between synapses"
     np.testing.assert_array_equal(ours, raw)
+
+
+def test_the_learning_check_fails_with_the_switch_off():
+    """The check of the equivalence test is not satisfied by frozen weights."""
+    frozen, w0 = _simulate_snnlearn(plasticity=0.0)
+    np.testing.assert_array_equal(frozen, w0)
+    assert not _learned(frozen, w0)
 
 
 def _switch_run(device_name, directory=None):
@@ -149,13 +165,34 @@ def test_subtractive_normalization_restores_the_total():
     seed(7)
     G, _ = _drive(n_in=30)
     N = NeuronGroup(2, NEURON + "\nw_total : 1", threshold="v > 1", reset="v = 0", method="exact")
+    W, W0 = _hebb_with_subtractive_normalization(plasticity=1.0)
+    np.testing.assert_allclose(W.sum(axis=0), 10.5, atol=0.02 * 10.5)  # clipping keeps it approximately
+    assert _normalized_hebb_learned(W, W0)
+
+
+def _normalized_hebb_learned(W, W0):
+    """Hebb moved the weights (by more than 0.01 on average: tens of steps of eta = 0.01), not only the shift."""
+    change = W - W0
+    return bool(np.abs(change - change.mean(axis=0)).mean() > 0.01)
+
+
+def test_the_normalization_check_fails_with_the_switch_off():
+    W, W0 = _hebb_with_subtractive_normalization(plasticity=0.0)
+    np.testing.assert_array_equal(W, W0)
+    assert not _normalized_hebb_learned(W, W0)
+
+
+def _hebb_with_subtractive_normalization(plasticity):
+    seed(7)
+    G, _ = _drive(n_in=30)
+    N = NeuronGroup(2, NEURON + "\nw_total : 1", threshold="v > 1", reset="v = 0", method="exact")
     rule = sl.rules.hebbian(eta=0.01, wmax=1.0)
     S = sl.connect(G, N, rule, transmit="v_post += 0.2*w", connect=True, w="0.3 + 0.1*rand()",
-                   homeostasis=[sl.rules.subtractive_normalization(total=10.5, interval=50 * ms, wmax=1.0)])
+                   homeostasis=[sl.rules.subtractive_normalization(total=10.5, interval=50 * ms, wmax=1.0)],
+                   plasticity=plasticity)
+    W0 = np.asarray(S.w[:]).reshape(30, 2).copy()
     Network(G, N, S).run(1 * second)
-    W = np.asarray(S.w[:]).reshape(30, 2)
-    np.testing.assert_allclose(W.sum(axis=0), 10.5, atol=0.02 * 10.5)  # clipping keeps it approximately
-    assert W.std() > 0.02  # Hebb + subtractive normalisation: competition spreads the weights
+    return np.asarray(S.w[:]).reshape(30, 2), W0
 
 
 def test_multiplicative_normalization_keeps_total_exactly():
@@ -165,13 +202,12 @@ def test_multiplicative_normalization_keeps_total_exactly():
     S = sl.connect(G, N, sl.rules.hebbian(eta=0.01, wmax=10.0), transmit="v_post += 0.2*w", connect=True,
                    w="0.3 + 0.1*rand()",
                    homeostasis=[sl.rules.multiplicative_normalization(total=12.0, interval=50 * ms)])
-    from brian2 import StateMonitor
-
-    # sample right after a normalisation step (run_regularly acts at the start of the step)
+    W0 = np.asarray(S.w[:]).reshape(30, 2).copy()
+    # 1000 ms ends right after a normalisation step (run_regularly acts at the start of the step)
     Network(G, N, S).run(1000 * ms)
     W = np.asarray(S.w[:]).reshape(30, 2)
+    assert not np.allclose(W0.sum(axis=0), 12.0, rtol=0.05), "the initial total is far from the target"
     np.testing.assert_allclose(W.sum(axis=0), 12.0, rtol=0.05)
-    assert StateMonitor  # imported for symmetry with the other tests
 
 
 def test_normalization_needs_the_accumulator_variable():
@@ -215,3 +251,21 @@ def test_modulator_is_linked_and_read():
     da.d = 1.0
     net.run(50 * ms)
     assert float(S.w[0]) > 0.0
+
+
+@pytest.mark.parametrize("t_pre, t_post, delay, expected", [
+    (10, 10, None, lambda Ap, Am: Ap),          # zero lag: on_pre runs first, the pair potentiates by A+
+    (10, 15, 5 * ms, lambda Ap, Am: Ap),        # a post spike one delay after the pre spike is a zero-lag pair
+    (10, 10, 5 * ms, lambda Ap, Am: -Am * np.exp(-5 / 20)),  # the pre spike arrives 5 ms after the post spike
+    (10, 15, None, lambda Ap, Am: Ap * np.exp(-5 / 20)),
+])
+def test_pairing_conventions_of_the_stdp_docstrings(t_pre, t_post, delay, expected):
+    """What stdp_additive's docstring says about zero-lag pairs and delays, measured."""
+    from brian2 import SpikeGeneratorGroup
+
+    Ap, Am = 0.01, 0.0105
+    pre = SpikeGeneratorGroup(1, [0], [t_pre] * ms)
+    post = SpikeGeneratorGroup(1, [0], [t_post] * ms)
+    S = sl.connect(pre, post, sl.rules.stdp_additive(Ap=Ap, Am=Am), w=0.5, delay=delay)
+    Network(pre, post, S).run(40 * ms)
+    assert float(S.w[0]) - 0.5 == pytest.approx(expected(Ap, Am), rel=1e-9)

@@ -105,6 +105,90 @@ def test_rule_errors_at_connect(kwargs, words, groups):
     assert "\n" not in str(err.value)
 
 
+# ---------------------------------------------------------------- every kind of mistake, one line each
+STDP_PARTS = dict(model="dapre/dt = -apre/taupre : 1 (event-driven)", params={"taupre": 20 * ms})
+
+
+@pytest.mark.parametrize("mistake, kwargs, field, text", [
+    ("syntax: unbalanced parenthesis in on_post",
+     dict(STDP_PARTS, on_post="w = clip(w + apre, 0, 1"), "on_post", "w = clip(w + apre, 0, 1"),
+    ("syntax: dangling operator in on_pre", dict(STDP_PARTS, on_pre="apre += 1 *"), "on_pre", "apre += 1 *"),
+    ("syntax: unbalanced parenthesis in the model", dict(model="dx/dt = -(x/tau : 1", params={"tau": 5 * ms}),
+     "model", "dx/dt = -(x/tau : 1"),
+    ("syntax: regular code", dict(regular="w = w *", regular_dt=10 * ms), "regular", "w = w *"),
+    ("undefined identifier", dict(STDP_PARTS, on_pre="w += Ap"), "on_pre", "Ap"),
+    ("reserved name t", dict(model="t : 1"), "model", "t : 1"),
+    ("reserved name i", dict(model="i : 1"), "model", "i : 1"),
+    ("reserved name dt", dict(model="dt : 1"), "model", "dt : 1"),
+    ("reserved name N", dict(model="N : 1"), "model", "N : 1"),
+    ("reserved name exp", dict(model="exp : 1"), "model", "exp : 1"),
+    ("reserved name lastupdate", dict(model="lastupdate : second"), "model", "lastupdate"),
+    ("reserved name delay", dict(model="delay : second"), "model", "delay"),
+    ("parameter named by a keyword", dict(on_pre="w += 1", params={"lambda": 1.0}), "parameter", "lambda"),
+    ("parameter shadows the weight", dict(on_pre="w += 1", params={"w": 1.0}), "parameter", "'w'"),
+    ("parameter shadows a model variable", dict(STDP_PARTS, params={"taupre": 20 * ms, "apre": 1.0}),
+     "parameter", "apre"),
+    ("parameter shadows a Brian2 function", dict(on_pre="w += 1", params={"exp": 1.0}), "parameter", "exp"),
+])
+def test_each_mistake_is_one_rule_error_at_construction(mistake, kwargs, field, text):
+    with pytest.raises(sl.RuleError) as err:
+        sl.Rule("mine", **kwargs)
+    message = str(err.value)
+    assert message.startswith("rule 'mine': "), mistake
+    assert field in message and text in message, f"{mistake}: {message}"
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("mistake, connect_kwargs, text", [
+    ("invalid connect condition", dict(connect="i !== j"), "i !== j"),
+    ("connect condition with an unknown name", dict(connect="i != k"), "i != k"),
+    ("invalid condition inside a dict", dict(connect={"condition": "i ==", "p": 0.5}), "i =="),
+    ("non-finite switch value", dict(plasticity=float("nan")), "plasticity = nan"),
+    ("infinite switch value", dict(plasticity=float("inf")), "plasticity = inf"),
+    ("negative delay", dict(delay=-1 * ms), "delay = -1. * msecond"),
+    ("negative delays from an expression", dict(delay="-i*ms"), "delay = '-i*ms'"),
+    ("a delay that is not a time", dict(delay=3 * mV), "delay = 3. * mvolt"),
+    ("unit mismatch", dict(transmit="v_post += w"), "v_post"),
+    ("a weight unit the rule's parameters lack", dict(w_unit=mV), "unit mismatch"),
+])
+def test_each_mistake_is_one_rule_error_at_connect(mistake, connect_kwargs, text, groups):
+    G, N = groups
+    kwargs = dict(transmit="v_post += w*mV", **connect_kwargs) if "transmit" not in connect_kwargs else connect_kwargs
+    with pytest.raises(sl.RuleError) as err:
+        sl.connect(G, N, sl.rules.stdp_additive(), **kwargs)
+    message = str(err.value)
+    assert message.startswith("rule 'stdp_additive': "), mistake
+    assert text in message, f"{mistake}: {message}"
+    assert "\n" not in message
+
+
+def test_a_script_with_a_bad_rule_prints_no_brian2_bug_banner(tmp_path):
+    """The user's mistake is reported as snnlearn's error, not as "a bug in Brian 2" to report."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "my_rule.py"
+    script.write_text('import snnlearn as sl\nsl.Rule("mine", on_pre="w = clip(w + 1, 0, 1")\n')
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "Brian 2 encountered" not in result.stderr and "report" not in result.stderr.lower()
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("snnlearn.errors.RuleError: rule 'mine': on_pre line 'w = clip(w + 1, 0, 1' does not parse: ")
+    assert "closed" in last or "Unbalanced" in last  # the wording of Python's parser or of Brian2's
+
+
+def test_errors_from_elsewhere_keep_brian2s_hook(tmp_path):
+    """Only snnlearn's own errors bypass Brian2's banner; anything else still gets Brian2's report."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "broken.py"
+    script.write_text("import snnlearn\n1 / 0\n")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "ZeroDivisionError" in result.stderr and "Brian 2 encountered" in result.stderr
+
+
 def test_modulated_rule_without_modulator_names_the_signal(groups):
     rule = sl.Rule("three_factor", model="dc/dt = -c/tauc : 1 (clock-driven)", on_post="c += 1",
                    regular="w = clip(w + c*d, 0, 1)", regular_dt=10 * ms, modulators=("d",),
@@ -133,4 +217,3 @@ def test_catalog_invariants_are_checked():
         sl.rules.triplet_stdp("hippocampus_typo")
     with pytest.raises(sl.RuleError, match="pairing must be"):
         sl.rules.stdp_additive(pairing="some")
-    assert mV  # units imported for the group definitions

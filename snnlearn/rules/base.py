@@ -9,7 +9,8 @@ compares equal to an identical rule, copies itself with changed parameters
 Conventions
 -----------
 * The synaptic weight is always called ``w``. If the rule's ``model`` does not declare
-  it, :func:`snnlearn.connect` adds ``w : 1`` (or ``w : <w_unit>``).
+  it, :func:`snnlearn.connect` adds ``w : 1`` (or ``w : <w_unit>``). Catalog rules given
+  parameters with a unit (``wmax=1*nS``) declare ``w`` in that unit themselves.
 * Parameters are constants: numbers or Brian2 quantities. Time parameters (time
   constants, intervals) must be positive.
 * Identifiers ending in ``_pre`` / ``_post`` refer to the connected groups and are
@@ -18,7 +19,9 @@ Conventions
   rule reads but does not define; they are supplied at ``connect``.
 """
 
+import ast
 import json
+import keyword
 import textwrap
 
 import numpy as np
@@ -32,7 +35,7 @@ from brian2.utils.stringtools import get_identifiers
 from ..errors import RuleError
 from ..units import format_quantity, parse_quantity
 
-__all__ = ["Rule", "BUILTIN_IDENTIFIERS", "PLASTICITY_SWITCH"]
+__all__ = ["Rule", "BUILTIN_IDENTIFIERS", "RESERVED_VARIABLES", "PLASTICITY_SWITCH", "weight_declaration"]
 
 #: Name of the per-projection learning switch that :func:`snnlearn.connect` adds.
 PLASTICITY_SWITCH = "plasticity"
@@ -47,6 +50,29 @@ BUILTIN_IDENTIFIERS = frozenset(
         "lastupdate", "delay", "xi", "True", "False", "and", "or", "not", PLASTICITY_SWITCH,
     }
 )
+
+
+#: Names a synapse model cannot declare: Brian2 defines them in every synaptic context.
+RESERVED_VARIABLES = frozenset(BUILTIN_IDENTIFIERS - {"True", "False", "and", "or", "not"})
+
+
+def _syntax_error(code):
+    """Why ``code`` (one expression) is not valid expression syntax, or None."""
+    try:
+        ast.parse(code.strip(), mode="eval")
+    except SyntaxError as exc:
+        return exc.msg
+    return None
+
+
+def weight_declaration(unit):
+    """The model line ``w : <unit>`` for a catalog rule whose weights carry a unit ('' when dimensionless).
+
+    ``unit`` is the text of :func:`snnlearn.units.unit_name`. Dimensionless rules leave
+    ``w`` to :func:`snnlearn.connect` (``w : 1``, or the ``w_unit`` it is given), so their
+    equations read as in the paper.
+    """
+    return "" if unit == "1" else f"w : {unit}"
 
 
 def _statement_lines(code):
@@ -116,8 +142,12 @@ class Rule:
 
     def _validate(self):
         for key, value in self.params.items():
-            if not key.isidentifier():
-                self._fail(f"parameter name '{key}' is not an identifier")
+            if not isinstance(key, str) or not key.isidentifier():
+                self._fail(f"parameter name {key!r} is not an identifier")
+            if keyword.iskeyword(key):
+                self._fail(f"parameter name '{key}' is a Python keyword; rename it (e.g. '{key}_')")
+            if key == "w":
+                self._fail("parameter 'w' shadows the synaptic weight 'w'; rename the parameter")
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number, Quantity)):
                 self._fail(f"parameter '{key}' = {value!r} must be a number or a Brian2 quantity")
             if np.ndim(value) != 0:
@@ -134,10 +164,13 @@ class Rule:
             self._fail(f"regular_dt = {self.regular_dt!r} must be a positive time")
         try:
             self.equations = Equations(self.model)
-        except (EquationError, ValueError, KeyError, TypeError) as exc:
+        except (EquationError, ValueError, KeyError, TypeError, SyntaxError) as exc:
             first = str(exc).strip().splitlines()
             self._fail(f"model equations do not parse: {first[0] if first else exc} (in '{self.model}')")
         self.variables = set(self.equations.names)
+        reserved = sorted(self.variables & RESERVED_VARIABLES)
+        if reserved:
+            self._fail(f"model variable '{reserved[0]}' is a name Brian2 reserves in synapses; rename it")
         overlap = self.variables & set(self.params)
         if overlap:
             self._fail(f"'{sorted(overlap)[0]}' is both a model variable and a parameter")
@@ -154,8 +187,12 @@ class Rule:
                 try:
                     var, op, expr, _ = parse_statement(line)
                 except (ValueError, SyntaxError) as exc:
-                    detail = " ".join(str(exc).split())
+                    # the first line: newer Brian2s add the statement and a caret line below
+                    detail = " ".join(str(exc).strip().splitlines()[0].split()) if str(exc).strip() else type(exc).__name__
                     self._fail(f"{field} line '{line}' does not parse: {detail}")
+                problem = _syntax_error(expr)
+                if problem:
+                    self._fail(f"{field} line '{line}' does not parse: {problem}")
                 writable = var in self.variables or var == "w" or var in temporaries or var.endswith(("_pre", "_post"))
                 if not writable:
                     if op == "=" and var not in defined:

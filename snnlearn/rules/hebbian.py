@@ -12,7 +12,8 @@ then in 1/second.
 from brian2 import ms, second
 
 from ..errors import RuleError
-from .base import Rule
+from ..units import unit_name
+from .base import Rule, weight_declaration
 
 __all__ = ["hebbian", "covariance", "oja", "bcm"]
 
@@ -71,9 +72,10 @@ def hebbian(eta=0.001, tau=20 * ms, wmin=0.0, wmax=1.0, pairing="symmetric"):
     post_update = "w = clip(w + eta * xpre, wmin, wmax)\n" if pairing in ("symmetric", "causal") else ""
     return Rule(
         "hebbian",
-        model="""
+        model=f"""
             dxpre/dt = -xpre / tau : 1 (event-driven)
             dypost/dt = -ypost / tau : 1 (event-driven)
+            {weight_declaration(unit_name(wmax))}
         """,
         on_pre=pre_update + "xpre += 1",
         on_post=post_update + "ypost += 1",
@@ -110,7 +112,7 @@ def covariance(eta=0.01 / second, x0=0.0, y0=0.0, pre="x", post="y"):
     _check_names("covariance", pre, post)
     return Rule(
         "covariance",
-        model=f"dw/dt = eta * ({pre}_pre - x0) * ({post}_post - y0) : 1 (clock-driven)",
+        model=f"dw/dt = eta * ({pre}_pre - x0) * ({post}_post - y0) : {unit_name(eta * second)} (clock-driven)",
         params={"eta": eta, "x0": x0, "y0": y0},
         method="euler",  # 'exact' would divide by the activity, which is often 0
         doc=covariance.__doc__,
@@ -118,7 +120,7 @@ def covariance(eta=0.01 / second, x0=0.0, y0=0.0, pre="x", post="y"):
     )
 
 
-def oja(eta=0.01 / second, pre="x", post="y"):
+def oja(eta=0.01 / second, pre="x", post="y", w_unit=None):
     r"""Oja's rule (Oja 1982): Hebbian learning with a decay that normalises the weights.
 
     .. math:: \frac{dw_i}{dt} = \eta\, y\,(x_i - y\, w_i), \qquad y = \sum_i w_i x_i
@@ -128,11 +130,16 @@ def oja(eta=0.01 / second, pre="x", post="y"):
     The output :math:`y` is computed by the network (e.g. a summed variable
     ``y_post = w*x_pre``); the rule only reads it.
 
+    Weights with a unit :math:`U` (``w_unit=nS``): the activities stay dimensionless
+    and the rule is Oja's for :math:`w/U`, that is
+    :math:`\dot w = \eta\, y\,(x\,U - y\, w)` with :math:`y = \sum_i (w_i/U)\, x_i`.
+
     ==========  ========  =========================================================
     parameter   unit      meaning
     ==========  ========  =========================================================
     eta         1/second  learning rate
     pre, post   --        names of the input / output activity variables
+    w_unit      any       unit of the weights (default: dimensionless)
     ==========  ========  =========================================================
 
     Equivalent ``Rule``::
@@ -143,10 +150,16 @@ def oja(eta=0.01 / second, pre="x", post="y"):
     Reference: Oja E (1982) J Math Biol 15:267-273.
     """
     _check_names("oja", pre, post)
+    unit = unit_name(w_unit)
+    if unit == "1":
+        model, params = f"dw/dt = eta * {post}_post * ({pre}_pre - {post}_post * w) : 1 (clock-driven)", {"eta": eta}
+    else:
+        model = f"dw/dt = eta * {post}_post * ({pre}_pre * w_unit - {post}_post * w) : {unit} (clock-driven)"
+        params = {"eta": eta, "w_unit": w_unit}
     return Rule(
         "oja",
-        model=f"dw/dt = eta * {post}_post * ({pre}_pre - {post}_post * w) : 1 (clock-driven)",
-        params={"eta": eta},
+        model=model,
+        params=params,
         method="euler",  # 'exact' would divide by the activity, which is often 0
         doc=oja.__doc__,
         reference="Oja (1982) J Math Biol 15:267",
@@ -192,7 +205,7 @@ def bcm(eta=0.01 / second, tau_theta=1 * second, y0=1.0, pre="x", post="y"):
     return Rule(
         "bcm",
         model=f"""
-            dw/dt = eta * {pre}_pre * {post}_post * ({post}_post - theta) : 1 (clock-driven)
+            dw/dt = eta * {pre}_pre * {post}_post * ({post}_post - theta) : {unit_name(eta * second)} (clock-driven)
             dtheta/dt = ({post}_post**2 / y0 - theta) / tau_theta : 1 (clock-driven)
         """,
         params={"eta": eta, "tau_theta": tau_theta, "y0": y0},

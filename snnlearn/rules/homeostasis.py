@@ -25,7 +25,9 @@ class Homeostasis:
     """A declaration of weight normalisation / scaling.
 
     model : extra synaptic equations; target_vars : variables the target group must
-    have; regular : statements run every ``interval``; params : constants.
+    have; regular : statements run every ``interval``; params : constants;
+    weight_unit_vars : variables of ``model`` that take the unit of ``w`` (declared
+    ``: 1`` in ``model``; ``connect`` gives them the weight's dimension).
     """
 
     name: str
@@ -36,6 +38,7 @@ class Homeostasis:
     on_post: str = ""
     target_vars: tuple = ()
     doc: str = ""
+    weight_unit_vars: tuple = ()
 
 
 def _check_interval(name, interval):
@@ -65,13 +68,17 @@ def subtractive_normalization(total, interval, wmin=0.0, wmax=None, accumulator=
     Clipping at the bounds makes the kept sum approximate.
     """
     _check_interval("subtractive_normalization", interval)
-    upper = "1e300" if wmax is None else "norm_wmax"
+    if not float(total) > 0:
+        raise RuleError("subtractive_normalization", f"total = {total!r} must be positive")
+    # no upper bound: one far above any weight, in the unit of the weights
+    upper = "1e300 * norm_total" if wmax is None else "norm_wmax"
     params = {"norm_total": total, "norm_wmin": wmin}
     if wmax is not None:
         params["norm_wmax"] = wmax
     return Homeostasis(
         name="subtractive_normalization",
-        model=f"{accumulator}_post = w : W_UNIT (summed)",
+        model=f"{accumulator}_post = w : 1 (summed)",
+        weight_unit_vars=(f"{accumulator}_post",),
         regular=f"w = clip(w - ({accumulator}_post - norm_total) / N_incoming, norm_wmin, {upper})",
         interval=interval,
         params=params,
@@ -99,7 +106,8 @@ def multiplicative_normalization(total, interval, accumulator="w_total"):
     _check_interval("multiplicative_normalization", interval)
     return Homeostasis(
         name="multiplicative_normalization",
-        model=f"{accumulator}_post = w : W_UNIT (summed)",
+        model=f"{accumulator}_post = w : 1 (summed)",
+        weight_unit_vars=(f"{accumulator}_post",),
         regular=f"w = w * norm_total / ({accumulator}_post + 1e-300)",
         interval=interval,
         params={"norm_total": total},
@@ -133,7 +141,7 @@ def synaptic_scaling(target_rate, tau_rate, eta, interval, wmax=None):
     _check_interval("synaptic_scaling", interval)
     if not (isinstance(tau_rate, Quantity) and tau_rate.dim == second.dim and float(tau_rate) > 0):
         raise RuleError("synaptic_scaling", f"tau_rate = {tau_rate!r} must be a positive time")
-    bound = "" if wmax is None else ", 0, scaling_wmax"
+    bound = "" if wmax is None else ", 0 * scaling_wmax, scaling_wmax"
     params = {"scaling_target": target_rate, "scaling_tau": tau_rate, "scaling_eta": eta,
               "scaling_interval": interval}
     if wmax is not None:

@@ -13,6 +13,11 @@ dopamine concentration with its own decay, or a reward and its running baseline.
 
 The weight update runs every ``update_dt`` as Brian2 code (``run_regularly``), so a long
 training compiles into one ``cpp_standalone`` program.
+
+The eligibility follows the pairing conventions of :mod:`snnlearn.rules.stdp`: a pre and
+a post spike in the same step tag the synapse with :math:`+A_+` (``on_pre`` runs first),
+and with a transmission delay :math:`d` the lag is :math:`t_{post} - (t_{pre} + d)`.
+Amplitudes and bounds in a unit (nS) make the rule declare ``w`` in that unit.
 """
 
 import math
@@ -22,7 +27,7 @@ from brian2 import Quantity, ms, second
 
 from ..errors import RuleError
 from ..units import unit_name
-from .base import Rule
+from .base import Rule, weight_declaration
 
 __all__ = ["da_stdp", "reward_stdp", "DASPNET_TAU_STDP", "DASPNET_TAU_C", "DASPNET_TAU_DA"]
 
@@ -157,6 +162,7 @@ def da_stdp(Ap=0.1, Am=0.15, taupre=DASPNET_TAU_STDP, taupost=DASPNET_TAU_STDP, 
             dapre/dt = -apre / taupre : {unit} (event-driven)
             dapost/dt = -apost / taupost : {unit} (event-driven)
             c : {unit}
+            {weight_declaration(unit)}
         """,
         on_pre=f"c -= apost\napre {op} Ap",
         on_post=f"c += apre\napost {op} Am",
@@ -252,6 +258,7 @@ def reward_stdp(eta=1.0, Ap=0.01, Am=0.0105, taupre=20 * ms, taupost=20 * ms, ta
             dapre/dt = -apre / taupre : {unit} (event-driven)
             dapost/dt = -apost / taupost : {unit} (event-driven)
             delig/dt = -elig / tau_e : {unit} (clock-driven)
+            {weight_declaration(unit)}
         """,
         on_pre=f"elig -= apost\napre {op} Ap",
         on_post=f"elig += apre\napost {op} Am",

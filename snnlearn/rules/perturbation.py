@@ -27,7 +27,7 @@ from brian2 import Quantity, ms, second
 
 from ..errors import RuleError
 from ..units import unit_name
-from .base import Rule
+from .base import Rule, weight_declaration
 
 __all__ = ["node_perturbation", "weight_perturbation", "serial_perturbation", "reinforce"]
 
@@ -117,15 +117,15 @@ def node_perturbation(eta=0.01, sigma=1.0, tau_noise=5 * ms, tau_x=20 * ms, upda
     for key, value in (("tau_noise", tau_noise), ("tau_x", tau_x), ("update_dt", update_dt)):
         _time(name, key, value)
     _positive(name, "sigma", sigma)
-    _bounds(name, wmin, wmax)
+    unit = _bounds(name, wmin, wmax)
     xi = _identifier(name, "noise", noise)
-    sig_unit = unit_name(sigma)
-    elig_unit = "1" if sig_unit == "1" else f"{sig_unit}**-1"
+    elig_unit = unit_name(1 / sigma)
     return Rule(
         name,
         model=f"""
             dx/dt = -x / tau_x : 1 (clock-driven)
             delig/dt = {xi}_post * x / (2 * sigma**2 * tau_noise) : {elig_unit} (clock-driven)
+            {weight_declaration(unit)}
         """,
         on_pre="x += 1",
         regular="w = clip(w + eta * (R - Rbar) * elig, wmin, wmax)\nelig = 0",
@@ -187,7 +187,7 @@ def weight_perturbation(eta=0.01, sigma=0.01, update_dt=500 * ms, wmin=-10.0, wm
         raise RuleError(name, f"sigma = {sigma!r} must have the unit of w ({unit})")
     return Rule(
         name,
-        model=f"psi : {unit}",
+        model=f"psi : {unit}\n{weight_declaration(unit)}",
         regular="w = clip(w + eta * (R - Rbar) * psi / sigma**2, wmin, wmax)\npsi = sigma * randn() * P",
         regular_dt=update_dt,
         modulators=("R", "Rbar", "P"),
@@ -252,6 +252,7 @@ def serial_perturbation(eta=0.01, sigma=0.01, update_dt=500 * ms, wmin=-10.0, wm
             psi : {unit}
             k_sel : integer (shared)
             sgn : 1 (shared)
+            {weight_declaration(unit)}
         """,
         # Brian2 wants the (shared) scalar draws first; the update still uses the old psi
         regular="k_sel = int(rand() * N_pre * N_post)\n"
@@ -336,7 +337,7 @@ def reinforce(eta=0.01, tau_x=20 * ms, update_dt=500 * ms, wmin=-10.0, wmax=10.0
     name = "reinforce"
     for key, value in (("tau_x", tau_x), ("update_dt", update_dt)):
         _time(name, key, value)
-    _bounds(name, wmin, wmax)
+    unit = _bounds(name, wmin, wmax)
     rho = _identifier(name, "rate", rate)
     g = "" if gain is None else f" * {_identifier(name, 'gain', gain)}_post"
     return Rule(
@@ -345,6 +346,7 @@ def reinforce(eta=0.01, tau_x=20 * ms, update_dt=500 * ms, wmin=-10.0, wmax=10.0
             dx/dt = -x / tau_x : 1 (clock-driven)
             delig/dt = -{rho}_post * x{g} : 1 (clock-driven)
             step_in : integer
+            {weight_declaration(unit)}
         """,
         on_pre="x += 1\nstep_in = t_in_timesteps",
         # the trace of the continuous term: at the start of the step (before its Euler decay and

@@ -3,14 +3,31 @@
 Each function returns a :class:`~snnlearn.Rule`. The docstring gives the rule as in
 the paper, its parameters with units, and the equivalent hand-written ``Rule(...)``.
 Traces carry the unit of the weight, so a rule works with dimensionless weights
-(conductances in units of the leak) or with weights in siemens alike.
+(conductances in units of the leak) or with weights in siemens alike: give the
+amplitudes and ``wmax`` in nS and the rule declares ``w : siemens`` itself.
+
+Spike-pairing conventions (all pair and triplet rules here, and the STDP part of
+``da_stdp`` / ``reward_stdp``)
+------------------------------------------------------------------------------
+* **Zero lag.** When a presynaptic and a postsynaptic spike fall in the same time step,
+  Brian2 runs ``on_pre`` before ``on_post``. ``on_pre`` first bumps the presynaptic
+  trace, and ``on_post`` then reads it: the pair potentiates by exactly :math:`A_+` (the
+  :math:`\Delta t \to 0^+` limit of the window), and depression sees only earlier
+  postsynaptic spikes. NEST's ``stdp_synapse`` discards a pair at zero lag instead, so
+  the two simulators differ by :math:`A_+` per coincident pair (and agree otherwise).
+* **Delays.** ``on_pre`` runs when the spike *arrives* at the synapse, at
+  :math:`t_{pre} + d` for a ``connect(..., delay=d)``; ``on_post`` runs at the
+  postsynaptic spike (no delay unless you set ``S.post.delay``). The pairing lag is
+  therefore :math:`\Delta t = t_{post} - (t_{pre} + d)`: a postsynaptic spike exactly
+  ``d`` after the presynaptic one is a zero-lag pair (+A+), and one at the presynaptic
+  spike time depresses by :math:`A_- e^{-d/\tau_-}`.
 """
 
 from brian2 import ms
 
 from ..errors import RuleError
 from ..units import unit_name
-from .base import Rule
+from .base import Rule, weight_declaration
 
 __all__ = ["stdp_additive", "stdp_multiplicative", "triplet_stdp", "TRIPLET_PARAMETER_SETS"]
 
@@ -19,6 +36,11 @@ def _w_unit(name, wmax):
     if float(wmax) <= 0:
         raise RuleError(name, f"wmax = {wmax!r} must be positive")
     return unit_name(wmax)
+
+
+def _zero(unit):
+    """The lower weight bound, 0, in the unit of ``w`` (Brian2 checks the units of ``clip``'s bounds)."""
+    return "0" if unit == "1" else f"0*{unit}"
 
 
 def _pairing(name, pairing):
@@ -39,6 +61,11 @@ def stdp_additive(Ap=0.005, Am=0.00525, taupre=20 * ms, taupost=20 * ms, wmax=1.
 
     Competition (the bimodal weight distribution, rate regulation) needs
     :math:`A_-\tau_- > A_+\tau_+`; Song et al. use :math:`A_-/A_+ = 1.05`.
+
+    A pre and a post spike in the same time step potentiate by exactly :math:`A_+`
+    (Brian2 runs ``on_pre`` first; NEST discards such a pair), and with a transmission
+    delay :math:`d` the lag is :math:`t_{post} - (t_{pre} + d)`: see the module's
+    pairing conventions.
 
     ==========  ===========  ======================================================
     parameter   unit         meaning
@@ -72,9 +99,10 @@ def stdp_additive(Ap=0.005, Am=0.00525, taupre=20 * ms, taupost=20 * ms, wmax=1.
         model=f"""
             dapre/dt = -apre / taupre : {unit} (event-driven)
             dapost/dt = -apost / taupost : {unit} (event-driven)
+            {weight_declaration(unit)}
         """,
-        on_pre=f"apre {op} Ap\nw = clip(w - apost, 0, wmax)",
-        on_post=f"apost {op} Am\nw = clip(w + apre, 0, wmax)",
+        on_pre=f"apre {op} Ap\nw = clip(w - apost, {_zero(unit)}, wmax)",
+        on_post=f"apost {op} Am\nw = clip(w + apre, {_zero(unit)}, wmax)",
         params={"Ap": Ap, "Am": Am, "taupre": taupre, "taupost": taupost, "wmax": wmax},
         doc=stdp_additive.__doc__,
         reference="Song, Miller & Abbott (2000) Nat Neurosci 3:919",
@@ -89,6 +117,9 @@ def stdp_multiplicative(Ap=0.005, Am=0.0105, taupre=20 * ms, taupost=20 * ms, wm
     .. math::
         \Delta w = \begin{cases} A_+ \, e^{-\Delta t/\tau_+} & \Delta t > 0 \\
                                  -A_- \, w \, e^{\Delta t/\tau_-} & \Delta t < 0 \end{cases}
+
+    Zero-lag pairs and delays follow the module's pairing conventions (a coincident pair
+    potentiates by :math:`A_+`; the lag is measured from the spike's arrival).
 
     The weight-dependent depression gives a stable, unimodal weight distribution
     (no competition between the bounds), unlike :func:`stdp_additive`. ``wmax`` only
@@ -116,18 +147,19 @@ def stdp_multiplicative(Ap=0.005, Am=0.0105, taupre=20 * ms, taupost=20 * ms, wm
 
     Reference: van Rossum MCW, Bi GQ, Turrigiano GG (2000) J Neurosci 20:8812-8821.
     """
-    _w_unit("stdp_multiplicative", wmax)
+    unit = _w_unit("stdp_multiplicative", wmax)
     op = _pairing("stdp_multiplicative", pairing)
     if float(Ap) < 0 or not 0 <= float(Am) < 1:
         raise RuleError("stdp_multiplicative", f"need Ap >= 0 and 0 <= Am < 1, got Ap={Ap!r}, Am={Am!r}")
     return Rule(
         "stdp_multiplicative",
-        model="""
+        model=f"""
             dxpre/dt = -xpre / taupre : 1 (event-driven)
             dypost/dt = -ypost / taupost : 1 (event-driven)
+            {weight_declaration(unit)}
         """,
-        on_pre=f"xpre {op} 1\nw = clip(w - Am * w * ypost, 0, wmax)",
-        on_post=f"ypost {op} 1\nw = clip(w + Ap * xpre, 0, wmax)",
+        on_pre=f"xpre {op} 1\nw = clip(w - Am * w * ypost, {_zero(unit)}, wmax)",
+        on_post=f"ypost {op} 1\nw = clip(w + Ap * xpre, {_zero(unit)}, wmax)",
         params={"Ap": Ap, "Am": Am, "taupre": taupre, "taupost": taupost, "wmax": wmax},
         doc=stdp_multiplicative.__doc__,
         reference="van Rossum, Bi & Turrigiano (2000) J Neurosci 20:8812",
@@ -163,6 +195,10 @@ def triplet_stdp(parameter_set="visual_all_to_all", wmax=1.0, taup=16.8 * ms, ta
     frequency: low-frequency pairing depresses, 40-50 Hz pairing potentiates
     (Sjöström, Turrigiano & Nelson 2001).
 
+    Pairing conventions (zero lag, delays) as in the module docstring: with ``on_pre``
+    first in a step, a coincident pair potentiates by :math:`r_1 (A_2^+ + A_3^+ o_2)` with
+    :math:`r_1` just incremented in the all-to-all sets.
+
     ==============  ======  ===============================================
     parameter       unit    meaning
     ==============  ======  ===============================================
@@ -193,19 +229,20 @@ def triplet_stdp(parameter_set="visual_all_to_all", wmax=1.0, taup=16.8 * ms, ta
     unknown = set(overrides) - {"A2p", "A3p", "A2m", "A3m", "taux", "tauy"}
     if unknown:
         raise RuleError("triplet_stdp", f"unknown parameter '{sorted(unknown)[0]}'")
-    _w_unit("triplet_stdp", wmax)
+    unit = _w_unit("triplet_stdp", wmax)
     params = {**TRIPLET_PARAMETER_SETS[parameter_set], **overrides, "taup": taup, "taum": taum, "wmax": wmax}
     op = "=" if parameter_set.endswith("nearest") or "nearest" in parameter_set else "+="
     return Rule(
         "triplet_stdp",
-        model="""
+        model=f"""
             dr1/dt = -r1 / taup : 1 (event-driven)
             dr2/dt = -r2 / taux : 1 (event-driven)
             do1/dt = -o1 / taum : 1 (event-driven)
             do2/dt = -o2 / tauy : 1 (event-driven)
+            {weight_declaration(unit)}
         """,
-        on_pre=f"w = clip(w - o1 * (A2m + A3m * r2), 0, wmax)\nr1 {op} 1\nr2 {op} 1",
-        on_post=f"w = clip(w + r1 * (A2p + A3p * o2), 0, wmax)\no1 {op} 1\no2 {op} 1",
+        on_pre=f"w = clip(w - o1 * (A2m + A3m * r2), {_zero(unit)}, wmax)\nr1 {op} 1\nr2 {op} 1",
+        on_post=f"w = clip(w + r1 * (A2p + A3p * o2), {_zero(unit)}, wmax)\no1 {op} 1\no2 {op} 1",
         params=params,
         doc=triplet_stdp.__doc__,
         reference="Pfister & Gerstner (2006) J Neurosci 26:9673",
