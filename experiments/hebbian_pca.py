@@ -15,18 +15,19 @@ import numpy as np
 from brian2 import ms, second
 
 import snnlearn as sl
+from snnlearn.params import Param
 from models.rate_readout import build_rate_readout
 
 PARAMS = {
-    "n_inputs": 20,
-    "eigenvalues_top": [5.0, 3.0, 2.0],
-    "eigenvalue_rest": 0.5,
-    "n_samples": 20000,
-    "n_samples_annealed": 10000,
-    "eta_per_sample": 0.002,
-    "anneal_factor": 0.25,
-    "sample_dt": 10 * ms,
-    "hebb_samples": 2000,
+    "n_inputs": Param(20, low=1, high=5000, doc="input dimension (at least the number of top eigenvalues)"),
+    "eigenvalues_top": Param([5.0, 3.0, 2.0], low=0.0, strict=True, min_len=1, doc="leading covariance eigenvalues"),
+    "eigenvalue_rest": Param(0.5, low=0.0, strict=True, doc="every other eigenvalue"),
+    "n_samples": Param(20000, low=1, high=10**8, doc="samples in the first phase"),
+    "n_samples_annealed": Param(10000, low=0, high=10**8, doc="samples with the annealed learning rate"),
+    "eta_per_sample": Param(0.002, low=0.0, strict=True, high=1.0, doc="learning rate per sample"),
+    "anneal_factor": Param(0.25, low=0.0, high=1.0, doc="learning switch in the second phase"),
+    "sample_dt": Param(10 * ms, low=0.1 * ms, doc="time per sample (at least one 0.1 ms time step)"),
+    "hebb_samples": Param(2000, low=1, high=10**7, doc="samples of the plain-Hebb control (numpy)"),
 }
 
 QUICK = {"n_samples": 8000, "n_samples_annealed": 4000}

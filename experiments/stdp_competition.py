@@ -9,11 +9,14 @@ compiled network:
   rate (rate regulation);
 * one neuron whose first half of inputs is correlated (c = ``corr_c``): the
   correlated group wins, the uncorrelated group loses;
+* c = 0 control: the uncorrelated neuron at ``corr_rate`` (one of ``rates``), its inputs
+  split into the same two halves at ``corr_time``: the halves must not separate
+  (``c0_half_difference``; None when no entry of ``rates`` equals ``corr_rate``);
 * control: after learning, plasticity is switched off and the first neuron, with its
   weights learned at ``rates[0]``, is driven at ``frozen_rate``. Without STDP to adapt
   the weights, its output rate explodes: the regulation is the rule's doing.
 
-Measured (SCIENCE.md section 1): fraction of weights within 10 % of a bound,
+Measured (docs/validation.md, Song et al. 2000): fraction of weights within 10 % of a bound,
 output rates over the last ``rate_window``, mean weights of the correlated and
 uncorrelated groups at ``corr_time``, ISI coefficient of variation.
 
@@ -29,21 +32,23 @@ import numpy as np
 from brian2 import Hz, second
 
 from models.song2000 import Block, build_song_network, isi_cv, output_rates, run_time_values, song_rule
+from snnlearn.params import Param
 from snnlearn.units import format_quantity
 
 PARAMS = {
-    "rates": [10 * Hz, 20 * Hz, 40 * Hz],
-    "duration": 1000 * second,
-    "corr_c": 0.1,
-    "corr_rate": 10 * Hz,
-    "corr_time": 500 * second,
-    "frozen_rate": 40 * Hz,
-    "frozen_duration": 100 * second,
-    "rate_window": 100 * second,
-    "gmax": 0.015,
-    "Ap_ratio": 0.005,
-    "depression_ratio": 1.05,
-    "record_dt": 50 * second,
+    "rates": Param([10 * Hz, 20 * Hz, 40 * Hz], low=0 * Hz, high=1000 * Hz, min_len=1,
+                   doc="input rates, one neuron each (uncorrelated inputs)"),
+    "duration": Param(1000 * second, low=0 * second, strict=True, doc="learning time"),
+    "corr_c": Param(0.1, low=0.0, high=1.0, doc="correlation within the correlated group"),
+    "corr_rate": Param(10 * Hz, low=0 * Hz, high=1000 * Hz, doc="input rate of the correlated condition"),
+    "corr_time": Param(500 * second, low=0 * second, doc="when the group weights are read (a multiple of record_dt)"),
+    "frozen_rate": Param(40 * Hz, low=0 * Hz, high=1000 * Hz, doc="input rate of the frozen control"),
+    "frozen_duration": Param(100 * second, low=0 * second, strict=True, doc="length of the frozen control"),
+    "rate_window": Param(100 * second, low=0 * second, strict=True, doc="window of the output-rate measure"),
+    "gmax": Param(0.015, low=0.0, strict=True, doc="weight bound (units of the leak conductance)"),
+    "Ap_ratio": Param(0.005, low=0.0, strict=True, high=1.0, doc="potentiation step as a fraction of gmax"),
+    "depression_ratio": Param(1.05, low=0.0, strict=True, doc="depression / potentiation area ratio"),
+    "record_dt": Param(50 * second, low=0 * second, strict=True, doc="weight sampling interval"),
 }
 
 #: Parameters a compiled program can take at run time (Brian2 run_args): rates (their number is structure),
@@ -134,6 +139,14 @@ def measure(data, p):
     w_corr = data["w_history"][n_rates, :, k_corr] / gmax
     half = w_corr.size // 2
     corr_mean, uncorr_mean = float(w_corr[:half].mean()), float(w_corr[half:].mean())
+    # c = 0 control: the uncorrelated neuron at the correlated block's rate, split into the same two halves
+    # at the same time; without correlation the halves must not separate
+    c0 = [k for k, r in enumerate(p.rates) if abs(float(r / Hz) - float(p.corr_rate / Hz)) < 1e-9]
+    if c0:
+        w_c0 = data["w_history"][c0[0], :, k_corr] / gmax
+        c0_a, c0_b = float(w_c0[:half].mean()), float(w_c0[half:].mean())
+    else:
+        c0_a = c0_b = None
     return {
         "input_rate_hz": [float(r / Hz) for r in p.rates],
         "output_rate_hz": [float(x) for x in rates_out[:n_rates]],
@@ -148,6 +161,8 @@ def measure(data, p):
         "uncorr_group_mean_w": uncorr_mean,
         "corr_group_weight_ratio": corr_mean / uncorr_mean if uncorr_mean > 0 else None,
         "corr_output_rate_hz": float(rates_out[n_rates]),
+        "c0_half_mean_w": None if c0_a is None else [c0_a, c0_b],
+        "c0_half_difference": None if c0_a is None else abs(c0_a - c0_b),
         "isi_cv": isi_cv(_Spikes, 0, T - window, T),
         "duration_s": T,
     }

@@ -16,14 +16,18 @@ import numpy as np
 from brian2 import Hz, Network, SpikeGeneratorGroup, ms, second
 
 import snnlearn as sl
+from snnlearn.params import Param
+from snnlearn.rules import TRIPLET_PARAMETER_SETS
 
 PARAMS = {
-    "frequencies": [0.1 * Hz, 10 * Hz, 20 * Hz, 40 * Hz, 50 * Hz],
-    "lag": 10 * ms,
-    "n_pairings": 60,
-    "parameter_sets": ["visual_all_to_all", "visual_nearest_minimal"],
-    "include_pair_rule": True,
-    "dt": 0.5 * ms,
+    "frequencies": Param([0.1 * Hz, 10 * Hz, 20 * Hz, 40 * Hz, 50 * Hz], low=0 * Hz, strict=True, min_len=1,
+                         doc="pairing frequencies"),
+    "lag": Param(10 * ms, low=0 * ms, strict=True, doc="|post - pre| lag of each pair"),
+    "n_pairings": Param(60, low=1, high=100000, doc="pairs per protocol"),
+    "parameter_sets": Param(["visual_all_to_all", "visual_nearest_minimal"], choices=sorted(TRIPLET_PARAMETER_SETS),
+                            min_len=1, doc="triplet-rule parameter sets of Pfister & Gerstner 2006, Table 4"),
+    "include_pair_rule": Param(True, doc="add the pair-based additive rule for contrast"),
+    "dt": Param(0.5 * ms, low=0 * ms, strict=True, doc="simulation time step"),
 }
 
 QUICK = {"n_pairings": 15, "frequencies": [1 * Hz, 20 * Hz, 50 * Hz]}

@@ -17,26 +17,48 @@ chunk by chunk with the state passed back in through ``run_args`` (a resume does
 recompile). A ``cpp_standalone`` sweep of an experiment that declares ``RUN_ARGS``
 compiles once per structure and runs the other points through ``run_args``.
 
-Bad input (unknown experiment or parameter, a value with the wrong unit, a value that
-is not a number, an unwritable output directory) prints one line naming the problem
-and the valid choices, and exits with status 2.
+Exit status and what is printed on stderr:
+
+* 0: done.
+* 2: bad input, refused before anything is written (unknown experiment or parameter, a
+  value with the wrong unit, out of bounds or not finite, a bad option, an output
+  directory that is not empty or is in use, a damaged run directory): one line naming
+  the input and what is allowed.
+* 1: the run failed (the experiment raised, or the simulation ran away): one line, with
+  the traceback in the run's ``log.txt``; a sweep with failed points (their count).
+* 130: interrupted (Ctrl-C, SIGTERM): the run reads ``interrupted`` and ``--resume``
+  continues it from its last checkpoint.
+* 70: an unexpected error inside snnlearn: a traceback, under a line saying it is a bug.
+
+No Brian2 "unexpected error" banner is ever printed for snnlearn's own errors or for a
+user's mistake that snnlearn catches.
 """
 
 import argparse
 import json
+import os
+import signal
 import sys
+import traceback
 
 from .units import format_quantity
 
 __all__ = ["main"]
 
 
+EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_BUG = 2, 1, 130, 70
+
+
 def _parse_sets(items):
+    from .runs import UsageError
+
     overrides = {}
     for item in items or []:
         if "=" not in item:
-            raise ValueError(f"--set expects key=value, got '{item}'")
+            raise UsageError(f"--set expects key=value, got '{item}'")
         key, value = item.split("=", 1)
+        if key.strip() in overrides:
+            raise UsageError(f"--set {key.strip()} is given twice")
         overrides[key.strip()] = value.strip()
     return overrides
 
@@ -54,11 +76,19 @@ def _format_default(value):
 def cmd_list(args):
     from .runs import describe, list_experiments, load_experiment
 
+    from .params import Param
+
     for name in list_experiments():
         module = load_experiment(name)
         print(f"{name}: {describe(module)}")
         for key, value in module.PARAMS.items():
-            print(f"    {key} = {_format_default(value)}")
+            if isinstance(value, Param):
+                allowed = value.describe()
+                extra = allowed[allowed.index("(") + 1:-1] if "(" in allowed else ""
+                notes = "; ".join(x for x in (extra, value.doc) if x)
+                print(f"    {key} = {_format_default(value.default)}" + (f"  [{notes}]" if notes else ""))
+            else:
+                print(f"    {key} = {_format_default(value)}")
     return 0
 
 
@@ -74,15 +104,21 @@ def cmd_run(args):
     else:
         if not args.name:
             raise UsageError("run: give an experiment NAME (see 'snnlearn list') or --resume RUN_DIR")
-        every = None
+        every = max_rate = None
         if args.checkpoint_every:
             try:
                 every = parse_quantity(args.checkpoint_every)
             except UnitParseError as exc:
                 raise UsageError(f"--checkpoint-every: {exc}") from None
+        if args.max_rate:
+            try:
+                max_rate = parse_quantity(args.max_rate)
+            except UnitParseError as exc:
+                raise UsageError(f"--max-rate: {exc}") from None
+        extra = {} if max_rate is None else {"max_rate": max_rate}
         result = run_experiment(args.name, seed=args.seed, out=args.out, quick=args.quick, device=args.device,
                                 threads=args.threads, quiet=args.quiet, overrides=_parse_sets(args.set),
-                                log_stream=log_stream, checkpoint_every=every)
+                                log_stream=log_stream, checkpoint_every=every, **extra)
     if not args.quiet:
         print(json.dumps(result.metrics, indent=2, sort_keys=True, default=str))
     print(result.path)
@@ -101,16 +137,32 @@ def cmd_plot(args):
 def cmd_sweep(args):
     from .sweep import run_sweep
 
-    run_sweep(args.name, args.grid or [], seeds=args.seeds, out=args.out, quick=args.quick, device=args.device,
-              scheduler=args.scheduler, workers=args.workers, fixed=_parse_sets(args.set), metric=args.metric,
-              log=(lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr)))
-    print(args.out or f"runs/sweep-{args.name}")
+    out = run_sweep(args.name, args.grid or [], seeds=args.seeds, out=args.out, quick=args.quick, device=args.device,
+                    scheduler=args.scheduler, workers=args.workers, fixed=_parse_sets(args.set), metric=args.metric,
+                    log=(lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr)))
+    print(out)
+    failed = getattr(out, "failed", 0)
+    if failed:
+        print(f"snnlearn: {failed} of {out.total} sweep points failed (see {os.path.join(out, 'results.csv')})",
+              file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (no usage block) and exit status 2."""
+
+    def error(self, message):
+        raise _ArgumentError(f"{self.prog}: {message}")
+
+
+class _ArgumentError(Exception):
+    pass
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="snnlearn", description="Learning in spiking networks with local plasticity.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="snnlearn", description="Learning in spiking networks with local plasticity.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     sub.add_parser("list", help="list the experiments and their parameters").set_defaults(func=cmd_list)
 
@@ -127,6 +179,9 @@ def build_parser():
                      help="checkpoint the state every TIME of simulated time, e.g. 20s (runtime: Network.store; "
                           "cpp_standalone: compiled once, run in chunks of TIME)")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue a killed or interrupted run from its checkpoint")
+    run.add_argument("--max-rate", metavar="RATE",
+                     help="fail the run if a monitored neuron fires faster than RATE on average (default 1000Hz, "
+                          "or the experiment's MAX_RATE)")
     run.set_defaults(func=cmd_run)
 
     sweep = sub.add_parser("sweep", help="run an experiment over a parameter grid and seeds on Dask")
@@ -149,27 +204,86 @@ def build_parser():
     return parser
 
 
+def _one_line(exc):
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _say(text):
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
 def main(argv=None):
+    """Run the command; returns the exit status (see the module docstring). Never lets an exception escape."""
+    from .errors import RuleError, RunawayError
     from .params import ParameterError
     from .runs import UsageError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        import brian2  # noqa: F401  (Brian2 installs its own SIGINT handler on import; ours replaces it)
+
+        # Ctrl-C (SIGINT, even where the shell started us with it ignored) and a polite kill (SIGTERM) raise
+        # KeyboardInterrupt at once: the run ends 'interrupted', never with a silently truncated simulation
+        signal.signal(signal.SIGINT, _raise_interrupt)
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
-    except (UsageError, ParameterError, ValueError) as exc:
-        if isinstance(exc, (UsageError, ParameterError)) or str(exc).startswith("--set"):
-            print(f"snnlearn: error: {exc}", file=sys.stderr)
-            return 2
-        raise
-    except KeyboardInterrupt:
-        print("snnlearn: interrupted", file=sys.stderr)
-        return 130
+    except _ArgumentError as exc:
+        _say(f"snnlearn: error: {_one_line(exc)}")
+        return EXIT_USAGE
+    except (UsageError, ParameterError) as exc:
+        _say(f"snnlearn: error: {_one_line(exc)}")
+        return EXIT_USAGE
+    except KeyboardInterrupt as exc:
+        run_dir = getattr(exc, "snnlearn_run_dir", None)
+        _say("snnlearn: interrupted" + (f": {_one_line(exc)}" if str(exc) else "")
+             + (f"; the run reads 'interrupted': continue it with snnlearn run --resume {run_dir}" if run_dir else ""))
+        return EXIT_INTERRUPTED
+    except BrokenPipeError as exc:
+        _quiet_stdout()
+        return EXIT_FAILED if getattr(exc, "snnlearn_run_dir", None) else 0
+    except SystemExit as exc:  # argparse --help
+        return exc.code if isinstance(exc.code, int) else 0
+    except Exception as exc:
+        run_dir = getattr(exc, "snnlearn_run_dir", None)
+        if run_dir is not None:  # the run failed and says so in its directory
+            _say(f"snnlearn: run failed: {type(exc).__name__}: {_one_line(exc)} "
+                 f"(status 'failed'; traceback in {os.path.join(run_dir, 'log.txt')})")
+            return EXIT_FAILED
+        if isinstance(exc, (RuleError, RunawayError)):
+            _say(f"snnlearn: error: {_one_line(exc)}")
+            return EXIT_FAILED
+        _say("snnlearn: internal error: this is a bug in snnlearn, please report it with the traceback below")
+        _say("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip())
+        return EXIT_BUG
+
+
+def _quiet_stdout():
+    """After a closed pipe (``| head``), send the rest of stdout to /dev/null so that exiting prints nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def main_for(name):
     """Entry point for ``python experiments/NAME.py [run options]``: same as ``snnlearn run NAME ...``."""
     sys.exit(main(["run", name, *sys.argv[1:]]))
+
+
+def console_main():
+    """The ``snnlearn`` console script."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":

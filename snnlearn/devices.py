@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import shutil
 import tempfile
 
 from brian2 import get_device, prefs, set_device
@@ -41,6 +42,33 @@ def standalone_directory(key=None, threads=0):
     path = os.path.join(root, digest)
     os.makedirs(path, exist_ok=True)
     return path
+
+
+def program_command():
+    """The command that runs a compiled program: ``./main``, tied to this process's life where Linux allows.
+
+    With ``setpriv --pdeathsig KILL`` (util-linux) the kernel kills the program when the
+    Python process that started it dies, even by ``kill -9``: no orphan keeps running
+    and writing into the shared build cache without holding its lock.
+    """
+    if os.name == "posix" and shutil.which("setpriv") and _setpriv_has_pdeathsig():
+        return ["setpriv", "--pdeathsig", "KILL", "./main"]
+    return "./main"
+
+
+_PDEATHSIG = {}
+
+
+def _setpriv_has_pdeathsig():
+    if "ok" not in _PDEATHSIG:
+        import subprocess
+
+        try:
+            out = subprocess.run(["setpriv", "--help"], capture_output=True, text=True, timeout=10)
+            _PDEATHSIG["ok"] = "--pdeathsig" in out.stdout
+        except (OSError, subprocess.SubprocessError):
+            _PDEATHSIG["ok"] = False
+    return _PDEATHSIG["ok"]
 
 
 def copy_project(source, target):
@@ -93,6 +121,7 @@ class Simulation:
         self.built = False
         self.compiled = None
         self.program = None
+        self.after_run = None  # called after the program ran, while its results are readable (runaway checks)
 
     def build(self, run_args=None):
         from .standalone import SEED_ENV, binary_mtime, canonicalize_program, environment
@@ -109,6 +138,8 @@ class Simulation:
                                    with_output=self.show_output)
             self.compiled = before is None or binary_mtime(self.directory) != before
         self.built = True
+        if self.after_run is not None:
+            self.after_run()
 
 
     def run_copied(self, run_args):
@@ -140,6 +171,8 @@ class Simulation:
         with environment(**{SEED_ENV: self.seed}):
             device.run(directory=self.directory, with_output=self.show_output, run_args=run_args)
         self.built = True
+        if self.after_run is not None:
+            self.after_run()
         return drift
 
 
@@ -193,6 +226,9 @@ def use_device(name, directory=None, threads=0, cache_key=None, show_output=Fals
             directory = standalone_directory(cache_key, threads)
         os.makedirs(directory, exist_ok=True)
         prefs.devices.cpp_standalone.openmp_threads = int(threads)
+        old_run_cmd = prefs.devices.cpp_standalone.run_cmd_unix
+        if old_run_cmd == "./main":
+            prefs.devices.cpp_standalone.run_cmd_unix = program_command()
         # Brian2's default is an unbounded 'make -j': hundreds of compilers at once on a small machine
         # (several builds in parallel, as in a sweep, multiply it). One job per core compiles as fast.
         old_make_args = list(prefs.devices.cpp_standalone.extra_make_args_unix)
@@ -210,6 +246,7 @@ def use_device(name, directory=None, threads=0, cache_key=None, show_output=Fals
             set_device("runtime")
             prefs.devices.cpp_standalone.openmp_threads = old_threads
             prefs.devices.cpp_standalone.extra_make_args_unix = old_make_args
+            prefs.devices.cpp_standalone.run_cmd_unix = old_run_cmd
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
     else:

@@ -23,17 +23,26 @@ A run directory holds::
     log.txt           what happened, with timings
     provenance.json   package versions, git commit, seed, device, start and end time,
                       and for cpp_standalone how the program was obtained (compiled, reused, chunks)
-    checkpoint.json   (checkpointed runs) the simulated time of the last checkpoint; until the
-                      run completes, the state is in checkpoint.pkl (runtime) or checkpoint/ (cpp_standalone)
+    checkpoint.json   (checkpointed runs) the simulated time of the last checkpoint and the SHA-256
+                      of its files; until the run completes, the state is in checkpoint/ as plain
+                      arrays (``.npz`` read with ``allow_pickle=False``: a run directory is data, and
+                      resuming one never executes anything from it)
 
 Every file is written atomically; ``status.json`` says ``complete`` only after all of
-them exist. A run that raises, or is interrupted, is marked so; a run killed outright
-stays ``running`` with no end time, and is never mistaken for a complete one.
+them exist. A run that raises, runs away (NaN/inf, rates above the ceiling) or is
+interrupted (Ctrl-C: ``interrupted``, resumable from its last checkpoint) is marked so;
+a run killed outright stays ``running`` with no end time, and is never mistaken for a
+complete one. A run directory belongs to one process at a time (a lock file): a second
+run or a resume of a live run is refused, and so is an output directory that holds
+anything but a run. Every parameter is validated before any directory exists.
 """
 
 import contextlib
 import datetime
+import errno
+import fcntl
 import importlib
+import math
 import os
 import pkgutil
 import platform
@@ -46,10 +55,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .guard import check_network
-from .io import atomic_save_figure, atomic_save_npz, atomic_write_json, atomic_write_text, read_json
-from .params import ParameterError, Params, params_from_json, params_to_json, resolve_params
+from .guard import DEFAULT_MAX_RATE, check_network, check_state
+from .io import (atomic_save_figure, atomic_save_npz, atomic_write_json, atomic_write_text, load_tree_npz, read_json,
+                 remove_temporaries, save_tree_npz, sha256_file, strict_json)
+from .params import ParameterError, Params, params_from_json, params_to_json, plain_defaults, resolve_params
 from .progress import Progress, format_duration
+from .standalone import CheckpointError
 
 __all__ = [
     "UsageError", "RunContext", "RunResult", "list_experiments", "load_experiment", "run_experiment",
@@ -57,10 +68,19 @@ __all__ = [
 ]
 
 STATUS_FILE = "status.json"
+LOCK_FILE = ".snnlearn.lock"
+#: Seeds are 32-bit unsigned integers (numpy's and Brian2's generators).
+SEED_MAX = 2**32 - 1
+#: The shortest --checkpoint-every accepted (100 steps of Brian2's default 0.1 ms).
+MIN_CHECKPOINT_S = 0.01
 
 
 class UsageError(ValueError):
     """Bad input from the user (unknown experiment, bad parameter, unwritable directory)."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """The simulation stopped before its end (Ctrl-C, SIGTERM, Brian2's stop): the run is ``interrupted``."""
 
 
 def list_experiments():
@@ -128,8 +148,9 @@ class RunContext:
     """
 
     def __init__(self, directory, seed, device="cpp_standalone", threads=0, quiet=False, log_stream=None,
-                 checkpoint_every=None, resume_from=None, structure=None, programs=None):
+                 checkpoint_every=None, resume_from=None, structure=None, programs=None, max_rate=DEFAULT_MAX_RATE):
         self.directory = directory
+        self.max_rate = max_rate  # ceiling on any monitored neuron's mean rate (None: no rate check)
         self.checkpoint_every = checkpoint_every
         self.structure = structure  # structure key of this run's parameters (see structure_key)
         self.program_info = {}  # how the standalone program was obtained (compiled, reused, chunks)
@@ -139,6 +160,7 @@ class RunContext:
         self._resume_t = resume_from  # simulated time (s) of the checkpoint to continue from
         self._sim_time = 0.0
         self._last_checkpoint = 0.0
+        self._checkpoint_record = None  # the verified checkpoint.json of a resumed runtime run
         self.checkpoints_written = 0
         self._networks = []
         self.seed = int(seed)
@@ -154,12 +176,15 @@ class RunContext:
         self._t0 = time.perf_counter()
 
     # -- logging and progress ---------------------------------------------------------
-    def log(self, message):
-        """Append a timestamped line to the run's log (and print it unless quiet)."""
+    def log(self, message, echo=True):
+        """Append a timestamped line to the run's log (and print it unless quiet, or ``echo`` is False)."""
         line = f"[{time.perf_counter() - self._t0:8.1f} s] {message}"
         self._log_lines.append(line)
-        if not self.quiet and self._log_stream is not None:
-            print(line, file=self._log_stream, flush=True)
+        if echo and not self.quiet and self._log_stream is not None:
+            try:
+                print(line, file=self._log_stream, flush=True)
+            except (OSError, ValueError):  # a closed pipe (| head) must not stop the run or its bookkeeping
+                self._log_stream = None
 
     def progress(self, iterable, total=None, desc=""):
         """A progress bar around ``iterable`` (quiet off a terminal or with ``--quiet``)."""
@@ -205,6 +230,8 @@ class RunContext:
         with use_device(self.device, threads=self.threads, cache_key=cache_key, show_output=self._progress.enabled,
                         seed=self.seed) as sim:
             self._sim = sim
+            if sim.standalone:
+                sim.after_run = self.check_networks  # while the program's results are still readable
             try:
                 yield sim
             finally:
@@ -253,6 +280,9 @@ class RunContext:
             args = run_args(cache.model)
             with environment(**{SEED_ENV: self.seed}):
                 get_device().run(directory=cache.sim.directory, with_output=False, run_args=args)
+            if isinstance(cache.model, dict) and "net" in cache.model:
+                self._networks = [cache.model["net"]]
+                self.check_networks()
             self.program_info = {"compiled": False, "reused": True, "run_args": sorted(
                 f"{view.group_name}.{view.name}" for view in args)}
             self.log(f"reused the compiled program of an earlier run (same structure) with {len(args)} run_args, "
@@ -281,8 +311,8 @@ class RunContext:
 
     # -- simulating with checkpoints ----------------------------------------------------
     @property
-    def checkpoint_path(self):
-        return os.path.join(self.directory, "checkpoint.pkl")
+    def checkpoint_dir(self):
+        return os.path.join(self.directory, "checkpoint")
 
     def run(self, net, duration, report_period=None, set=None):
         """``net.run(duration)`` with progress, checkpoints and resume.
@@ -335,7 +365,7 @@ class RunContext:
             if end <= self._resume_t + 1e-12:
                 self._sim_time = end  # done before the interruption
                 return
-            net.restore("checkpoint", filename=self.checkpoint_path, restore_random_state=True)
+            self._restore_checkpoint(net)
             self.log(f"resumed from the checkpoint at {self._resume_t:g} s")
             self._sim_time = self._last_checkpoint = self._resume_t
             self._resume_t = None
@@ -350,6 +380,9 @@ class RunContext:
             net.run(chunk * brian2.second, **kwargs)
             t += chunk
             if self.device != "cpp_standalone":
+                reached = float(net.t / brian2.second)
+                if reached < t - 1e-9 * max(1.0, t):  # Brian2 stops early on Ctrl-C (or stop()): not complete
+                    raise RunInterrupted(f"the simulation stopped at {reached:g} s of {t:g} s")
                 check_network(net)
         self._sim_time = end
         if net not in self._networks:
@@ -382,6 +415,16 @@ class RunContext:
         apply_overrides = True
         if self._resume_t is not None:
             if end <= self._resume_t + eps:
+                if end >= self._resume_t - eps:
+                    # this call ended at the checkpoint (the run was killed after its last chunk): load the
+                    # state now, so that the results (and any later call) continue from it
+                    record = prog.load(self.directory)
+                    self.log(f"resumed from the checkpoint at {record['t_s']:g} s (chunk {record['chunk_index']}), "
+                             f"{'after recompiling' if prog.recompiled else 'with the compiled program unchanged'}")
+                    self._resume_t = None
+                    self.program_info["chunks"] = prog.chunk_index
+                    if net not in self._networks:
+                        self._networks.append(net)
                 self._sim_time = end  # done before the interruption
                 return
             record = prog.load(self.directory)
@@ -398,6 +441,7 @@ class RunContext:
             t += lengths[-1]
         for length in self._progress.iterate(lengths, desc="chunks"):
             prog.run_chunk(length)
+            check_state(prog.state, prog.t)  # a runaway chunk ends the run before it is checkpointed
             prog.save(self.directory)
             self.checkpoints_written += 1
             self.log(f"checkpoint at {prog.t:g} s of simulated time")
@@ -408,21 +452,58 @@ class RunContext:
             self._networks.append(net)
 
     def check_networks(self):
-        """Runaway check of every network run through :meth:`run` (after a standalone build)."""
+        """Runaway check of every network run through :meth:`run`: NaN/inf anywhere, rates above :attr:`max_rate`.
+
+        In ``cpp_standalone`` it runs right after the program (``Simulation.after_run``),
+        while the results can still be read.
+        """
         for net in self._networks:
-            check_network(net)
+            t = None
+            if self._chunked is not None and self._chunked.net is net:
+                t = self._chunked.t
+            check_network(net, max_rate=self.max_rate, t=t)
 
     def _write_checkpoint(self, net, t):
-        tmp = os.path.join(self.directory, ".checkpoint.pkl.tmp")
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        net.store("checkpoint", filename=tmp)
-        os.replace(tmp, self.checkpoint_path)
-        atomic_write_json(os.path.join(self.directory, "checkpoint.json"), {"t_s": t, "seed": self.seed})
+        """Store the whole network state (Brian2's ``Network.store`` content) as plain arrays, then the record.
+
+        The state file gets a new name each time and ``checkpoint.json`` (written last,
+        atomically) names it with its SHA-256, so a kill at any point leaves a consistent
+        checkpoint: the old one or the new one.
+        """
+        from brian2 import get_device
+        from brian2.core.network import _get_all_objects
+
+        for clock in {obj.clock for obj in _get_all_objects(net.objects)}:
+            clock._set_t_update_dt(target_t=net.t)
+        state = net._full_state()
+        state["_random_generator_state"] = get_device().get_random_state()
+        os.makedirs(self.checkpoint_dir, exist_ok=True)
+        index = self._checkpoint_index = getattr(self, "_checkpoint_index", 0) + 1
+        name = os.path.join("checkpoint", f"runtime-{index:05d}.npz")
+        save_tree_npz(os.path.join(self.directory, name), state)
+        record = {"t_s": t, "seed": self.seed, "mode": "runtime", "index": index, "state": name,
+                  "sha256": {name: sha256_file(os.path.join(self.directory, name))}}
+        atomic_write_json(os.path.join(self.directory, "checkpoint.json"), record)
+        for old in os.listdir(self.checkpoint_dir):
+            if old.startswith("runtime-") and os.path.join("checkpoint", old) != name:
+                os.unlink(os.path.join(self.checkpoint_dir, old))
         self._last_checkpoint = t
         self.checkpoints_written += 1
         self.log(f"checkpoint at {t:g} s of simulated time")
         self._flush_log()
+
+    def _restore_checkpoint(self, net):
+        """Load the verified runtime checkpoint into ``net`` (``Network.restore`` of plain arrays, never a pickle)."""
+        record = verify_runtime_checkpoint(self.directory)
+        state = _match_names(load_tree_npz(os.path.join(self.directory, record["state"])), net)
+        try:
+            net._stored_state["snnlearn-checkpoint"] = state
+            net.restore("snnlearn-checkpoint", restore_random_state=True)
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            raise CheckpointError(f"the checkpoint does not fit this network ({type(exc).__name__}: {exc})") from None
+        finally:
+            net._stored_state.pop("snnlearn-checkpoint", None)
+        self._checkpoint_index = int(record.get("index", 0))
 
     def _flush_log(self):
         """Write the log so far (a killed run keeps its log up to its last checkpoint)."""
@@ -455,6 +536,82 @@ class RunContext:
     def record_rule(self, rule, projection=None):
         """Record a plasticity rule used by the run (saved as rules.json and rules.txt)."""
         self._rules[projection or rule.name] = rule
+
+
+def _match_names(state, net):
+    """Rename the checkpoint's entries to this network's object names where Brian2 numbered them differently.
+
+    Brian2 appends ``_1``, ``_2`` to a name already taken in the process (a clock
+    ``oja_weights_clock`` of a second run in one Python session is ``oja_weights_clock_1``),
+    so a run stored in one process may name its objects differently from the resuming
+    one. Entries are matched by their name without that suffix, only where the match is
+    unique; anything else is left for ``Network.restore`` to refuse.
+    """
+    import re
+
+    from brian2.core.network import _get_all_objects
+
+    objects = _get_all_objects(net.objects)
+    names = {o.name for o in objects} | {o.clock.name for o in objects}
+    base = lambda name: re.sub(r"_\d+$", "", name)  # noqa: E731
+    missing = [k for k in state if k not in names and not k.startswith(("_", "0_"))]
+    spare = [n for n in names if n not in state]
+    for key in missing:
+        candidates = [n for n in spare if base(n) == base(key)]
+        if len(candidates) == 1:
+            state[candidates[0]] = state.pop(key)
+            spare.remove(candidates[0])
+    return state
+
+
+def verify_runtime_checkpoint(path):
+    """Check a runtime checkpoint (files, checksum, simulated time) without loading it; returns its record."""
+    try:
+        record = read_json(os.path.join(path, "checkpoint.json"))
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"checkpoint.json cannot be read ({exc})") from None
+    if not isinstance(record, dict) or record.get("mode") != "runtime":
+        raise CheckpointError("checkpoint.json was not written by a runtime run of this snnlearn version")
+    try:
+        t, name, digest = float(record["t_s"]), str(record["state"]), record["sha256"][record["state"]]
+    except (KeyError, TypeError, ValueError):
+        raise CheckpointError("checkpoint.json lacks its time, state file or checksum") from None
+    full = os.path.join(path, name)
+    if os.path.dirname(os.path.normpath(name)) != "checkpoint" or not os.path.isfile(full):
+        raise CheckpointError(f"checkpoint state file {name} is missing")
+    if sha256_file(full) != digest:
+        raise CheckpointError(f"checkpoint state file {name} does not match its checksum in checkpoint.json")
+    try:
+        state = load_tree_npz(full)
+        t_state = float(state["0_t"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"checkpoint state file {name} cannot be read ({type(exc).__name__})") from None
+    if abs(t_state - t) > 1e-9 * max(1.0, t):
+        raise CheckpointError(f"the checkpoint state is at {t_state:g} s but checkpoint.json says {t:g} s")
+    return record
+
+
+def verify_checkpoint(path):
+    """Check the checkpoint of run directory ``path`` (either kind); returns its record, or None if there is none."""
+    if not os.path.exists(os.path.join(path, "checkpoint.json")):
+        log = os.path.join(path, "log.txt")
+        try:
+            with open(log, encoding="utf-8", errors="replace") as fh:
+                recorded = "] checkpoint at " in fh.read()
+        except OSError:
+            recorded = False
+        if recorded:  # a checkpoint was completed (the log is written after checkpoint.json): it was removed
+            raise CheckpointError("checkpoint.json is missing, although the log records a checkpoint")
+        return None  # killed before its first checkpoint: the run starts again from the beginning
+    try:
+        mode = read_json(os.path.join(path, "checkpoint.json")).get("mode")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise CheckpointError(f"checkpoint.json cannot be read ({exc})") from None
+    if mode == "cpp_standalone chunks":
+        from .standalone import verify_chunk_checkpoint
+
+        return verify_chunk_checkpoint(path)
+    return verify_runtime_checkpoint(path)
 
 
 def structure_key(module, p):
@@ -543,74 +700,272 @@ def _default_directory(name, seed, quick):
     return os.path.join("runs", f"{name}{'-quick' if quick else ''}-seed{seed}-{stamp}")
 
 
+class RunLock:
+    """Exclusive ownership of a run directory by this process (``flock`` on a lock file inside it).
+
+    The kernel releases the lock when the process dies, even by ``kill -9``, so a killed
+    run can be resumed while a live one cannot be touched by another process.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        self._fh = None
+
+    def acquire(self):
+        """Take the lock; False if another process holds it."""
+        fh = open(os.path.join(self.path, LOCK_FILE), "a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            fh.close()
+            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                return False
+            raise
+        self._fh = fh
+        return True
+
+    def release(self):
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+def _owner_pid(path):
+    try:
+        return read_json(os.path.join(path, STATUS_FILE)).get("pid")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def _prepare_directory(path):
+    """Create (or take over an empty) run directory and lock it; refuse anything else, in one line."""
+    created = not os.path.exists(path)
     try:
         os.makedirs(path, exist_ok=True)
-        probe = os.path.join(path, ".write-test")
-        with open(probe, "w") as fh:
-            fh.write("")
-        os.unlink(probe)
+        if not os.path.isdir(path):
+            raise NotADirectoryError(errno.ENOTDIR, "not a directory")
+        entries = [e for e in os.listdir(path) if e != LOCK_FILE]
     except OSError as exc:
         raise UsageError(f"cannot write to output directory '{path}': {exc.strerror or exc}") from None
-    if os.path.exists(os.path.join(path, STATUS_FILE)):
-        status = read_json(os.path.join(path, STATUS_FILE)).get("status")
-        raise UsageError(f"output directory '{path}' already holds a run ({status}); choose another --out")
+    if entries and STATUS_FILE not in entries:  # refused before the lock file is created: the user's files stay as they were
+        raise UsageError(f"output directory '{path}' is not empty and holds no run ({len(entries)} entries, e.g. "
+                         f"'{sorted(entries)[0]}'); choose a new or empty directory")
+    try:
+        lock = RunLock(path)
+        locked = lock.acquire()
+    except OSError as exc:
+        raise UsageError(f"cannot write to output directory '{path}': {exc.strerror or exc}") from None
+    if not locked:
+        raise UsageError(f"output directory '{path}' is in use by another snnlearn run (process {_owner_pid(path)}); "
+                         f"choose another --out")
+    try:
+        entries = [e for e in os.listdir(path) if e != LOCK_FILE]
+        if STATUS_FILE in entries:
+            try:
+                status = read_json(os.path.join(path, STATUS_FILE)).get("status")
+            except (OSError, ValueError, AttributeError):
+                status = "unreadable status"
+            hint = "" if status == "complete" else ", or continue it with --resume"
+            raise UsageError(f"output directory '{path}' already holds a run ({status}); choose another --out{hint}")
+        if entries:
+            raise UsageError(f"output directory '{path}' is not empty and holds no run ({len(entries)} entries, e.g. "
+                             f"'{sorted(entries)[0]}'); choose a new or empty directory")
+        probe = os.path.join(path, ".write-test")
+        try:
+            with open(probe, "w") as fh:
+                fh.write("")
+            os.unlink(probe)
+        except OSError as exc:
+            raise UsageError(f"cannot write to output directory '{path}': {exc.strerror or exc}") from None
+    except BaseException:
+        lock.release()
+        if created:
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+    return lock
+
+
+def _damaged(path, what, exc=None):
+    reason = f": {type(exc).__name__}: {' '.join(str(exc).split())}" if exc is not None else ""
+    return UsageError(f"run directory '{path}' is damaged: {what}{reason}")
+
+
+def _read_json_file(path, name):
+    try:
+        data = read_json(os.path.join(path, name))
+    except FileNotFoundError:
+        raise _damaged(path, f"{name} is missing") from None
+    except (OSError, ValueError) as exc:
+        raise _damaged(path, f"{name} cannot be read", exc) from None
+    if not isinstance(data, dict):
+        raise _damaged(path, f"{name} does not hold a JSON object")
+    return data
+
+
+def _read_params(path, module=None):
+    try:
+        with open(os.path.join(path, "params.json"), encoding="utf-8") as fh:
+            p = params_from_json(fh.read())
+    except FileNotFoundError:
+        raise _damaged(path, "params.json is missing") from None
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        raise _damaged(path, "params.json cannot be read", exc) from None
+    if module is not None:
+        declared = plain_defaults(module.PARAMS)
+        if set(p) != set(declared):
+            name = module.__name__.rsplit(".", 1)[-1]
+            raise UsageError(f"run directory '{path}' does not hold a run of '{name}' as this snnlearn defines it "
+                             f"(its parameters differ: {', '.join(sorted(set(p) ^ set(declared))[:4])})")
+    return p
+
+
+def _inspect_run(path):
+    """Status, provenance and the experiment module of a run directory; one-line UsageError if anything is off."""
+    if not os.path.isdir(path) or not os.path.exists(os.path.join(path, STATUS_FILE)):
+        raise UsageError(f"'{path}' is not a run directory (no {STATUS_FILE})")
+    status = _read_json_file(path, STATUS_FILE)
+    provenance = _read_json_file(path, "provenance.json")
+    name = provenance.get("experiment")
+    if not isinstance(name, str):
+        raise _damaged(path, "provenance.json names no experiment")
+    module = load_experiment(name)
+    return status, provenance, module
+
+
+def _validate_run_options(seed, threads, device, checkpoint_every, max_rate):
+    """Check the run options (not the experiment's parameters); returns checkpoint_every and max_rate as quantities."""
+    import brian2
+
+    from .devices import DEVICES
+
+    if device not in DEVICES:
+        raise UsageError(f"unknown device '{device}'; choose one of {', '.join(DEVICES)}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= SEED_MAX:
+        raise UsageError(f"--seed must be an integer from 0 to {SEED_MAX}, got {seed}")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or not 0 <= int(threads) <= cores:
+        raise UsageError(f"--threads must be an integer from 0 (no OpenMP) to {cores} (the cores here), got {threads}")
+    if checkpoint_every is not None:
+        if not isinstance(checkpoint_every, brian2.Quantity):
+            try:
+                checkpoint_every = float(checkpoint_every) * brian2.second
+            except (TypeError, ValueError):
+                raise UsageError(f"--checkpoint-every must be a time such as 20s, got {checkpoint_every!r}") from None
+        if checkpoint_every.dim != brian2.second.dim:
+            raise UsageError(f"--checkpoint-every must be a time such as 20s, got {checkpoint_every}")
+        value = float(checkpoint_every / brian2.second)
+        if not math.isfinite(value) or value < MIN_CHECKPOINT_S:
+            raise UsageError(f"--checkpoint-every must be a time of at least {MIN_CHECKPOINT_S * 1000:g} ms, "
+                             f"got {checkpoint_every}")
+    if max_rate is not None:
+        if not isinstance(max_rate, brian2.Quantity):
+            try:
+                max_rate = float(max_rate) * brian2.Hz
+            except (TypeError, ValueError):
+                raise UsageError(f"--max-rate must be a rate such as 500Hz, got {max_rate!r}") from None
+        if max_rate.dim != brian2.Hz.dim or not (float(max_rate) > 0 and math.isfinite(float(max_rate))):
+            raise UsageError(f"--max-rate must be a positive rate such as 500Hz, got {max_rate}")
+    return checkpoint_every, max_rate
 
 
 def resume_experiment(path, quiet=True, log_stream=None):
-    """Continue an interrupted or killed run from its last checkpoint (``snnlearn run --resume``)."""
-    status_path = os.path.join(path, STATUS_FILE)
-    if not os.path.exists(status_path):
+    """Continue an interrupted or killed run from its last checkpoint (``snnlearn run --resume``).
+
+    Refused in one line (:class:`UsageError`) before anything is written: a directory
+    that is not a run, a complete run, a run whose process is still alive, and a damaged
+    run directory (missing or truncated files, a checkpoint whose files disagree with
+    ``checkpoint.json``).
+    """
+    if not os.path.isdir(path) or not os.path.exists(os.path.join(path, STATUS_FILE)):
         raise UsageError(f"'{path}' is not a run directory (no {STATUS_FILE})")
-    status = read_json(status_path).get("status")
-    if status == "complete":
-        raise UsageError(f"run '{path}' is already complete; nothing to resume")
-    provenance = read_json(os.path.join(path, "provenance.json"))
-    with open(os.path.join(path, "params.json"), encoding="utf-8") as fh:
-        p = params_from_json(fh.read())
-    checkpoint = os.path.join(path, "checkpoint.json")
-    resume_t = read_json(checkpoint)["t_s"] if os.path.exists(checkpoint) else None
-    every = provenance.get("checkpoint_every_s")
-    return run_experiment(provenance["experiment"], seed=provenance["seed"], out=path, quick=provenance["quick"],
-                          device=provenance["device"], threads=provenance["threads"], quiet=quiet,
-                          log_stream=log_stream, checkpoint_every=every, _resume=(resume_t, p))
+    lock = RunLock(path)
+    try:
+        locked = lock.acquire()
+    except OSError as exc:
+        raise UsageError(f"cannot lock run directory '{path}': {exc.strerror or exc}") from None
+    if not locked:
+        raise UsageError(f"run '{path}' is still running (process {_owner_pid(path)}); wait for it, or stop it first")
+    try:
+        status, provenance, module = _inspect_run(path)
+        if status.get("status") == "complete":
+            raise UsageError(f"run '{path}' is already complete; nothing to resume")
+        p = _read_params(path, module)
+        try:
+            seed, device, threads = provenance["seed"], provenance["device"], provenance["threads"]
+            quick, every = bool(provenance["quick"]), provenance.get("checkpoint_every_s")
+        except KeyError as exc:
+            raise _damaged(path, f"provenance.json lacks '{exc.args[0]}'") from None
+        try:
+            checkpoint = verify_checkpoint(path)
+        except CheckpointError as exc:
+            raise UsageError(f"cannot resume '{path}': {exc}") from None
+        if checkpoint is not None:
+            mode = "cpp_standalone chunks" if device == "cpp_standalone" else "runtime"
+            if checkpoint.get("mode") != mode or int(checkpoint.get("seed", -1)) != int(seed):
+                raise UsageError(f"cannot resume '{path}': its checkpoint was not written by this run "
+                                 f"({checkpoint.get('mode')}, seed {checkpoint.get('seed')})")
+        resume_t = None if checkpoint is None else float(checkpoint["t_s"])
+        return run_experiment(provenance["experiment"], seed=seed, out=path, quick=quick, device=device,
+                              threads=threads, quiet=quiet, log_stream=log_stream, checkpoint_every=every,
+                              max_rate=provenance.get("max_rate_hz", "default"),
+                              _resume=(resume_t, p, lock, provenance))
+    finally:
+        lock.release()
 
 
 def run_experiment(name, seed=0, out=None, quick=False, device="cpp_standalone", threads=0, quiet=True,
-                   overrides=None, log_stream=None, checkpoint_every=None, programs=None, _resume=None, **params):
+                   overrides=None, log_stream=None, checkpoint_every=None, programs=None, max_rate="default",
+                   _resume=None, **params):
     """Run experiment ``name`` and write its run directory.
 
     Parameters given as keyword arguments (``tau=20*ms``) or as text in ``overrides``
     (``{"tau": "20*ms"}``, as from ``--set``) are checked against the experiment's
-    ``PARAMS``. ``checkpoint_every`` (a time) checkpoints the run (runtime devices:
-    ``Network.store``; ``cpp_standalone``: compiled chunks, see :meth:`RunContext.run`).
-    ``programs`` (a :class:`ProgramCache`) lets consecutive runs with the same
-    structure reuse one compiled program (sweeps). Returns a :class:`RunResult` with the
-    metrics and the directory. This is the Python mirror of ``snnlearn run``.
+    ``PARAMS`` (declared bounds, and bounds inferred from plain defaults), and every
+    option (seed, threads, device, checkpoint interval) is checked, before any
+    directory exists: bad input raises :class:`UsageError` and leaves nothing behind.
+    ``checkpoint_every`` (a time) checkpoints the run (runtime devices: the network
+    state as plain arrays; ``cpp_standalone``: compiled chunks, see
+    :meth:`RunContext.run`). ``max_rate`` is the ceiling on any monitored neuron's mean
+    rate (default: the experiment's ``MAX_RATE``, else :data:`snnlearn.guard.DEFAULT_MAX_RATE`;
+    None switches the check off). ``programs`` (a :class:`ProgramCache`) lets
+    consecutive runs with the same structure reuse one compiled program (sweeps).
+    Returns a :class:`RunResult` with the metrics and the directory. This is the
+    Python mirror of ``snnlearn run``.
     """
-    from .devices import DEVICES
-
     module = load_experiment(name)
-    if device not in DEVICES:
-        raise UsageError(f"unknown device '{device}'; choose one of {', '.join(DEVICES)}")
+    if isinstance(max_rate, str) and max_rate == "default":
+        max_rate = getattr(module, "MAX_RATE", DEFAULT_MAX_RATE)
+    checkpoint_every, max_rate = _validate_run_options(seed, threads, device, checkpoint_every, max_rate)
     import brian2
 
-    if checkpoint_every is not None and not isinstance(checkpoint_every, brian2.Quantity):
-        checkpoint_every = float(checkpoint_every) * brian2.second
-    if checkpoint_every is not None and float(checkpoint_every) <= 0:
-        raise UsageError(f"--checkpoint-every must be a positive time, got {checkpoint_every}")
-    resume_t = None
+    resume_t, lock, old_provenance = None, None, None
     if _resume is not None:
-        resume_t, p = _resume
+        resume_t, p, lock, old_provenance = _resume
         path = out
+        removed = remove_temporaries(path) + remove_temporaries(os.path.join(path, "checkpoint"))
     else:
         try:
             p = resolve_params(module.PARAMS, getattr(module, "QUICK", {}), {**(overrides or {}), **params},
-                               use_quick=quick)
-        except ParameterError as exc:
+                               use_quick=quick, infer=True)
+            if hasattr(module, "validate"):
+                module.validate(p)
+        except (ParameterError, ValueError) as exc:
             raise UsageError(f"{name}: {exc}") from None
         path = out or _default_directory(name, seed, quick)
-        _prepare_directory(path)
+        lock = _prepare_directory(path)
+        removed = 0
+    try:
+        return _run_locked(module, name, p, path, seed, quick, device, threads, quiet, log_stream, checkpoint_every,
+                           programs, max_rate, resume_t, _resume is not None, old_provenance, removed)
+    finally:
+        if _resume is None:
+            lock.release()
+
+
+def _run_locked(module, name, p, path, seed, quick, device, threads, quiet, log_stream, checkpoint_every, programs,
+                max_rate, resume_t, resuming, old_provenance, removed):
+    import brian2
 
     started = datetime.datetime.now().astimezone()
     provenance = {
@@ -618,60 +973,88 @@ def run_experiment(name, seed=0, out=None, quick=False, device="cpp_standalone",
         "start": started.isoformat(timespec="seconds"), "end": None, "versions": _versions(),
         "git_commit": _git_commit(), "command": " ".join(sys.argv), "host": platform.node(),
         "checkpoint_every_s": None if checkpoint_every is None else float(checkpoint_every / brian2.second),
+        "max_rate_hz": None if max_rate is None else float(max_rate / brian2.Hz),
         "resumed_from_s": resume_t,
     }
+    if old_provenance is not None:  # a resume keeps the original start and records each resumption
+        provenance["start"] = old_provenance.get("start", provenance["start"])
+        provenance["resumed"] = list(old_provenance.get("resumed") or []) + [
+            {"at": started.isoformat(timespec="seconds"), "from_s": resume_t}]
     atomic_write_json(os.path.join(path, STATUS_FILE), {"status": "running", "pid": os.getpid()})
     atomic_write_text(os.path.join(path, "params.json"), params_to_json(p) + "\n")
     atomic_write_json(os.path.join(path, "provenance.json"), provenance)
 
     ctx = RunContext(path, seed, device=device, threads=threads, quiet=quiet, log_stream=log_stream,
                      checkpoint_every=checkpoint_every, resume_from=resume_t, structure=structure_key(module, p),
-                     programs=programs)
-    if resume_t is not None or _resume is not None:
+                     programs=programs, max_rate=max_rate)
+    if resuming:
         previous = os.path.join(path, "log.txt")
         if os.path.exists(previous):
-            with open(previous, encoding="utf-8") as fh:
+            with open(previous, encoding="utf-8", errors="replace") as fh:
                 ctx._log_lines = fh.read().splitlines() + ["--- resumed ---"]
+        if removed:
+            ctx.log(f"removed {removed} temporary file(s) left by the killed run")
     ctx.log(f"experiment {name}, seed {seed}, device {device}{' (quick)' if quick else ''}")
-    status, error = "complete", None
+    status, error, metrics = "complete", None, None
+    old_stop = brian2.prefs.core.stop_on_keyboard_interrupt
+    # Ctrl-C must raise at once: Brian2's default stops Network.run early and carries on with a truncated simulation
+    brian2.prefs.core.stop_on_keyboard_interrupt = False
     try:
         metrics = module.run(p, ctx)
-        ctx.check_networks()
+        if device != "cpp_standalone":  # cpp_standalone: checked right after the program ran (Simulation.after_run)
+            ctx.check_networks()
         if checkpoint_every is not None and ctx.checkpoints_written == 0 and resume_t is None:
             ctx.log("note: no checkpoint was written (the experiment does not simulate through ctx.run, or "
                     "its runs are shorter than --checkpoint-every)")
         if not isinstance(metrics, dict):
             raise TypeError(f"experiment '{name}': run() must return a dict of metrics, got {type(metrics).__name__}")
+        metrics, not_finite = strict_json(metrics)
+        if not_finite:
+            ctx.log(f"metrics not finite, written as null: {', '.join(not_finite)}")
         _write_results(path, module, p, ctx, metrics)
-        if os.path.exists(ctx.checkpoint_path):
-            os.unlink(ctx.checkpoint_path)  # the complete results replace it
-        shutil.rmtree(os.path.join(path, "checkpoint"), ignore_errors=True)
-    except KeyboardInterrupt:
-        status, error = "interrupted", "KeyboardInterrupt"
+    except KeyboardInterrupt as exc:
+        status, error = "interrupted", f"{type(exc).__name__}: {exc}" if str(exc) else "KeyboardInterrupt"
+        ctx.log("INTERRUPTED" + (f": {exc}" if str(exc) else "") + (
+            "; continue with --resume from the last checkpoint" if os.path.exists(os.path.join(path, "checkpoint.json"))
+            else ""))
+        exc.snnlearn_run_dir = path
         raise
     except BaseException as exc:
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
-        ctx.log("FAILED\n" + traceback.format_exc())
+        status, error = "failed", f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+        ctx.log("FAILED\n" + traceback.format_exc(), echo=False)  # the CLI prints one line; log.txt has it all
+        exc.snnlearn_run_dir = path  # the CLI reports a failed run in one line, its traceback is in log.txt
         raise
     finally:
-        provenance["end"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-        provenance["wall_time_s"] = round(time.perf_counter() - ctx._t0, 3)
-        if ctx.program_info:
-            provenance["program"] = ctx.program_info
-        ctx.log(f"{status} after {format_duration(provenance['wall_time_s'])}")
-        atomic_write_text(os.path.join(path, "log.txt"), "\n".join(ctx._log_lines) + "\n")
-        atomic_write_json(os.path.join(path, "provenance.json"), provenance)
-        final = {"status": status}
-        if error:
-            final["error"] = error
-        atomic_write_json(os.path.join(path, STATUS_FILE), final)
+        brian2.prefs.core.stop_on_keyboard_interrupt = old_stop
+        _finish(path, ctx, provenance, status, error)
     return RunResult(path=path, metrics=metrics, params=p, status=status)
+
+
+def _finish(path, ctx, provenance, status, error):
+    """Write log, provenance and the final status (in that order), then drop the checkpoint of a complete run."""
+    provenance["end"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    provenance["wall_time_s"] = round(time.perf_counter() - ctx._t0, 3)
+    if ctx.program_info:
+        provenance["program"] = ctx.program_info
+    ctx.log(f"{status} after {format_duration(provenance['wall_time_s'])}")
+    atomic_write_text(os.path.join(path, "log.txt"), "\n".join(ctx._log_lines) + "\n")
+    atomic_write_json(os.path.join(path, "provenance.json"), strict_json(provenance)[0])
+    final = {"status": status}
+    if error:
+        final["error"] = error
+    atomic_write_json(os.path.join(path, STATUS_FILE), final)
+    if status == "complete":  # only now: a kill before this line leaves a resumable checkpoint
+        for leftover in ("checkpoint.json", "checkpoint.pkl"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(path, leftover))
+        shutil.rmtree(ctx.checkpoint_dir, ignore_errors=True)
 
 
 def _write_results(path, module, p, ctx, metrics):
     atomic_save_npz(os.path.join(path, "arrays.npz"), ctx._arrays)
     if ctx._rules:
-        atomic_write_json(os.path.join(path, "rules.json"), {k: r.to_dict() for k, r in ctx._rules.items()})
+        atomic_write_json(os.path.join(path, "rules.json"),
+                          strict_json({k: r.to_dict() for k, r in ctx._rules.items()})[0])
         atomic_write_text(os.path.join(path, "rules.txt"), "\n\n".join(str(r) for r in ctx._rules.values()) + "\n")
     _draw(path, module, dict(ctx._arrays), metrics, p)
     atomic_write_json(os.path.join(path, "metrics.json"), metrics)
@@ -692,26 +1075,42 @@ def _draw(path, module, data, metrics, p):
 
 
 def read_run(path):
-    """Status, parameters, metrics and arrays of a run directory."""
-    status_path = os.path.join(path, STATUS_FILE)
-    if not os.path.exists(status_path):
+    """Status, parameters, metrics and arrays of a run directory (a damaged one raises a one-line UsageError)."""
+    if not os.path.isdir(path) or not os.path.exists(os.path.join(path, STATUS_FILE)):
         raise UsageError(f"'{path}' is not a run directory (no {STATUS_FILE})")
-    status = read_json(status_path)
-    with open(os.path.join(path, "params.json"), encoding="utf-8") as fh:
-        p = params_from_json(fh.read())
-    metrics = read_json(os.path.join(path, "metrics.json")) if os.path.exists(os.path.join(path, "metrics.json")) else None
+    status = _read_json_file(path, STATUS_FILE)
+    p = _read_params(path)
+    metrics = _read_json_file(path, "metrics.json") if os.path.exists(os.path.join(path, "metrics.json")) else None
     data = {}
     if os.path.exists(os.path.join(path, "arrays.npz")):
-        with np.load(os.path.join(path, "arrays.npz")) as npz:
-            data = {k: npz[k] for k in npz.files}
-    provenance = read_json(os.path.join(path, "provenance.json"))
+        data = _read_arrays(path)
+    provenance = _read_json_file(path, "provenance.json")
     return status, p, metrics, data, provenance
+
+
+def _read_arrays(path):
+    import zipfile
+
+    try:
+        with np.load(os.path.join(path, "arrays.npz"), allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except FileNotFoundError:
+        raise _damaged(path, "arrays.npz is missing") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise _damaged(path, "arrays.npz cannot be read", exc) from None
 
 
 def replot(path):
     """Redraw a complete run's figures from its saved data, with no simulation."""
-    status, p, metrics, data, provenance = read_run(path)
+    if not os.path.isdir(path) or not os.path.exists(os.path.join(path, STATUS_FILE)):
+        raise UsageError(f"'{path}' is not a run directory (no {STATUS_FILE})")
+    status, provenance, module = _inspect_run(path)
     if status.get("status") != "complete":
         raise UsageError(f"run '{path}' is {status.get('status')}, not complete: nothing to plot")
-    module = load_experiment(provenance["experiment"])
-    return _draw(path, module, data, metrics, p)
+    p = _read_params(path, module)
+    metrics = _read_json_file(path, "metrics.json")
+    data = _read_arrays(path)
+    try:
+        return _draw(path, module, data, metrics, p)
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        raise _damaged(path, "its arrays or metrics do not fit the experiment's plot", exc) from None

@@ -54,10 +54,10 @@ import shutil
 
 import numpy as np
 
-from .io import atomic_save_npz, atomic_write_json, read_json
+from .io import atomic_save_npz, atomic_write_json, read_json, sha256_file
 
 __all__ = ["SEED_ENV", "insert_seed", "environment", "binary_mtime", "canonicalize_program", "ChunkedProgram",
-           "StandaloneChunkError", "chunk_seed"]
+           "StandaloneChunkError", "CheckpointError", "chunk_seed", "verify_chunk_checkpoint"]
 
 #: Environment variable read by the code :func:`insert_seed` puts into a program.
 SEED_ENV = "SNNLEARN_SEED"
@@ -255,6 +255,7 @@ class ChunkedProgram:
         self._monitor_vars = {}
         self._scalars = {}  # "owner.var" -> value for every element, for the next chunk only
         self._queue_length = None
+        self._hashes = {}  # checkpoint file (relative to the run directory) -> SHA-256, for the checkpoint record
 
     # -- building -------------------------------------------------------------------
     def compile(self, namespace=None):
@@ -442,33 +443,90 @@ class ChunkedProgram:
 
     # -- checkpoints ----------------------------------------------------------------------
     def save(self, run_directory, extra=None):
-        """Write the state after the last chunk as the run's checkpoint (atomically, newest wins)."""
+        """Write the state after the last chunk as the run's checkpoint (atomically, newest wins).
+
+        The state file holds the simulated time too, and ``checkpoint.json`` (written
+        last) the SHA-256 of every file it refers to: :meth:`load` refuses a checkpoint
+        whose files do not match it (a torn or altered checkpoint).
+        """
         folder = os.path.join(run_directory, "checkpoint")
         os.makedirs(folder, exist_ok=True)
         k = self.chunk_index
-        atomic_save_npz(os.path.join(folder, f"monitors-{k - 1:05d}.npz"), self.monitor_chunks[-1])
-        state_name = f"state-{k:05d}.npz"
-        atomic_save_npz(os.path.join(folder, state_name), self.state)
+        monitors_name = os.path.join("checkpoint", f"monitors-{k - 1:05d}.npz")
+        atomic_save_npz(os.path.join(run_directory, monitors_name), self.monitor_chunks[-1])
+        self._hashes[monitors_name] = sha256_file(os.path.join(run_directory, monitors_name))
+        state_name = os.path.join("checkpoint", f"state-{k:05d}.npz")
+        atomic_save_npz(os.path.join(run_directory, state_name), {**self.state, _T_KEY: np.array(self.t)})
+        hashes = {name: h for name, h in self._hashes.items() if name.startswith(os.path.join("checkpoint", "monitors-"))}
+        hashes[state_name] = sha256_file(os.path.join(run_directory, state_name))
         record = {"t_s": self.t, "seed": self.seed, "mode": "cpp_standalone chunks", "chunk_index": k,
-                  "chunk_s": self.chunk, "state": os.path.join("checkpoint", state_name), **(extra or {})}
+                  "chunk_s": self.chunk, "state": state_name, "sha256": hashes, **(extra or {})}
         atomic_write_json(os.path.join(run_directory, "checkpoint.json"), record)
+        self._hashes = hashes
         for name in os.listdir(folder):
-            if name.startswith("state-") and name != state_name:
+            if name.startswith("state-") and os.path.join("checkpoint", name) != state_name:
                 os.unlink(os.path.join(folder, name))
 
     def load(self, run_directory):
-        """Continue from the run's checkpoint: state, time, chunk index and the monitors' recordings so far."""
-        record = read_json(os.path.join(run_directory, "checkpoint.json"))
-        if record.get("mode") != "cpp_standalone chunks":
-            raise StandaloneChunkError("the checkpoint was not written by a chunked cpp_standalone run")
+        """Continue from the run's checkpoint: state, time, chunk index and the monitors' recordings so far.
+
+        Refuses (:class:`CheckpointError`) a checkpoint whose files are missing, damaged
+        or disagree with ``checkpoint.json`` (time, checksums).
+        """
+        record = verify_chunk_checkpoint(run_directory)
         if abs(float(record["chunk_s"]) - self.chunk) > 1e-12 * self.chunk:
-            raise StandaloneChunkError(f"the checkpoint used chunks of {record['chunk_s']} s, this run {self.chunk} s")
-        with np.load(os.path.join(run_directory, record["state"])) as npz:
-            self.state = {k: npz[k] for k in npz.files}
+            raise CheckpointError(f"the checkpoint used chunks of {record['chunk_s']} s, this run {self.chunk} s")
+        with np.load(os.path.join(run_directory, record["state"]), allow_pickle=False) as npz:
+            self.state = {k: npz[k] for k in npz.files if k != _T_KEY}
+        for key in self.state:
+            if key not in self._state_vars:
+                raise CheckpointError(f"the checkpoint holds '{key}', which this program does not have")
         self.chunk_index = int(record["chunk_index"])
         self.monitor_chunks = []
         for k in range(self.chunk_index):
-            with np.load(os.path.join(run_directory, "checkpoint", f"monitors-{k:05d}.npz")) as npz:
+            with np.load(os.path.join(run_directory, "checkpoint", f"monitors-{k:05d}.npz"), allow_pickle=False) as npz:
                 self.monitor_chunks.append({key: npz[key] for key in npz.files})
         self.t = float(record["t_s"])
+        self._hashes = dict(record["sha256"])
         return record
+
+
+_T_KEY = "__snnlearn_t_s__"
+
+
+class CheckpointError(StandaloneChunkError):
+    """A checkpoint that cannot be trusted: missing or damaged files, or files that disagree with checkpoint.json."""
+
+
+def verify_chunk_checkpoint(run_directory):
+    """Check a chunked ``cpp_standalone`` checkpoint without loading it into a program; returns its record."""
+    try:
+        record = read_json(os.path.join(run_directory, "checkpoint.json"))
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"checkpoint.json cannot be read ({exc})") from None
+    if not isinstance(record, dict) or record.get("mode") != "cpp_standalone chunks":
+        raise CheckpointError("the checkpoint was not written by a chunked cpp_standalone run")
+    try:
+        t, k, chunk = float(record["t_s"]), int(record["chunk_index"]), float(record["chunk_s"])
+        hashes, state_name = dict(record["sha256"]), str(record["state"])
+    except (KeyError, TypeError, ValueError):
+        raise CheckpointError("checkpoint.json lacks its time, chunk index or checksums") from None
+    if not (np.isfinite(t) and t >= 0 and k >= 1 and chunk > 0):
+        raise CheckpointError("checkpoint.json holds an impossible time or chunk index")
+    expected = {os.path.join("checkpoint", f"monitors-{j:05d}.npz") for j in range(k)} | {state_name}
+    if set(hashes) != expected or state_name != os.path.join("checkpoint", f"state-{k:05d}.npz"):
+        raise CheckpointError("checkpoint.json does not list the files of its chunks")
+    for name in sorted(expected):
+        path = os.path.join(run_directory, name)
+        if not os.path.isfile(path):
+            raise CheckpointError(f"checkpoint file {name} is missing")
+        if sha256_file(path) != hashes[name]:
+            raise CheckpointError(f"checkpoint file {name} does not match its checksum in checkpoint.json")
+    try:
+        with np.load(os.path.join(run_directory, state_name), allow_pickle=False) as npz:
+            t_state = float(npz[_T_KEY])
+    except (OSError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"checkpoint file {state_name} cannot be read ({exc})") from None
+    if t_state != t:
+        raise CheckpointError(f"the checkpoint state is at {t_state:g} s but checkpoint.json says {t:g} s")
+    return record

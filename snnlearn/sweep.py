@@ -28,6 +28,7 @@ state, so workers are processes, not threads.
 """
 
 import csv
+import io
 import itertools
 import json
 import os
@@ -36,10 +37,21 @@ import re
 import numpy as np
 
 from .io import atomic_save_figure, atomic_write_text, read_json
-from .params import ParameterError, coerce_value
+from .params import ParameterError, plain_defaults, resolve_params
 from .runs import STATUS_FILE, UsageError, load_experiment, release_brian_objects
 
-__all__ = ["parse_grid", "sweep_points", "run_sweep"]
+__all__ = ["parse_grid", "sweep_points", "run_sweep", "SweepResult"]
+
+
+class SweepResult(str):
+    """The sweep directory (a ``str``), with ``failed`` and ``total``: how many points failed, of how many."""
+
+    failed = 0
+    total = 0
+
+
+#: How long ``--scheduler ADDRESS`` may take to answer.
+SCHEDULER_TIMEOUT_S = 10
 
 
 def parse_grid(items, defaults):
@@ -50,11 +62,15 @@ def parse_grid(items, defaults):
             raise UsageError(f"--grid expects key=v1,v2,..., got '{item}'")
         key, values = item.split("=", 1)
         key = key.strip()
+        if key in grid:
+            raise UsageError(f"--grid {key} is given twice; give all its values in one --grid {key}=v1,v2,...")
         if key not in defaults:
             raise UsageError(f"unknown parameter '{key}' in --grid; valid parameters: {', '.join(sorted(defaults))}")
         vals = [v.strip() for v in values.split(",") if v.strip()]
         if not vals:
             raise UsageError(f"--grid {key}: give at least one value")
+        if len(set(vals)) != len(vals):
+            raise UsageError(f"--grid {key}: a value is given twice ({', '.join(vals)})")
         grid[key] = vals
     if not grid:
         raise UsageError("sweep: give at least one --grid key=v1,v2")
@@ -96,9 +112,13 @@ def _run_point(name, values, seed, path, quick, device, fixed, programs=None):
             return {"status": "complete", "skipped": True, "metrics": read_json(os.path.join(path, "metrics.json")),
                     "program": _program_info(path)}
         # an earlier failed or killed attempt: start this point afresh
+        import shutil
+
         for entry in os.listdir(path):
             full = os.path.join(path, entry)
-            if os.path.isfile(full):
+            if os.path.isdir(full) and not os.path.islink(full):
+                shutil.rmtree(full, ignore_errors=True)
+            else:
                 os.unlink(full)
     try:
         result = run_experiment(name, seed=seed, out=path, quick=quick, device=device, quiet=True,
@@ -162,35 +182,50 @@ def run_sweep(name, grid_items, seeds=1, out=None, quick=False, device="cpp_stan
     Parameters mirror ``snnlearn sweep``: ``grid_items`` are ``key=v1,v2`` strings,
     ``fixed`` extra ``--set`` overrides (text), ``scheduler`` a Dask scheduler address.
     """
+    from .devices import DEVICES
+
     module = load_experiment(name)
-    grid = parse_grid(grid_items, module.PARAMS)
+    if device not in DEVICES:
+        raise UsageError(f"unknown device '{device}'; choose one of {', '.join(DEVICES)}")
+    if workers is not None and not 1 <= int(workers) <= 4 * (os.cpu_count() or 1):
+        raise UsageError(f"--workers must be from 1 to {4 * (os.cpu_count() or 1)}, got {workers}")
+    if int(seeds) < 1 or int(seeds) > 100000:
+        raise UsageError(f"--seeds must be from 1 to 100000, got {seeds}")
+    grid = parse_grid(grid_items, plain_defaults(module.PARAMS))
     fixed = dict(fixed or {})
-    for key, value in list(grid.items()) + [(k, [v]) for k, v in fixed.items()]:
+    for key in fixed:
         if key not in module.PARAMS:
             raise UsageError(f"unknown parameter '{key}'; valid parameters: {', '.join(sorted(module.PARAMS))}")
-        for v in value:
-            try:
-                coerce_value(key, v, module.PARAMS[key])
-            except ParameterError as exc:
-                raise UsageError(f"{name}: {exc}") from None
-    if int(seeds) < 1:
-        raise UsageError(f"--seeds must be at least 1, got {seeds}")
+        if key in grid:
+            raise UsageError(f"'{key}' is both swept (--grid) and fixed (--set)")
+    for values, _, _ in sweep_points(grid, 1):  # every point, validated as a run validates it, before anything runs
+        try:
+            resolve_params(module.PARAMS, getattr(module, "QUICK", {}), {**fixed, **values}, use_quick=quick,
+                           infer=True)
+        except ParameterError as exc:
+            raise UsageError(f"{name}: {exc}") from None
     out = out or os.path.join("runs", f"sweep-{name}")
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot write to output directory '{out}': {exc.strerror or exc}") from None
     points = sweep_points(grid, int(seeds))
-    atomic_write_text(os.path.join(out, "sweep.json"), json.dumps(
-        {"experiment": name, "grid": grid, "seeds": int(seeds), "quick": quick, "device": device, "fixed": fixed},
-        indent=2) + "\n")
 
     from dask.distributed import Client, LocalCluster
 
     cluster = None
-    if scheduler:
-        client = Client(scheduler)
-    else:
+    if scheduler:  # reached before anything is written: an unreachable scheduler leaves nothing behind
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            raise UsageError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there within "
+                             f"{SCHEDULER_TIMEOUT_S} s ({type(exc).__name__})") from None
+    try:
+        os.makedirs(out, exist_ok=True)
+        atomic_write_text(os.path.join(out, "sweep.json"), json.dumps(
+            {"experiment": name, "grid": grid, "seeds": int(seeds), "quick": quick, "device": device, "fixed": fixed},
+            indent=2) + "\n")
+    except OSError as exc:
+        if scheduler:
+            client.close()
+        raise UsageError(f"cannot write to output directory '{out}': {exc.strerror or exc}") from None
+    if not scheduler:
         n = workers or os.cpu_count() or 1
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
@@ -251,16 +286,17 @@ def run_sweep(name, grid_items, seeds=1, out=None, quick=False, device="cpp_stan
             log(f"point {pid} failed: {res.get('error')}")
     columns = list(dict.fromkeys(k for row in rows for k in row))
     path = os.path.join(out, "results.csv")
-    tmp = path + ".tmp"
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
+    table = io.StringIO()
+    writer = csv.DictWriter(table, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, table.getvalue())  # fsync'd and renamed, like every other result file
     _summary_figure(out, rows, grid, metric)
     done = sum(r["status"] == "complete" for r in rows)
     log(f"{done}/{len(rows)} points complete ({sum(r['skipped'] for r in rows)} already done); table: {path}")
-    return out
+    result = SweepResult(out)
+    result.failed, result.total = len(rows) - done, len(rows)
+    return result
 
 
 def _summary_figure(out, rows, grid, metric):

@@ -12,13 +12,15 @@ import pytest
 
 def test_sweep_grid_with_seeds_failure_and_rerun(tmp_path):
     """A 2×2 grid with 2 seeds; n_inputs=2 is invalid (fewer inputs than top eigenvalues), so its 4 points
-    fail and are recorded while the other 4 complete. Re-running skips the complete points."""
+    fail and are recorded while the other 4 complete, and the sweep exits 1 with the count. Re-running skips the
+    complete points."""
     out = tmp_path / "sweep"
     cmd = [sys.executable, "-m", "snnlearn.cli", "sweep", "hebbian_pca", "--grid", "n_inputs=2,6",
            "--grid", "eta_per_sample=0.002,0.004", "--seeds", "2", "--quick", "--device", "numpy",
            "--out", str(out), "--workers", "2", "--quiet"]
     first = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 1, first.stderr  # a sweep with failed points fails, and says how many
+    assert "4 of 8 sweep points failed" in first.stderr
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert len(rows) == 8
     failed = [r for r in rows if r["status"] == "failed"]
@@ -31,7 +33,7 @@ def test_sweep_grid_with_seeds_failure_and_rerun(tmp_path):
     assert (out / done[0]["point"] / "metrics.json").exists()
 
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    assert again.returncode == 0, again.stderr
+    assert again.returncode == 1, again.stderr
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert sum(r["skipped"] == "True" for r in rows) == 4
 

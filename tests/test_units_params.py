@@ -44,7 +44,8 @@ def test_resolve_params_applies_quick_then_overrides():
 
 @pytest.mark.parametrize("overrides, words", [
     ({"taux": "5ms"}, "unknown parameter 'taux'; valid parameters: eta, flag, label, n, rates, tau"),
-    ({"tau": "5 mV"}, "parameter 'tau': '5 mV' has the wrong unit; expected a quantity in s, e.g. 20.0 * msecond"),
+    ({"tau": "5 mV"}, "parameter 'tau': '5 mV' has the wrong unit; expected a quantity in "),
+    ({"tau": "5 mV"}, ", e.g. 20.0 * msecond"),
     ({"tau": "fast"}, "parameter 'tau': cannot read 'fast'"),
     ({"n": "2.5"}, "parameter 'n': expected an integer"),
     ({"eta": "1*ms"}, "parameter 'eta': '1*ms' has a unit, but 'eta' is dimensionless"),
@@ -55,3 +56,33 @@ def test_resolve_params_errors_name_the_key(overrides, words):
         resolve_params(DEFAULTS, overrides=overrides)
     assert words in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_declared_bounds_choices_and_inferred_bounds():
+    from snnlearn.params import Param
+
+    declared = {"tau": Param(20 * ms, low=0 * ms, strict=True, doc="time constant"), "kind": Param("a", choices="ab"),
+                "sets": Param(["x"], choices=["x", "y"], min_len=1), "eta": Param(0.1, low=0.0, high=1.0),
+                "n_cells": 10, "rate": 5 * Hz, "dt": 0.1 * ms, "gain": -2.0, "v": -70 * mV, "items": [1.0, 2.0]}
+    p = resolve_params(declared, overrides={"tau": "5ms", "kind": "b", "sets": "y,x", "eta": "1"})
+    assert p.tau == 5 * ms and p.kind == "b" and p.sets == ["y", "x"] and p.eta == 1.0 and p.n_cells == 10
+    for overrides, words in [({"tau": "0ms"}, "parameter 'tau': 0 second is out of range; expected a quantity in"),
+                             ({"kind": "c"}, "parameter 'kind': c is not allowed"),
+                             ({"sets": "z"}, "parameter 'sets': z is not allowed"),
+                             ({"sets": ""}, "parameter 'sets': give at least 1 value"),
+                             ({"eta": "1.5"}, "parameter 'eta': 1.5 is out of range"),
+                             ({"eta": "1e400"}, "parameter 'eta': '1e400' is not a finite number"),
+                             ({"gain": "1e999"}, "not a finite number")]:
+        with pytest.raises(ParameterError, match=".*") as err:
+            resolve_params(declared, overrides=overrides)
+        assert words in str(err.value), str(err.value)
+    # plain entries: refused only with infer=True (what the runner asks), where the inference is safe
+    loose = {"n_cells": "0", "rate": "-1Hz", "dt": "0ms", "items": ""}
+    for key, value in loose.items():
+        resolve_params(declared, overrides={key: value})
+        with pytest.raises(ParameterError, match=f"parameter '{key}'"):
+            resolve_params(declared, overrides={key: value}, infer=True)
+    p = resolve_params(declared, overrides={"gain": "5", "v": "10*mV", "rate": "0Hz"}, infer=True)
+    assert p.gain == 5.0 and p.v == 10 * mV and p.rate == 0 * Hz
+    with pytest.raises(ParameterError, match="too large"):
+        resolve_params(declared, overrides={"n_cells": "1e300"})
