@@ -1,0 +1,358 @@
+"""Handwritten digits (UCI 8x8): features that self-organise through STDP (Diehl & Cook 2015) against reward-driven learning on the same spiking network.
+
+The network of ``models/diehl_cook.py``: 64 Poisson inputs (pixel / 16 x ``rate_max``), ``n_exc``
+excitatory neurons with adaptive thresholds, as many inhibitory neurons giving lateral inhibition; input
+weights learn with a catalog rule and the catalog's multiplicative normalisation. Each image is shown for
+``t_on`` followed by ``t_off`` of rest. Per size and seed, one ``cpp_standalone`` program runs the whole
+training epoch and the evaluation: the images reach it through a ``TimedArray``, learning is switched off
+for the evaluation by a schedule inside the simulation.
+
+Routes (the same network, the same initial weights per seed, the same presentations):
+
+* ``stdp``: unsupervised, ``stdp_additive`` (pre trace potentiates at postsynaptic spikes, post trace
+  depresses at presynaptic spikes); labels are assigned afterwards by each neuron's highest mean response
+  over the training images (learning off), and a test image is classified by the class whose neurons
+  respond most on average (Diehl & Cook's read-out);
+* ``reward_stdp``: neurons get the classes ``k mod 10`` beforehand; after each training presentation the
+  simulation computes R = 1 if the most active neuron has the presented class, else 0, and a per-class
+  critic Rbar; ``reward_stdp`` (Frémaux et al. 2010) with eligibility reset per presentation. Its own
+  read-out (``accuracy.reward_stdp``) is the class of the most active neuron with the given labels; the
+  label-assignment read-out is also recorded (``accuracy_assigned.reward_stdp``);
+* ``frozen``: plasticity off (random normalised weights, no threshold adaptation), the stdp read-out;
+* ``kmeans``: k-means with ``n_exc`` centroids on the training images, winner-take-all responses, the same
+  label assignment and read-out;
+* ``logistic``: multinomial logistic regression on the pixels (the same for every size).
+
+Accuracy is measured on the held-out 30 % of a stratified 70/30 split (fixed by ``split_seed``). Seeds vary
+the initial weights, the order of the training images and the spike noise. Accuracy against presentations
+is measured online during training, on images not yet learned from (labels from the preceding
+``online_window`` presentations; the reward route uses its given labels).
+"""
+
+import time
+
+import numpy as np
+from brian2 import Hz, mV, ms, second
+
+from models import diehl_cook as dc
+from snnlearn.params import ParameterError
+
+SPIKING = ("stdp", "reward_stdp", "frozen")
+ROUTES = SPIKING + ("kmeans", "logistic")
+
+PARAMS = {
+    "sizes": [25, 100, 400],  # numbers of excitatory (= inhibitory) neurons
+    "n_seeds": 3,
+    "routes": list(SPIKING),  # spiking routes to simulate (kmeans and logistic always run)
+    "n_train": 0,  # training presentations (one epoch; 0: the whole training split, 1257 images)
+    "n_label": 0,  # training images shown with learning off for the label assignment (0: all)
+    "n_test": 0,  # test images (0: the whole test split, 540 images)
+    "split_seed": 0,
+    "test_fraction": 0.3,
+    "dt": 0.5 * ms,
+    "t_on": 350 * ms,
+    "t_off": 150 * ms,
+    # 8x8 digits give about 1/5 of MNIST's input spikes at D&C's pixel/4 Hz: the rate gain is 4x theirs
+    # (pixel 16 -> 255 Hz), so that the total input rate is comparable (calibration in the README)
+    "rate_max": 255 * Hz,
+    "w_total": 8.0,  # sum of each excitatory neuron's 64 input weights (D&C: 78 over 784)
+    "wmax": 1.0,
+    "Ap": 0.015,  # STDP amplitudes (the eligibility's, for reward_stdp)
+    "Am": 0.0075,
+    "theta_plus": 0.2 * mV,  # threshold increment per spike, stdp route
+    "theta_plus_reward": 0.05 * mV,  # threshold increment per spike, reward route
+    "eta_r": 3.0,
+    "critic_alpha": 0.1,
+    "beta": 10.0,
+    "tau_elig": 500 * ms,
+    "online_window": 250,
+    "online_block": 100,
+}
+
+QUICK = {"sizes": [25], "n_seeds": 1, "n_train": 100, "n_label": 100, "n_test": 100, "online_window": 50,
+         "online_block": 25}
+
+COLORS = {"stdp": "#0072B2", "reward_stdp": "#D55E00", "frozen": "#777777", "kmeans": "#009E73",
+          "logistic": "#CC79A7"}
+LABELS = {"stdp": "STDP (unsupervised)", "reward_stdp": "reward-modulated STDP", "frozen": "plasticity off",
+          "kmeans": "k-means + label assignment", "logistic": "logistic regression (pixels)"}
+MODEL_KEYS = ("dt", "t_on", "t_off", "rate_max", "w_total", "wmax", "Ap", "Am", "theta_plus", "eta_r",
+              "critic_alpha", "beta", "tau_elig")
+
+
+def _check(p):
+    sizes = [int(n) for n in p.sizes]
+    if not sizes or min(sizes) < 1 or len(set(sizes)) != len(sizes):
+        raise ParameterError(f"sizes must be distinct positive integers, got {p.sizes}")
+    unknown = [r for r in p.routes if r not in SPIKING]
+    if unknown:
+        raise ParameterError(f"routes: unknown {unknown[0]!r}; choose among {', '.join(SPIKING)}")
+    if int(p.n_seeds) < 1:
+        raise ParameterError(f"n_seeds must be >= 1, got {p.n_seeds}")
+    for key in ("n_train", "n_label", "n_test"):
+        if int(p[key]) < 0:
+            raise ParameterError(f"{key} must be >= 0 (0: all), got {p[key]}")
+    steps = float((p.t_on + p.t_off) / p.dt)
+    if abs(steps - round(steps)) > 1e-6:
+        raise ParameterError("t_on + t_off must be a whole number of time steps")
+
+
+def data_split(p):
+    """The split and the subsets used (``n_label`` and ``n_test`` take class-balanced subsets)."""
+    x_tr, y_tr, x_te, y_te = dc.load_split(float(p.test_fraction), int(p.split_seed))
+    rng = np.random.default_rng(int(p.split_seed) + 1)
+    x_lab, y_lab = dc.subset(x_tr, y_tr, int(p.n_label) or None, rng)
+    x_te, y_te = dc.subset(x_te, y_te, int(p.n_test) or None, rng)
+    return x_tr, y_tr, x_lab, y_lab, x_te, y_te
+
+
+def simulate_route(p, ctx, route, n, r, split):
+    """One program: training epoch (if any) + label pass + test pass, for one route, size and seed."""
+    x_tr, y_tr, x_lab, y_lab, x_te, y_te = split
+    rng = np.random.default_rng([ctx.seed, n, r])
+    order = rng.permutation(len(y_tr))[: int(p.n_train) or len(y_tr)]
+    w0 = dc.random_weights(x_tr.shape[1], n, float(p.w_total), rng)
+    if route == "frozen":
+        order = order[:0]
+    x_train, y_train = x_tr[order], y_tr[order]
+    images = np.concatenate([x_train, x_lab, x_te])
+    labels = np.concatenate([y_train, y_lab, y_te])
+    learn = np.r_[np.ones(len(y_train)), np.zeros(len(y_lab) + len(y_te))]
+    q = {k: p[k] for k in MODEL_KEYS}
+    if route == "reward_stdp":
+        q["theta_plus"] = p.theta_plus_reward
+    t0 = time.perf_counter()
+    with ctx.use_device(cache_key=("digits", route, n, len(labels))) as sim:
+        ctx.brian_seed(offset=r)
+        m = dc.build_network(images, learn, n, route, w0, q, labels=labels)
+        if m["rule"] is not None and r == 0:
+            ctx.record_rule(m["rule"], f"input -> excitatory ({route}, N{n})")
+        m["net"].run(m["duration"], report=ctx.report, report_period=60 * second)
+        sim.build()
+        spike_i = np.asarray(m["spikes"].i[:])
+        spike_t = np.asarray(m["spikes"].t[:] / second)
+        w = np.asarray(m["synapses"].w[:]).reshape(x_tr.shape[1], n)
+        theta = np.asarray(m["exc"].theta[:] / mV)
+        rewarded = float(m["task"]["group"].n_rewarded[0]) if m["task"] is not None else None
+    wall = time.perf_counter() - t0
+    resp = dc.responses_by_presentation(spike_i, spike_t, len(labels), n, float(m["T"] / second))
+    n_tr, n_lab = len(y_train), len(y_lab)
+    return {"resp_train": resp[:n_tr], "y_train": y_train, "resp_label": resp[n_tr:n_tr + n_lab],
+            "resp_test": resp[n_tr + n_lab:], "w": w, "theta": theta, "wall": wall,
+            "rewarded": rewarded}
+
+
+def run(p, ctx):
+    _check(p)
+    split = data_split(p)
+    x_tr, y_tr, x_lab, y_lab, x_te, y_te = split
+    sizes = [int(n) for n in p.sizes]
+    n_seeds = int(p.n_seeds)
+    n_train = int(p.n_train) or len(y_tr)
+    ctx.log(f"UCI 8x8 digits: {len(y_tr)} training images ({n_train} presented, {len(y_lab)} for the labels), "
+            f"{len(y_te)} test images; sizes {sizes}, {n_seeds} seeds, routes {list(p.routes)}")
+    metrics = {"presentations": n_train, "n_test": len(y_te), "n_label": len(y_lab), "accuracy": {},
+               "accuracy_assigned": {}, "spikes_per_test_image": {}, "silent_test_fraction": {},
+               "wall_s": {}, "online_final": {}}
+    arrays = {"y_test": y_te}
+
+    def put(group, route, n, value):
+        metrics[group].setdefault(route, {}).setdefault(f"N{n}", []).append(value)
+
+    # exact-gradient reference (independent of size and seed)
+    from sklearn.linear_model import LogisticRegression
+
+    logistic = LogisticRegression(max_iter=5000).fit(x_tr, y_tr)
+    acc_log = dc.accuracy(logistic.predict(x_te), y_te)
+    for n in sizes:
+        for r in range(n_seeds):
+            put("accuracy", "logistic", n, acc_log)
+            (resp_lab, resp_te), centres = dc.kmeans_responses(x_tr, (x_lab, x_te), n, seed=1000 * ctx.seed + r)
+            nl = dc.assign_labels(resp_lab, y_lab)
+            put("accuracy", "kmeans", n, dc.accuracy(dc.predict_vote(resp_te, nl), y_te))
+            if r == 0:
+                arrays[f"w_kmeans_N{n}"] = centres.T
+
+    for n in sizes:
+        for route in p.routes:
+            for r in range(n_seeds):
+                out = simulate_route(p, ctx, route, n, r, split)
+                nl = dc.assign_labels(out["resp_label"], y_lab)
+                pred_vote = dc.predict_vote(out["resp_test"], nl)
+                acc_vote = dc.accuracy(pred_vote, y_te)
+                given = np.arange(n) % dc.N_CLASSES
+                if route == "reward_stdp":
+                    if r == 0:  # the reward counted in the simulation against its definition on the counts
+                        metrics.setdefault("rewarded_check", {})[f"N{n}"] = {
+                            "simulated": out["rewarded"],
+                            "from_counts": float(dc.reward_from_counts(out["resp_train"], out["y_train"],
+                                                                       given, float(p.beta)).sum()),
+                            "winner_correct": float(np.sum(dc.predict_winner(out["resp_train"], given)
+                                                           == out["y_train"]))}
+                    pred = dc.predict_winner(out["resp_test"], given)
+                    put("accuracy_assigned", route, n, acc_vote)
+                    ends, curve = dc.online_accuracy(out["resp_train"], out["y_train"], block=int(p.online_block),
+                                                     neuron_labels=given)
+                else:
+                    pred = pred_vote
+                    ends, curve = dc.online_accuracy(out["resp_train"], out["y_train"], int(p.online_window),
+                                                     int(p.online_block))
+                acc = dc.accuracy(pred, y_te)
+                put("accuracy", route, n, acc)
+                put("spikes_per_test_image", route, n, float(out["resp_test"].sum(axis=1).mean()))
+                put("silent_test_fraction", route, n, float((out["resp_test"].sum(axis=1) == 0).mean()))
+                put("wall_s", route, n, round(out["wall"], 1))
+                if len(curve):
+                    put("online_final", route, n, float(curve[-1]))
+                key = f"{route}_N{n}_s{r}"
+                arrays[f"w_{key}"] = out["w"]
+                arrays[f"theta_{key}"] = out["theta"]
+                arrays[f"pred_{key}"] = pred
+                arrays[f"online_x_{key}"] = ends
+                arrays[f"online_acc_{key}"] = curve
+                ctx.log(f"{route:>11s} N{n:<4d} seed {r}: test accuracy {acc:.3f}"
+                        + (f" (assigned labels {acc_vote:.3f})" if route == "reward_stdp" else "")
+                        + f", {metrics['spikes_per_test_image'][route][f'N{n}'][-1]:.1f} spikes/image, "
+                        f"{out['wall']:.0f} s")
+    summary = {}
+    for route, per in metrics["accuracy"].items():
+        for size, vals in per.items():
+            summary[f"{route}.{size}"] = {"mean": float(np.mean(vals)), "sd": float(np.std(vals)),
+                                          "min": float(np.min(vals)), "max": float(np.max(vals))}
+    metrics["summary"] = summary
+    for n in sizes:
+        if "frozen" in metrics["accuracy"]:
+            base = np.mean(metrics["accuracy"]["frozen"][f"N{n}"])
+            for route in ("stdp", "reward_stdp"):
+                if route in metrics["accuracy"]:
+                    metrics.setdefault("gain_over_frozen", {}).setdefault(route, {})[f"N{n}"] = float(
+                        np.mean(metrics["accuracy"][route][f"N{n}"]) - base)
+    ctx.save_arrays(**arrays)
+    return metrics
+
+
+# ------------------------------------------------------------------------------------------ figures
+def _mosaic(w, ncols=None, gap=1):
+    """(64, n) weights -> one image of 8x8 tiles separated by NaN gaps."""
+    n = w.shape[1]
+    ncols = ncols or int(np.ceil(np.sqrt(n)))
+    nrows = int(np.ceil(n / ncols))
+    img = np.full((nrows * (8 + gap) - gap, ncols * (8 + gap) - gap), np.nan)
+    for k in range(n):
+        a, b = divmod(k, ncols)
+        img[a * (8 + gap):a * (8 + gap) + 8, b * (8 + gap):b * (8 + gap) + 8] = w[:, k].reshape(8, 8)
+    return img
+
+
+def _pick_size(sizes, want=100):
+    return want if want in sizes else sizes[min(range(len(sizes)), key=lambda k: abs(sizes[k] - want))]
+
+
+def plot(data, metrics, p):
+    import matplotlib.pyplot as plt
+
+    sizes = [int(n) for n in p.sizes]
+    acc = metrics["accuracy"]
+    figs = {}
+    routes = [r for r in ("stdp", "reward_stdp", "frozen") if f"w_{r}_N{sizes[0]}_s0" in data]
+
+    # receptive fields
+    n_rf = _pick_size(sizes)
+    panels = [r for r in ("stdp", "reward_stdp", "frozen") if f"w_{r}_N{n_rf}_s0" in data]
+    panels += ["kmeans"] if f"w_kmeans_N{n_rf}" in data else []
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.9), squeeze=False)
+    for ax, route in zip(axes[0], panels):
+        w = data[f"w_kmeans_N{n_rf}"] if route == "kmeans" else data[f"w_{route}_N{n_rf}_s0"]
+        w = w / np.maximum(w.max(axis=0, keepdims=True), 1e-12)  # each field scaled to its maximum
+        cmap = plt.get_cmap("gray_r").copy()
+        cmap.set_bad("white")
+        im = ax.imshow(_mosaic(w), cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        title = LABELS[route] if route != "kmeans" else "k-means centroids"
+        if route in acc:
+            title += f"\ntest accuracy {acc[route][f'N{n_rf}'][0]:.2f}"
+        ax.set_title(title, fontsize="small")
+        if route == "reward_stdp":
+            ax.set_xlabel("neuron k has class k mod 10 (column = class)", fontsize="x-small")
+    fig.colorbar(im, ax=list(axes[0]), shrink=0.7, label="weight / neuron's max weight")
+    fig.suptitle(f"Receptive fields (8x8 input weights), N = {n_rf}, seed 0", fontsize="medium")
+    figs["digits_receptive_fields"] = fig
+
+    # accuracy against presentations
+    n_c = _pick_size(sizes)
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for route in routes:
+        curves = [data[f"online_acc_{route}_N{n_c}_s{r}"] for r in range(int(p.n_seeds))
+                  if f"online_acc_{route}_N{n_c}_s{r}" in data]
+        if not curves or not len(curves[0]):
+            continue
+        x = data[f"online_x_{route}_N{n_c}_s0"]
+        c = np.array(curves)
+        ax.plot(x, c.mean(axis=0), "o-", ms=3, color=COLORS[route], label=LABELS[route] + " (online)")
+        if len(c) > 1:
+            ax.fill_between(x, c.min(axis=0), c.max(axis=0), color=COLORS[route], alpha=0.2, lw=0)
+        ax.plot([metrics["presentations"]], [np.mean(acc[route][f"N{n_c}"])], "*", ms=12, color=COLORS[route],
+                mec="k", mew=0.5)
+    for route, ls in (("frozen", ":"), ("kmeans", "--"), ("logistic", "-.")):
+        if route in acc:
+            ax.axhline(np.mean(acc[route][f"N{n_c}"]), color=COLORS[route], ls=ls, lw=1.2,
+                       label=LABELS[route] + " (test)")
+    ax.set_xlabel("training presentations (images)")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(f"Accuracy against presentations, N = {n_c} (stars: test after the epoch)", fontsize="medium")
+    ax.legend(fontsize="x-small", loc="lower right")
+    fig.tight_layout()
+    figs["digits_accuracy_vs_presentations"] = fig
+
+    # accuracy against n_exc
+    fig, ax = plt.subplots(figsize=(5.6, 3.8))
+    for route in ("logistic", "kmeans", "stdp", "reward_stdp", "frozen"):
+        if route not in acc:
+            continue
+        vals = [acc[route][f"N{n}"] for n in sizes]
+        mean = [np.mean(v) for v in vals]
+        sd = [np.std(v) for v in vals]
+        ls = "-." if route == "logistic" else "-"
+        ax.errorbar(sizes, mean, yerr=sd, fmt="o" + ls, ms=4, capsize=3, color=COLORS[route], label=LABELS[route])
+        for n, v in zip(sizes, vals):
+            ax.plot([n] * len(v), v, ".", ms=3, color=COLORS[route], alpha=0.6)
+    ax.set_xscale("log")
+    ax.set_xticks(sizes, [str(n) for n in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("excitatory neurons (k-means: centroids)")
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(f"Accuracy against size ({int(p.n_seeds)} seeds: mean, SD, dots)", fontsize="medium")
+    ax.legend(fontsize="x-small", loc="lower right")
+    fig.tight_layout()
+    figs["digits_accuracy_vs_size"] = fig
+
+    # confusion matrices
+    n_big = sizes[-1]
+    cm_routes = [r for r in ("stdp", "reward_stdp") if f"pred_{r}_N{n_big}_s0" in data]
+    if cm_routes:
+        fig, axes = plt.subplots(1, len(cm_routes), figsize=(4.4 * len(cm_routes), 4.0), squeeze=False)
+        for ax, route in zip(axes[0], cm_routes):
+            m = dc.confusion(data[f"pred_{route}_N{n_big}_s0"], data["y_test"])
+            frac = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+            im = ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
+            ax.set_xticks(range(11), [str(c) for c in range(10)] + ["none"], fontsize="x-small")
+            ax.set_yticks(range(10))
+            ax.set_xlabel("predicted digit")
+            ax.set_ylabel("true digit")
+            ax.set_title(f"{LABELS[route]}, N = {n_big}, seed 0", fontsize="small")
+            for (a, b), v in np.ndenumerate(m):
+                if v:
+                    ax.text(b, a, str(v), ha="center", va="center", fontsize=6,
+                            color="white" if frac[a, b] > 0.5 else "black")
+        fig.colorbar(im, ax=list(axes[0]), shrink=0.8, label="fraction of the true digit's test images")
+        figs["digits_confusion"] = fig
+    return figs
+
+
+if __name__ == "__main__":
+    from snnlearn.cli import main_for
+
+    main_for("digits")
