@@ -1,7 +1,7 @@
 """Oja's rule finds the first principal component (Oja 1982): a linear neuron on inputs with a known covariance.
 
 Inputs: n Gaussian activities with covariance C = U diag(λ) Uᵀ (U a random orthogonal
-basis, λ = (5, 3, 2, 0.5, ...), SCIENCE.md section 5), a new sample every
+basis, λ = (5, 3, 2, 0.5, ...); docs/validation.md, check P1), a new sample every
 ``sample_dt``. The output is y = Σ w x (a Brian2 summed variable); the projection
 learns by ``snnlearn.rules.oja``. The learning rate is annealed through the
 projection's learning switch: ``plasticity`` = 1 for the first phase and
