@@ -1,4 +1,4 @@
-"""Spike-timing-dependent plasticity: pair-based (additive, multiplicative) and triplet.
+r"""Spike-timing-dependent plasticity: pair-based (additive, multiplicative) and triplet.
 
 Each function returns a :class:`~snnlearn.Rule`. The docstring gives the rule as in
 the paper, its parameters with units, and the equivalent hand-written ``Rule(...)``.
