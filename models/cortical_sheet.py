@@ -40,7 +40,7 @@ Proc R Soc B 194:431; Song & Abbott (2001), Neuron 32:339; Miller & MacKay (1994
 from dataclasses import dataclass, field
 
 import numpy as np
-from brian2 import Hz, Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, ms
+from brian2 import Hz, Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, ms, second
 
 import snnlearn as sl
 from snnlearn.inputs import bump_inputs, lattice_positions, periodic_offsets, two_eye_retina
@@ -48,6 +48,7 @@ from snnlearn.inputs import bump_inputs, lattice_positions, periodic_offsets, tw
 __all__ = [
     "CORTEX_EQS", "od_rule", "map_rule", "normalised_hebbian",
     "cortical_layer", "mexican_hat_lateral", "local_global_lateral", "lateral_synapses",
+    "annealing_schedule", "lateral_gain", "annealed_lateral_synapses",
     "arbor_pairs", "feedforward",
     "ODNetwork", "build_od_network", "MapNetwork", "build_map_network", "coarse_bias",
 ]
@@ -255,6 +256,96 @@ def lateral_synapses(cortex, i, j, w, name="lateral"):
     return S
 
 
+def annealing_schedule(sigma_start, sigma_end, anneal_time, duration, step=1 * second, shape="exponential"):
+    r"""Width of the lateral excitation over development: Kohonen's shrinking neighbourhood.
+
+    Kohonen (1982), Biol Cybern 43:59, orders a map from random initial weights by starting
+    with a wide neighbourhood and narrowing it: the wide phase fixes the global arrangement
+    (no twist or double winding can survive when every unit drags most of the map with it),
+    the narrow phase refines it. Here the neighbourhood is the width ``sigma`` of the
+    cortical lateral excitation (in cells), changed in steps of ``step``:
+
+    * ``shape="exponential"``: :math:`\sigma(t) = \sigma_0 (\sigma_1/\sigma_0)^{t/T_a}` for
+      :math:`t < T_a` (``anneal_time``), then :math:`\sigma_1`;
+    * ``shape="linear"``: linear from :math:`\sigma_0` to :math:`\sigma_1` over :math:`T_a`.
+
+    Returns the widths of the ``ceil(duration / step)`` steps (a 1-D array); step ``k`` holds the
+    value at its start ``k * step``. With ``sigma_start == sigma_end`` it is constant (no annealing).
+    """
+    s0, s1 = float(sigma_start), float(sigma_end)
+    if not (s0 > 0 and s1 > 0):
+        raise ValueError(f"annealing_schedule: widths must be > 0, got {sigma_start!r}, {sigma_end!r}")
+    if float(step) <= 0 or float(duration) <= 0 or float(anneal_time) < 0:
+        raise ValueError("annealing_schedule: step and duration must be > 0, anneal_time >= 0")
+    if shape not in ("exponential", "linear"):
+        raise ValueError(f"annealing_schedule: shape must be 'exponential' or 'linear', got {shape!r}")
+    n = int(np.ceil(float(duration / step) - 1e-9))
+    frac = np.clip(np.arange(n) * float(step / second) / max(float(anneal_time / second), 1e-12), 0, 1)
+    if float(anneal_time) == 0:
+        frac = np.ones(n)
+    if shape == "exponential":
+        return s0 * (s1 / s0) ** frac
+    return s0 + (s1 - s0) * frac
+
+
+def lateral_gain(shape, sigma, sigma_ref, Je, periodic=True, exponent=1.0):
+    r"""Peak lateral excitation for width ``sigma`` that keeps the summed excitation a unit receives
+    equal to that of width ``sigma_ref`` with peak ``Je``: ``Je * S(sigma_ref) / S(sigma)``, with
+    :math:`S(\sigma) = \sum_{d \neq 0} e^{-d^2/2\sigma^2}` over the lattice (wrapped when
+    ``periodic``). With ``exponent`` :math:`\gamma` the gain is ``Je * (S(sigma_ref) / S(sigma))**gamma``:
+    1 holds the summed excitation, 0 the peak. ``sigma`` may be an array; returns the same shape."""
+    d = _lattice_dist(shape, periodic)[0]
+    d = d[d > 0]
+    sig = np.asarray(sigma, dtype=float)
+    S = np.exp(-d[None, :] ** 2 / (2 * sig.reshape(-1, 1) ** 2)).sum(axis=1)
+    S_ref = np.exp(-d ** 2 / (2 * float(sigma_ref) ** 2)).sum()
+    return (float(Je) * (S_ref / S) ** float(exponent)).reshape(sig.shape)
+
+
+def annealed_lateral_synapses(cortex, shape, widths, step, sigma_ref, Je, Ji, replicas, periodic=True,
+                              gain_exponent=1.0, name="lateral"):
+    r"""Local excitation plus global inhibition whose excitation width shrinks during development,
+    inside the compiled program (no Python in the loop).
+
+    Between distinct units of the same replica, ``v_post += w`` with
+
+    .. math:: w = J_e(t)\, e^{-d^2 / 2\sigma(t)^2} - J_i,
+       \qquad J_e(t) = J_e\, S(\sigma_{ref}) / S(\sigma(t))
+
+    (summed excitation held constant, :func:`lateral_gain`). ``widths`` is ``(n_steps,)`` (one
+    schedule for every replica) or ``(n_steps, replicas)`` (one per replica, e.g. an annealed
+    condition next to a fixed-width control in one network); widths and gains are two
+    :class:`brian2.TimedArray` s of step ``step`` read by a ``run_regularly`` operation on the
+    synapses every ``step`` (Kohonen 1982's shrinking neighbourhood, see
+    :func:`annealing_schedule`). ``shape`` is the lattice of one replica. Returns the Synapses.
+    """
+    n = int(np.prod(shape))
+    W = np.asarray(widths, dtype=float)
+    if W.ndim == 1:
+        W = np.repeat(W[:, None], replicas, axis=1)
+    if W.ndim != 2 or W.shape[1] != replicas or W.shape[0] < 1 or np.any(W <= 0):
+        raise ValueError(f"annealed_lateral_synapses: widths must be positive, shape (n_steps,) or (n_steps, "
+                         f"{replicas}), got {np.shape(widths)}")
+    gains = lateral_gain(shape, W, sigma_ref, Je, periodic, gain_exponent)
+    d = _lattice_dist(shape, periodic)
+    i0, j0 = np.nonzero(~np.eye(n, dtype=bool))
+    S = Synapses(cortex, cortex, """w : 1
+                                    d2 : 1 (constant)
+                                    replica : integer (constant)""",
+                 on_pre="v_post += w", name=name, dt=cortex.clock.dt,
+                 namespace={"lat_sigma": TimedArray(W, dt=step), "lat_gain": TimedArray(gains, dt=step),
+                            "lat_Ji": float(Ji)})
+    S.connect(i=np.concatenate([i0 + b * n for b in range(replicas)]),
+              j=np.concatenate([j0 + b * n for b in range(replicas)]))
+    S.d2 = np.tile(d[i0, j0] ** 2, replicas)
+    S.replica = np.repeat(np.arange(replicas), i0.size)
+    S.w = np.concatenate([gains[0, b] * np.exp(-d[i0, j0] ** 2 / (2 * W[0, b] ** 2)) - float(Ji)
+                          for b in range(replicas)])
+    S.run_regularly("w = lat_gain(t, replica) * exp(-d2 / (2 * lat_sigma(t, replica)**2)) - lat_Ji", dt=step,
+                    when="start", name=f"{name}_anneal")
+    return S
+
+
 def arbor_pairs(n, radius):
     """Arbor of a ring with one input position per cortical position: pairs ``(alpha, x)`` with
     wrapped ``|x - alpha| <= radius``. Returns ``(alpha, x, offset)`` arrays, offset = alpha - x."""
@@ -443,7 +534,8 @@ class MapNetwork:
 
 def build_map_network(in_shape, out_shape, schedule, w0_plastic, w0_frozen, rng, sigma=5.0, peak=38 * Hz,
                       baseline=2 * Hz, periodic=True, Je=0.6, sigma_lat=2.0, Ji=0.08, rule=None, w_max=0.08,
-                      cortex_kw=None, record_dt=None, dt=0.5 * ms, name="map"):
+                      cortex_kw=None, record_dt=None, dt=0.5 * ms, lateral_widths=None, anneal_step=1 * second,
+                      gain_exponent=1.0, name="map"):
     """Topographic-map network of check T2 (ring) or its sheet version.
 
     One replica per copy of ``schedule`` (:func:`snnlearn.inputs.bump_schedule`): the first
@@ -455,7 +547,11 @@ def build_map_network(in_shape, out_shape, schedule, w0_plastic, w0_frozen, rng,
     feedforward projection with initial weights ``w0[b]`` (shape ``(n_in, n_out)``). The plastic
     replicas learn by ``rule`` (default :func:`map_rule` with ``w_max``); the frozen ones use the
     same rule on a second projection whose learning switch ``plasticity`` is 0, so that their
-    weights stay at ``w0`` bit for bit. Returns a :class:`MapNetwork`.
+    weights stay at ``w0`` bit for bit. With ``lateral_widths`` (``(n_steps,)`` or
+    ``(n_steps, replicas)``, one width per ``anneal_step``, e.g. :func:`annealing_schedule`) the
+    excitation width follows that schedule inside the compiled program, its summed excitation
+    held at that of ``sigma_lat`` with peak ``Je`` (:func:`annealed_lateral_synapses`; Kohonen
+    1982's shrinking neighbourhood). Returns a :class:`MapNetwork`.
     """
     in_shape = tuple(int(s) for s in np.atleast_1d(in_shape))
     out_shape = tuple(int(s) for s in np.atleast_1d(out_shape))
@@ -477,10 +573,14 @@ def build_map_network(in_shape, out_shape, schedule, w0_plastic, w0_frozen, rng,
     inputs = bump_inputs(in_shape, schedule, sigma=sigma, peak=peak, baseline=baseline, periodic=periodic,
                          name=f"{name}_bump", dt=dt)
     cortex = cortical_layer(B * n_out, rng, name=f"{name}_cortex", dt=dt, **({"mu": 0.2} | (cortex_kw or {})))
-    li, lj, lw = local_global_lateral(out_shape, Je, sigma_lat, Ji, periodic=periodic)
-    lateral = lateral_synapses(cortex, np.concatenate([li + b * n_out for b in range(B)]),
-                               np.concatenate([lj + b * n_out for b in range(B)]), np.tile(lw, B),
-                               name=f"{name}_lateral")
+    if lateral_widths is None:
+        li, lj, lw = local_global_lateral(out_shape, Je, sigma_lat, Ji, periodic=periodic)
+        lateral = lateral_synapses(cortex, np.concatenate([li + b * n_out for b in range(B)]),
+                                   np.concatenate([lj + b * n_out for b in range(B)]), np.tile(lw, B),
+                                   name=f"{name}_lateral")
+    else:
+        lateral = annealed_lateral_synapses(cortex, out_shape, lateral_widths, anneal_step, sigma_lat, Je, Ji, B,
+                                            periodic=periodic, gain_exponent=gain_exponent, name=f"{name}_lateral")
     ff, mons, pairs = {}, {}, {}
     ii, jj = np.meshgrid(np.arange(n_in), np.arange(n_out), indexing="ij")
     for kind, w0, first, switch in (("plastic", w0p, 0, 1.0), ("frozen", w0f, P, 0.0)):
