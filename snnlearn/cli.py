@@ -11,8 +11,8 @@
     snnlearn sweep NAME --grid key=v1,v2 [--grid ...] [--seeds N] [--scheduler ADDRESS] [--out DIR]
 
 ``--checkpoint-every TIME`` checkpoints a run every TIME of simulated time and
-``--resume RUN_DIR`` continues a killed one: on runtime devices through
-``Network.store``/``restore``, in ``cpp_standalone`` by running one compiled program
+``--resume RUN_DIR`` continues a killed one: on runtime devices from the network state
+stored as plain arrays (never a pickle), in ``cpp_standalone`` by running one compiled program
 chunk by chunk with the state passed back in through ``run_args`` (a resume does not
 recompile). A ``cpp_standalone`` sweep of an experiment that declares ``RUN_ARGS``
 compiles once per structure and runs the other points through ``run_args``.
@@ -176,7 +176,7 @@ def build_parser():
     run.add_argument("--quick", action="store_true", help="a scaled-down run that finishes in under a minute")
     run.add_argument("--quiet", action="store_true", help="no progress or log output")
     run.add_argument("--checkpoint-every", metavar="TIME",
-                     help="checkpoint the state every TIME of simulated time, e.g. 20s (runtime: Network.store; "
+                     help="checkpoint the state every TIME of simulated time, e.g. 20s (runtime: the network state as arrays; "
                           "cpp_standalone: compiled once, run in chunks of TIME)")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue a killed or interrupted run from its checkpoint")
     run.add_argument("--max-rate", metavar="RATE",

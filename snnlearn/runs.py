@@ -324,8 +324,8 @@ class RunContext:
         the caller's namespace, as with ``net.run``.
 
         With ``checkpoint_every`` on runtime devices, the run proceeds in chunks and the
-        whole network state (including Brian2's random-number state) is stored with
-        ``Network.store`` before each chunk once that much simulated time has passed
+        whole network state (what ``Network.store`` holds, Brian2's random-number state
+        included) is written as plain arrays before each chunk once that much simulated time has passed
         since the last checkpoint. When the run is resumed, calls that ended before the
         checkpoint are skipped, and the checkpoint is restored at the chunk where it was
         taken: the continuation is bit-for-bit the uninterrupted run. Experiments must

@@ -256,6 +256,7 @@ class ChunkedProgram:
         self._scalars = {}  # "owner.var" -> value for every element, for the next chunk only
         self._queue_length = None
         self._hashes = {}  # checkpoint file (relative to the run directory) -> SHA-256, for the checkpoint record
+        self._executed = False  # whether the program ran in this process (a run resumed after its last chunk: not)
 
     # -- building -------------------------------------------------------------------
     def compile(self, namespace=None):
@@ -421,12 +422,28 @@ class ChunkedProgram:
         self.monitor_chunks.append({key: self._read(var) for key, var in self._monitor_vars.items()})
         self.chunk_index += 1
         self.t += float(duration)
+        self._executed = True
+
+    def materialize(self):
+        """Execute the program for zero simulated time from the current state, adding no chunk.
+
+        A run resumed after its last checkpoint has nothing left to simulate, but Brian2
+        reads results only from a program that ran: this writes every result file (the
+        loaded state, and what the program computes itself, such as synapse indices)
+        without advancing time or recording anything.
+        """
+        chunks, index = len(self.monitor_chunks), self.chunk_index
+        self.run_chunk(0.0)
+        del self.monitor_chunks[chunks:]
+        self.chunk_index = index
 
     def finalize(self):
         """Write the monitors' concatenated recordings into the results, so that Brian2 reads one recording."""
         from brian2 import get_device
         from brian2.core.variables import DynamicArrayVariable
 
+        if not self._executed:
+            self.materialize()
         device = get_device()
         for key, var in self._monitor_vars.items():
             parts = [chunk[key] for chunk in self.monitor_chunks if key in chunk]
