@@ -1,4 +1,4 @@
-"""Spiking topographic map (Willshaw & von der Malsburg 1976; Song & Abbott 2001): a coarse or scrambled projection refines into an ordered map.
+"""Spiking topographic map (Willshaw & von der Malsburg 1976; Kohonen 1982; Song & Abbott 2001): maps that self-organise from scrambled weights.
 
 Inputs on a ring of 100 units (``geometry="ring"``, check T2 of SCIENCE.md) or on a 12 x 12
 sheet (``geometry="sheet"``) fire at 2 Hz plus a Gaussian bump of 38 Hz (σ = 5 inputs on the
@@ -9,8 +9,21 @@ mean weight, the "polarity marker") and 20 % noise, or with no bias (scrambled),
 the symmetric Hebbian pair rule with subtractive normalisation and non-freezing bounds
 (``models.cortical_sheet.map_rule``).
 
-Every bias condition runs ``n_seeds`` replicas; with ``frozen_control`` each replica of the
-first bias has a twin with the same initial weights whose learning switch is off
+Developmental mechanism (``anneal``, on by default): Kohonen's (1982) shrinking neighbourhood.
+The width of the cortical lateral excitation shrinks exponentially from
+``<geometry>_anneal_sigma_start`` to ``<geometry>_lateral_sigma`` over ``anneal_time``, then
+stays; the peak excitation rises so that the summed excitation a unit receives stays constant
+(``gain_exponent = 1``). Widths and gains are TimedArrays read by a ``run_regularly`` operation
+every ``anneal_step``, inside the compiled program (``models.cortical_sheet.annealed_lateral_synapses``).
+Conditions: one per bias (the first, b = 0, is the headline: from scratch; b > 0 is the
+polarity-marker comparison), and with ``fixed_width_control`` the same b = 0 network without
+annealing (today's network). A map meets the criterion with order >= ``criterion_order`` (ring:
+|rho_FL|; sheet: on each axis), topographic error <= ``criterion_error`` and RF selectivity
+>= ``criterion_selectivity``; reported per condition: how many seeds meet it, and the simulated
+time from which on they do.
+
+Every condition runs ``n_seeds`` replicas; with ``frozen_control`` each replica of the
+first condition has a twin with the same initial weights whose learning switch is off
 (``plasticity = 0``). All replicas share one compiled network.
 
 Measured (SCIENCE.md section 4 and appendix): on the ring, the RF centre θ_j (circular mean),
@@ -24,7 +37,7 @@ selectivity (1 − RF spread / spread of flat weights).
 import numpy as np
 from brian2 import Hz, ms, second
 
-from models.cortical_sheet import build_map_network, coarse_bias, map_rule
+from models.cortical_sheet import annealing_schedule, build_map_network, coarse_bias, map_rule
 from snnlearn.inputs import bump_schedule, lattice_positions
 from snnlearn.metrics.maps import (lattice_coordinates, rf_centres, ring_map_measures, topographic_error,
                                    topographic_order, topographic_spearman)
@@ -33,6 +46,15 @@ PARAMS = {
     "geometry": "ring",               # "ring" (check T2) or "sheet" (2-D)
     "n_seeds": 3,                     # replicas per bias condition
     "frozen_control": True,           # a frozen-weights twin of every replica of the first bias
+    "fixed_width_control": True,      # bias 0 without annealing (today's network): n_seeds more replicas
+    # developmental mechanism: Kohonen's (1982) shrinking neighbourhood, inside the compiled program
+    "anneal": True,                   # lateral excitation width sigma_start -> lateral_sigma
+    "anneal_time": 100 * second,      # exponential shrinking over ..., then held
+    "anneal_step": 1 * second,        # width updated every ...
+    "gain_exponent": 1.0,             # 1: summed lateral excitation held constant while the width shrinks
+    "criterion_order": 0.9,           # a map "meets the criterion" with order >= ..., error <= ..., selectivity >= ...
+    "criterion_error": 0.05,
+    "criterion_selectivity": 0.5,
     "duration": 150 * second,
     "record_interval": 10 * second,   # weight snapshots for the time course
     "bin": 5 * ms,                    # stimulus bins; a centre is held for dwell_min..dwell_max bins
@@ -49,22 +71,24 @@ PARAMS = {
     "init_noise": 0.2,                # w0 = w_max w_init (1 + b m + init_noise U(-1, 1))
     "dt": 0.5 * ms,
     # ring (check T2, SCIENCE.md appendix)
-    "ring_biases": [0.1, 0.0],
+    "ring_biases": [0.0, 0.1],        # the first is the headline (0: from scratch); 0.1: polarity marker
     "ring_n_inputs": 100,
     "ring_n_units": 50,
     "ring_bump_sigma": 5.0,           # inputs
-    "ring_lateral_sigma": 2.0,        # cortical units
+    "ring_lateral_sigma": 2.0,        # cortical units (final width when annealing)
+    "ring_anneal_sigma_start": 10.0,  # cortical units
     "ring_Je": 0.6,
     "ring_Ji": 0.08,
     "ring_w_max": 0.08,
     "ring_w_init": 0.5,
-    "ring_eta": 5e-4,
+    "ring_eta": 1e-3,
     # 2-D sheet (open boundaries), calibrated in tests/test_spiking_maps.py
-    "sheet_biases": [0.4, 0.0],
+    "sheet_biases": [0.0, 0.4],
     "sheet_inputs_side": 12,
     "sheet_units_side": 8,
     "sheet_bump_sigma": 1.5,
     "sheet_lateral_sigma": 1.0,
+    "sheet_anneal_sigma_start": 4.0,
     "sheet_Je": 0.5,
     "sheet_Ji": 0.06,
     "sheet_w_max": 0.13,
@@ -85,11 +109,12 @@ def geometry_config(p):
     else:
         in_shape = (int(p.sheet_inputs_side),) * 2
         out_shape = (int(p.sheet_units_side),) * 2
-    cfg = {k: p[g + k] for k in ("biases", "bump_sigma", "lateral_sigma", "Je", "Ji", "w_max", "w_init", "eta")}
+    cfg = {k: p[g + k] for k in ("biases", "bump_sigma", "lateral_sigma", "anneal_sigma_start", "Je", "Ji", "w_max",
+                                 "w_init", "eta")}
     cfg.update(in_shape=in_shape, out_shape=out_shape, periodic=p.geometry == "ring")
     if not cfg["biases"]:
         raise ValueError(f"{g}biases: give at least one bias")
-    for k in ("w_init", "w_max", "eta", "bump_sigma", "lateral_sigma"):
+    for k in ("w_init", "w_max", "eta", "bump_sigma", "lateral_sigma", "anneal_sigma_start"):
         if not float(cfg[k]) > 0:
             raise ValueError(f"{g}{k} must be positive, got {cfg[k]}")
     return cfg
@@ -98,7 +123,7 @@ def geometry_config(p):
 def _check(p):
     if int(p.n_seeds) < 1:
         raise ValueError(f"n_seeds must be >= 1, got {p.n_seeds}")
-    for key in ("duration", "record_interval", "bin", "update_interval", "dt"):
+    for key in ("duration", "record_interval", "bin", "update_interval", "dt", "anneal_step"):
         if float(p[key]) <= 0:
             raise ValueError(f"{key} must be positive, got {p[key]}")
     if p.record_interval > p.duration:
@@ -145,14 +170,20 @@ def sheet_selectivity(w, positions):
 
 
 def sheet_measures(w, in_shape, out_shape, stimulus_centres):
-    """Measures of one sheet map ``w`` (n_in, n_out): RF centres, Spearman order per axis (signed:
-    the coarse bias fixes the orientation), the orientation-free Spearman correlation of lattice
+    """Measures of one sheet map ``w`` (n_in, n_out): RF centres, Spearman order per axis
+    (``topographic_order``: orientation-free, |rho| per lattice axis with the RF axes matched to the
+    lattice axes or swapped, since a map from scratch has an arbitrary orientation;
+    ``signed_order``: signed, as the coarse bias fixes the orientation), the orientation-free Spearman correlation of lattice
     and RF-centre distances over all unit pairs, the topographic error against the stimulus
     centres (open lattice, 8-neighbourhood) and the RF selectivity."""
     pos = lattice_positions(in_shape).astype(float)
     c = rf_centres(w, pos)
-    order = topographic_order(lattice_coordinates(out_shape), c)
-    return {"centres": c, "topographic_order": [float(x) for x in order],
+    lat = lattice_coordinates(out_shape)
+    order = topographic_order(lat, c)
+    swapped = topographic_order(lat, c[:, ::-1])
+    # orientation-free: |Spearman| per lattice axis, the RF axes matched to the lattice axes (or swapped)
+    free = np.abs(order) if np.min(np.abs(order)) >= np.min(np.abs(swapped)) else np.abs(swapped)
+    return {"centres": c, "topographic_order": [float(x) for x in free], "signed_order": [float(x) for x in order],
             "distance_order": topographic_spearman(c, out_shape, periodic=False),
             "topographic_error": topographic_error(c, stimulus_centres, out_shape, periodic=False),
             "rf_selectivity": sheet_selectivity(w, pos)}
@@ -175,20 +206,44 @@ def measure_map(w, cfg, stimulus):
 # simulation
 # --------------------------------------------------------------------------------------------
 
+def conditions(p, cfg):
+    """The learning conditions, in order: one per bias (annealed when ``p.anneal``), then, with
+    ``fixed_width_control`` and annealing on, bias 0 at the fixed final width. Returns a list of
+    ``(name, bias, annealed)``."""
+    anneal = bool(p.anneal)
+    out = [(f"{'annealed' if anneal else 'fixed width'}, b = {float(b):g}", float(b), anneal) for b in cfg["biases"]]
+    if anneal and p.fixed_width_control:
+        out.append(("fixed width, b = 0", 0.0, False))
+    return out
+
+
+def lateral_widths(p, cfg, annealed):
+    """Excitation width per ``anneal_step`` (rows) and replica (columns): Kohonen's shrinking
+    schedule (:func:`models.cortical_sheet.annealing_schedule`) for annealed replicas, the
+    constant final width otherwise."""
+    shrink = annealing_schedule(cfg["anneal_sigma_start"], cfg["lateral_sigma"], p.anneal_time, p.duration,
+                                step=p.anneal_step)
+    flat = np.full(shrink.shape, float(cfg["lateral_sigma"]))
+    return np.stack([shrink if a else flat for a in annealed], axis=1)
+
+
 def simulate(p, ctx):
     _check(p)
     cfg = geometry_config(p)
     n_seeds = int(p.n_seeds)
-    biases = [float(b) for b in cfg["biases"]]
+    conds = conditions(p, cfg)
+    biases = [c[1] for c in conds]
     rng = ctx.rng
     w0p = np.stack([initial_weights(cfg, b, p.init_noise, rng) for b in biases for _ in range(n_seeds)])
     w0f = w0p[:n_seeds].copy() if p.frozen_control else None
     n_rep = w0p.shape[0] + (0 if w0f is None else w0f.shape[0])
+    annealed = [c[2] for c in conds for _ in range(n_seeds)] + ([conds[0][2]] * n_seeds if w0f is not None else [])
+    widths = lateral_widths(p, cfg, annealed)
     schedule = bump_schedule(rng, p.duration, cfg["in_shape"], copies=n_rep, bin_dt=p.bin,
                              dwell_bins=(int(p.dwell_min), int(p.dwell_max)), periodic=cfg["periodic"])
     rule = map_rule(eta=cfg["eta"], tau_h=p.tau_h, wmax=cfg["w_max"], interval=p.update_interval)
     ctx.record_rule(rule, "inputs -> cortex (feedforward)")
-    key = ("topographic_map", p.geometry, cfg["in_shape"], cfg["out_shape"], w0p.shape[0], n_rep)
+    key = ("topographic_map", p.geometry, cfg["in_shape"], cfg["out_shape"], w0p.shape[0], n_rep, "annealed lateral")
     with ctx.use_device(cache_key=key) as sim:
         ctx.brian_seed()
         m = build_map_network(cfg["in_shape"], cfg["out_shape"], schedule, w0p, w0f, rng, sigma=cfg["bump_sigma"],
@@ -196,9 +251,10 @@ def simulate(p, ctx):
                               sigma_lat=cfg["lateral_sigma"], Ji=cfg["Ji"], rule=rule, w_max=cfg["w_max"],
                               cortex_kw={"mu": p.mu, "sigma_n": p.sigma_n, "tau_m": p.tau_m,
                                          "refractory": p.refractory},
-                              record_dt=p.record_interval, dt=p.dt, name="topo")
+                              record_dt=p.record_interval, dt=p.dt, lateral_widths=widths, anneal_step=p.anneal_step,
+                              gain_exponent=float(p.gain_exponent), name="topo")
         ctx.log(f"{p.geometry}: {cfg['in_shape']} inputs -> {cfg['out_shape']} units, {w0p.shape[0]} learning "
-                f"replicas (biases {biases} x {n_seeds} seeds)"
+                f"replicas ({[c[0] for c in conds]} x {n_seeds} seeds)"
                 f"{f' + {w0f.shape[0]} frozen twins' if w0f is not None else ''}, {p.duration}")
         m.net.run(p.duration, report=ctx.report, namespace={})
         sim.build()
@@ -214,17 +270,19 @@ def simulate(p, ctx):
         "t_history_s": np.append(t_hist, float(p.duration / second)),
         "cortex_rate_hz": counts.reshape(n_rep, n_out).mean(axis=1) / float(p.duration / second),
         "stimulus_centres": schedule.centres, "stimulus_on": schedule.on,
+        "lateral_width": widths, "lateral_width_t_s": np.arange(widths.shape[0]) * float(p.anneal_step / second),
     }
     if w0f is not None:
         data["w_frozen_final"] = w_frozen
         data["w0_frozen"] = w0f
     # time course of the learning replicas (snapshots plus the final weights)
-    series = {"order": [], "error": [], "selectivity": [], "neighbour": [], "centres": []}
+    series = {"order": [], "axis_order": [], "error": [], "selectivity": [], "neighbour": [], "centres": []}
     for b in range(w0p.shape[0]):
         stim = _stimulus(schedule, cfg, b)
         per_t = [measure_map(w_hist[b, :, :, k], cfg, stim) for k in range(w_hist.shape[-1])]
         per_t.append(measure_map(w_final[b], cfg, stim))
         series["order"].append([r["topographic_order"] if cfg["periodic"] else r["distance_order"] for r in per_t])
+        series["axis_order"].append([np.atleast_1d(r["topographic_order"]) for r in per_t])
         series["error"].append([r["topographic_error"] for r in per_t])
         series["selectivity"].append([r["rf_selectivity"] for r in per_t])
         series["neighbour"].append([r.get("neighbour_fraction", np.nan) for r in per_t])
@@ -239,7 +297,7 @@ def _summary(maps, cfg, stimuli):
     if cfg["periodic"]:
         keys += ["rho_fl", "association", "neighbour_fraction", "winding"]
     else:
-        keys += ["distance_order"]
+        keys += ["distance_order", "signed_order"]
     out = {k: [] for k in keys}
     for w, stim in zip(maps, stimuli):
         r = measure_map(w, cfg, stim)
@@ -249,12 +307,37 @@ def _summary(maps, cfg, stimuli):
     return out
 
 
+def meets_criterion(order, error, selectivity, p):
+    """A map meets the criterion (issue 16) with order >= ``criterion_order`` (on the sheet: on
+    every axis) and topographic error <= ``criterion_error``; on the ring also RF selectivity
+    >= ``criterion_selectivity`` (the sheet's selectivity measure is another quantity, 0.45 for
+    well-ordered maps, and the sheet criterion does not use it)."""
+    ok = np.min(order) >= p.criterion_order and error <= p.criterion_error
+    if p.geometry == "ring":
+        ok = ok and selectivity >= p.criterion_selectivity
+    return bool(ok)
+
+
+def time_to_criterion(data, replica, p):
+    """Simulated seconds to the first weight snapshot (every ``record_interval``, and the final
+    weights) from which on the map meets the criterion (:func:`meets_criterion`; ring: |rho_FL|,
+    sheet: the per-axis order) at every later snapshot; None if the final map does not."""
+    order, err, sel = data["axis_order_t"][replica], data["error_t"][replica], data["selectivity_t"][replica]
+    ok = np.array([meets_criterion(o, e, s_, p) for o, e, s_ in zip(order, err, sel)])
+    if not ok[-1]:
+        return None
+    k = 0 if ok.all() else int(ok.size - np.argmin(ok[::-1]))
+    return float(data["t_history_s"][k])
+
+
 def measure(data, schedule, cfg, p):
-    """Per bias condition (lists over seeds): learned maps, their initial state, frozen twins."""
+    """Per condition (lists over seeds): learned maps, their initial state, frozen twins, time to
+    the criterion and the number of seeds that meet it."""
     n_seeds = int(p.n_seeds)
-    biases = [float(b) for b in cfg["biases"]]
-    metrics = {"geometry": p.geometry, "bias": biases, "n_seeds": n_seeds, "learned": [], "initial": []}
-    for k, b in enumerate(biases):
+    conds = conditions(p, cfg)
+    metrics = {"geometry": p.geometry, "condition": [c[0] for c in conds], "bias": [c[1] for c in conds],
+               "annealed": [c[2] for c in conds], "n_seeds": n_seeds, "learned": [], "initial": []}
+    for k in range(len(conds)):
         idx = range(k * n_seeds, (k + 1) * n_seeds)
         stim = [_stimulus(schedule, cfg, i) for i in idx]
         metrics["learned"].append(_summary([data["w_final"][i] for i in idx], cfg, stim))
@@ -262,11 +345,20 @@ def measure(data, schedule, cfg, p):
     # flat per-condition lists of the headline measures (learned maps)
     for key in metrics["learned"][0]:
         metrics[key] = [c[key] for c in metrics["learned"]]
+    metrics["meets_criterion"] = [[meets_criterion(o, e, s_, p) for o, e, s_ in
+                                   zip(c["topographic_order"], c["topographic_error"], c["rf_selectivity"])]
+                                  for c in metrics["learned"]]
+    metrics["seeds_meeting_criterion"] = [int(sum(x)) for x in metrics["meets_criterion"]]
+    metrics["time_to_criterion_s"] = [[time_to_criterion(data, k * n_seeds + i, p) for i in range(n_seeds)]
+                                      for k in range(len(conds))]
+    metrics["criterion"] = {"order": float(p.criterion_order), "error": float(p.criterion_error),
+                            "selectivity": float(p.criterion_selectivity)}
     if "w_frozen_final" in data:
         off = len(data["w0"])
         stim = [_stimulus(schedule, cfg, off + i) for i in range(n_seeds)]
         metrics["frozen"] = _summary(list(data["w_frozen_final"]), cfg, stim)
-        metrics["frozen"]["bias"] = biases[0]
+        metrics["frozen"]["bias"] = metrics["bias"][0]
+        metrics["frozen"]["condition"] = metrics["condition"][0]
         metrics["frozen_weights_unchanged"] = bool(np.array_equal(data["w_frozen_final"], data["w0_frozen"]))
     metrics["cortex_rate_hz"] = float(np.mean(data["cortex_rate_hz"]))
     metrics["duration_s"] = float(p.duration / second)
@@ -277,12 +369,14 @@ def run(p, ctx):
     data, schedule, cfg = simulate(p, ctx)
     metrics = measure(data, schedule, cfg, p)
     ctx.save_arrays(**data)
-    for k, b in enumerate(metrics["bias"]):
+    for k, name in enumerate(metrics["condition"]):
         sel = np.mean(metrics["rf_selectivity"][k])
         order = np.mean(metrics["topographic_order"][k])
         te = np.mean(metrics["topographic_error"][k])
         extra = "" if p.geometry == "ring" else f", distance order {np.mean(metrics['distance_order'][k]):.3f}"
-        ctx.log(f"bias {b:g}: order {order:.3f}{extra}, topographic error {te:.3f}, RF selectivity {sel:.2f}")
+        ctx.log(f"{name}: {metrics['seeds_meeting_criterion'][k]}/{int(p.n_seeds)} seeds meet the criterion; mean "
+                f"order {order:.3f}{extra}, topographic error {te:.3f}, RF selectivity {sel:.2f}; time to criterion "
+                f"{metrics['time_to_criterion_s'][k]} s")
     if "frozen" in metrics:
         ctx.log(f"frozen twins: order {np.mean(metrics['frozen']['topographic_order']):.3f}, RF selectivity "
                 f"{np.mean(metrics['frozen']['rf_selectivity']):.3f}, weights unchanged: "
@@ -305,6 +399,7 @@ def plot(data, metrics, p):
     ring = cfg["periodic"]
     n_seeds = int(p.n_seeds)
     biases = metrics["bias"]
+    names = metrics.get("condition", [f"b = {b:g}" for b in biases])
     figs = {}
     t = data["t_history_s"]
     in_shape, out_shape = cfg["in_shape"], cfg["out_shape"]
@@ -331,7 +426,7 @@ def plot(data, metrics, p):
     for k, b in enumerate(biases):
         i = k * n_seeds
         for ax, w, when in ((axes[k, 0], data["w0"][i], "initial"), (axes[k, 1], data["w_final"][i], "learned")):
-            draw_map(ax, w, f"bias b = {b:g}, {when}")
+            draw_map(ax, w, f"{names[k]}, {when}")
     fig.suptitle(f"{'Ring' if ring else 'Sheet'} map before and after {float(p.duration / second):g} s of learning",
                  fontsize="medium")
     figs["map_before_after"] = fig
@@ -348,14 +443,62 @@ def plot(data, metrics, p):
     for ax, (key, label) in zip(axes[0], panels):
         for k, b in enumerate(biases):
             curves = data[key][k * n_seeds:(k + 1) * n_seeds]
-            learning_curve(curves, ax=ax, x=t, label=f"learning, b = {b:g}", xlabel="time (s)", ylabel=label,
+            learning_curve(curves, ax=ax, x=t, label=names[k], xlabel="time (s)", ylabel=label,
                            color=f"C{k}")
         if frozen is not None and key_of[key] in frozen:
             val = np.mean(frozen[key_of[key]])
-            ax.axhline(val, color="0.4", ls="--", lw=1, label=f"frozen weights, b = {frozen['bias']:g}")
+            ax.axhline(val, color="0.4", ls="--", lw=1, label=f"frozen weights ({names[0]})")
         ax.legend(fontsize="x-small")
-    fig.suptitle("Map refinement over time", fontsize="medium")
+    fig.suptitle(f"Map development over time (mean ± s.d. over {n_seeds} seeds)", fontsize="medium")
     figs["order_vs_time"] = fig
+
+    # the developmental mechanism over time: width of the lateral excitation, its kernel, and what it does
+    if "lateral_width" in data and np.any(metrics.get("annealed", [False])):
+        from models.cortical_sheet import lateral_gain
+
+        ka = metrics["annealed"].index(True)
+        col = ka * n_seeds
+        tw = data["lateral_width_t_s"]
+        width = data["lateral_width"][:, col]
+        gain = lateral_gain(out_shape, width, cfg["lateral_sigma"], cfg["Je"], ring, float(p.gain_exponent))
+        fig, axes = plt.subplots(1, 3, figsize=(15, 3.9), layout="constrained")
+        ax = axes[0]
+        ax.step(tw, width, where="post", color="C0", label="excitation width σ(t)")
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("excitation width σ (cortical units)", color="C0")
+        ax2 = ax.twinx()
+        ax2.step(tw, gain, where="post", color="C3", label="peak excitation J_e(t)")
+        ax2.set_ylabel("peak excitation J_e (jump of v, threshold 1)", color="C3")
+        ax.set_title("Kohonen's shrinking neighbourhood,\nsummed excitation held constant", fontsize="medium")
+        ax = axes[1]
+        d = np.arange(0, (out_shape[0] // 2 if ring else out_shape[0]) + 1)
+        picks = np.unique(np.linspace(0, tw.size - 1, 5).round().astype(int))
+        cmap = plt.get_cmap("viridis")
+        for n_, k in enumerate(picks):
+            ax.plot(d, gain[k] * np.exp(-d ** 2 / (2 * width[k] ** 2)) - cfg["Ji"], "o-", ms=3,
+                    color=cmap(n_ / max(1, picks.size - 1)), label=f"t = {tw[k]:.0f} s (σ = {width[k]:.1f})")
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.set_xlabel("distance between cortical units (units)")
+        ax.set_ylabel("lateral weight (jump of v)")
+        ax.set_title("lateral interaction at five times", fontsize="medium")
+        ax.legend(fontsize="x-small")
+        ax = axes[2]
+        for k in range(len(names)):
+            o = np.asarray(data["axis_order_t"][k * n_seeds:(k + 1) * n_seeds])
+            e = np.asarray(data["error_t"][k * n_seeds:(k + 1) * n_seeds])
+            sl_ = np.asarray(data["selectivity_t"][k * n_seeds:(k + 1) * n_seeds])
+            ok = (o.min(axis=-1) >= p.criterion_order) & (e <= p.criterion_error)
+            if ring:
+                ok &= sl_ >= p.criterion_selectivity
+            ax.plot(t, ok.mean(axis=0), color=f"C{k}", label=names[k], drawstyle="steps-post")
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel(f"fraction of {n_seeds} seeds meeting the criterion")
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_title(f"criterion: order ≥ {p.criterion_order:g}, error ≤ {p.criterion_error:g}"
+                     + (f", selectivity ≥ {p.criterion_selectivity:g}" if ring else ""), fontsize="medium")
+        ax.legend(fontsize="x-small")
+        fig.suptitle("The developmental mechanism over time", fontsize="medium")
+        figs["mechanism"] = fig
 
     # receptive fields of the first learning replica
     W = data["w_final"][0]
@@ -366,7 +509,7 @@ def plot(data, metrics, p):
                            interpolation="nearest", extent=(-0.5, w.shape[1] - 0.5, -0.5, w.shape[0] - 0.5))
             ax.set_xlabel("cortical unit j")
             ax.set_ylabel("input i")
-            ax.set_title(f"feedforward weights, {title} (b = {biases[0]:g})", fontsize="medium")
+            ax.set_title(f"feedforward weights, {title} ({names[0]})", fontsize="medium")
         fig.colorbar(im, ax=axes.tolist(), label="weight (jump of v per spike, threshold 1)")
         figs["weight_matrix"] = fig
         units = np.linspace(0, W.shape[1] - 1, 10).round().astype(int)
@@ -394,7 +537,7 @@ def plot(data, metrics, p):
         x = np.arange(len(names))
         learned = [np.mean(metrics["learned"][0][k]) for k in names]
         frz = [np.mean(metrics["frozen"][k]) for k in names]
-        axes[2].bar(x - 0.2, learned, 0.4, label=f"learned (b = {biases[0]:g})", color="C0")
+        axes[2].bar(x - 0.2, learned, 0.4, label=f"learned ({names[0]})", color="C0")
         axes[2].bar(x + 0.2, frz, 0.4, label="frozen weights", color="0.6")
         axes[2].set_xticks(x, [labels[k] for k in names])
         axes[2].set_ylabel("value (mean over seeds)")
@@ -408,11 +551,11 @@ def plot(data, metrics, p):
     pick = np.unique(np.linspace(0, t.size - 1, min(5, t.size)).round().astype(int))
     if ring:
         axes = map_snapshots([cent[k] for k in pick], [t[k] for k in pick], kind="ring", time_unit="s",
-                             n_inputs=n_in, suptitle=f"Development of the ring map (b = {biases[0]:g}, first seed)")
+                             n_inputs=n_in, suptitle=f"Development of the ring map ({names[0]}, first seed)")
     else:
         axes = map_snapshots([sheet_xy(cent[k]) for k in pick], [t[k] for k in pick], kind="mesh", shape=out_shape,
                              time_unit="s", units="input cells",
-                             suptitle=f"Development of the sheet map (b = {biases[0]:g}, first seed)")
+                             suptitle=f"Development of the sheet map ({names[0]}, first seed)")
         for k, ax in enumerate(axes):
             sheet_limits(ax)
             ax.set_xlabel("RF centre x (input cells)" if k == len(axes) // 2 else "")

@@ -260,6 +260,55 @@ def test_od_rule_conserves_each_units_total_weight_and_freezes_at_bounds():
         assert at_bound[k, first] and np.all(hist[k, first:] == w[k])
 
 
+def test_annealed_lateral_width_shrinks_inside_the_run_with_constant_summed_excitation():
+    """Kohonen's shrinking neighbourhood as built: the schedule shrinks exponentially and then
+    holds, the gain keeps the summed excitation constant, and the run_regularly operation sets
+    the lateral weights from the TimedArrays during the run (numpy target, 3 s)."""
+    from models.cortical_sheet import annealed_lateral_synapses, annealing_schedule, cortical_layer, lateral_gain
+    from snnlearn.devices import use_device
+
+    w = annealing_schedule(10.0, 2.0, 100 * second, 150 * second)
+    assert w.size == 150 and w[0] == 10.0 and np.all(np.diff(w) <= 1e-12)
+    assert w[100] == pytest.approx(2.0) and np.all(w[100:] == pytest.approx(2.0))
+    assert w[50] == pytest.approx(np.sqrt(20.0))                      # geometric mean half way
+    d = np.minimum(np.arange(1, 50), 50 - np.arange(1, 50))
+    g = lateral_gain((50,), w, 2.0, 0.6)
+    summed = [gk * np.exp(-d ** 2 / (2 * wk ** 2)).sum() for gk, wk in zip(g, w)]
+    np.testing.assert_allclose(summed, summed[-1], rtol=1e-12)
+    assert g[-1] == pytest.approx(0.6) and g[0] < 0.2
+    with pytest.raises(ValueError, match="annealing_schedule"):
+        annealing_schedule(0.0, 2.0, 100 * second, 150 * second)
+    with use_device("numpy"):
+        widths = np.stack([annealing_schedule(8.0, 2.0, 2 * second, 3 * second), np.full(3, 2.0)], axis=1)
+        cortex = cortical_layer(20, np.random.default_rng(0), dt=0.5 * ms)
+        S = annealed_lateral_synapses(cortex, (10,), widths, 1 * second, 2.0, 0.6, 0.08, 2)
+        Network(cortex, S).run(2.5 * second)
+        wl = np.asarray(S.w[:])
+        rep, d2 = np.asarray(S.replica[:]), np.asarray(S.d2[:])
+    gains = lateral_gain((10,), widths, 2.0, 0.6)
+    for b in (0, 1):                                   # the value of step 2 (t = 2 s), per replica
+        expect = gains[2, b] * np.exp(-d2[rep == b] / (2 * widths[2, b] ** 2)) - 0.08
+        np.testing.assert_allclose(wl[rep == b], expect, rtol=1e-9)
+    assert widths[2, 0] == pytest.approx(2.0) and widths[1, 0] == pytest.approx(4.0)
+
+
+def test_sheet_order_is_orientation_free():
+    """A map from scratch has an arbitrary orientation: a perfect 8 x 8 map on the 12 x 12 sheet
+    with its axes swapped and one reflected has per-axis order 1 (``topographic_order``) but a
+    signed order of -1 on one axis (``signed_order``)."""
+    import experiments.topographic_map as tm
+
+    pos = lattice_positions((12, 12)).astype(float)
+    lat = lattice_positions((8, 8)).astype(float)
+    centres = np.stack([lat[:, 1], 7 - lat[:, 0]], axis=1) * 11 / 7          # swapped, one axis reflected
+    d2 = np.sum((pos[:, None, :] - centres[None, :, :]) ** 2, axis=-1)
+    w = np.exp(-d2 / (2 * 1.0 ** 2))
+    r = tm.sheet_measures(w, (12, 12), (8, 8), pos)
+    assert min(r["topographic_order"]) >= 0.98            # (ties in lattice rows keep it just below 1)
+    assert min(r["signed_order"]) < 0.5
+    assert r["topographic_error"] <= 0.05
+
+
 def test_experiment_parameters_are_checked():
     import experiments.ocular_dominance as od
     import experiments.topographic_map as tm
@@ -355,83 +404,95 @@ def test_spiking_od_period_follows_the_linear_stability_prediction(od_run):
 # --------------------------------------------------------------------------------------------
 
 RING_SEED = 1982
+# Calibration (issue 16) of the annealed ring (sigma 10 -> 2 units over 100 s, summed excitation
+# constant, eta = 1e-3, 150 s), replicas from scrambled weights meeting the criterion: 5/10, 9/10,
+# 6/10 (calibration script, run seeds 2, 3, 4), 6/10 (experiment, run seed 1) and 2/6 (this test's
+# run seed 1982): 28/46 = 61 %. The same network at the fixed final width met it in 6/10 (run
+# seed 1). The issue's target, >= 9 of 10 seeds, is NOT met (a strict xfail below).
+RING_SCRATCH_RATE = 28 / 46
+RING_MIN_OK = 1
 
 
 @pytest.fixture(scope="module")
 def ring_run(tmp_path_factory):
-    """``experiments.topographic_map``, ring: 100 inputs -> 50 LIF units, 150 s, dt = 0.5 ms,
-    biases 0.1 and 0 with 3 seeds each, plus a frozen-weights twin (learning switch off, same
-    initial weights) of each b = 0.1 seed: 9 replicas in one cpp_standalone network, run seed 1982."""
+    """``experiments.topographic_map``, ring: 100 inputs -> 50 LIF units, 150 s, dt = 0.5 ms, the
+    lateral excitation width annealed 10 -> 2 units over 100 s (Kohonen 1982), from scrambled
+    weights (b = 0) and with the polarity marker (b = 0.1), 6 seeds each, plus a frozen-weights
+    twin of each b = 0 seed: 18 replicas in one cpp_standalone network, run seed 1982 (not a
+    calibration seed)."""
     import experiments.topographic_map as tm
 
-    p = resolve_params(tm.PARAMS, tm.QUICK, {"geometry": "ring", "ring_biases": [0.1, 0.0], "n_seeds": 3,
-                                             "frozen_control": True, "record_interval": 50 * second})
+    p = resolve_params(tm.PARAMS, tm.QUICK, {"geometry": "ring", "ring_biases": [0.0, 0.1], "n_seeds": 6,
+                                             "duration": 150 * second, "frozen_control": True,
+                                             "fixed_width_control": False, "record_interval": 10 * second})
     ctx = StandInContext(RING_SEED, str(tmp_path_factory.mktemp("ring_standalone")))
     return p, tm.run(p, ctx), ctx
 
 
 @pytest.mark.slow
 @pytest.mark.standalone
-def test_spiking_ring_map_with_bias_is_ordered(ring_run):
-    """T2 with bias b = 0.1, every one of 3 seeds (SCIENCE.md appendix): |rho_FL| >= 0.95,
-    >= 95 % of neighbour pairs with |dtheta| < 3 (2 pi / 50), winding +-1, mean RF selectivity
-    >= 0.6. Calibration of this implementation (run seeds 1, 31, 32): |rho_FL| 0.975-0.993,
-    neighbour fraction 1.00, winding +1, selectivity 0.80-0.81. Run seed 1982: |rho_FL| 0.968-0.978,
-    neighbour fraction 0.96 / 1.00 / 1.00, winding +1, selectivity 0.80-0.81."""
+@pytest.mark.xfail(strict=True, reason="issue 16: the annealed ring orders from scratch in about 60 % of seeds "
+                                       "(28/46 over five runs), not the 9 of 10 targeted")
+def test_spiking_ring_map_meets_the_issue_target_from_scratch(ring_run):
+    """Issue 16's target for the ring from scratch (b = 0, scrambled initial weights, annealed
+    lateral width): >= 9 of 10 seeds meet the criterion (order |rho_FL| >= 0.9, topographic error
+    <= 0.05, RF selectivity >= 0.5), scaled here to >= 5 of 6. Not met today (RING_SCRATCH_RATE;
+    run seed 1982: 2 of 6): a strict xfail, so that it reports the day it passes."""
     _, m, _ = ring_run
-    k = m["bias"].index(0.1)
-    for rho, nb, wind, sel in zip(m["rho_fl"][k], m["neighbour_fraction"][k], m["winding"][k],
-                                  m["rf_selectivity"][k]):
-        assert abs(rho) >= 0.95
-        assert nb >= 0.95
-        assert abs(wind) == 1
-        assert sel >= 0.6
-
-
-@pytest.mark.slow
-@pytest.mark.standalone
-def test_spiking_ring_map_without_bias_is_locally_smooth(ring_run):
-    """T2 without bias, 3 seeds: |rho_FL|, neighbour fraction and winding are reported (defects
-    are allowed: SCIENCE.md measured |rho| 0.34-0.91, winding 0 or -1); required per seed: RF
-    selectivity >= 0.5 and neighbour fraction >= 0.7. Calibration (run seeds 1, 31, 32):
-    selectivity 0.57-0.81. Run seed 1982: rho_FL -0.79 / 0.22 / 0.46, neighbour fraction
-    0.94 / 0.96 / 0.88, winding -1 / +1 / +1, selectivity 0.68-0.76."""
-    _, m, ctx = ring_run
     k = m["bias"].index(0.0)
-    ctx.log(f"unbiased ring: |rho_FL| {m['topographic_order'][k]}, neighbour fraction "
-            f"{m['neighbour_fraction'][k]}, winding {m['winding'][k]}")
-    for nb, sel in zip(m["neighbour_fraction"][k], m["rf_selectivity"][k]):
-        assert sel >= 0.5
-        assert nb >= 0.7
+    assert m["seeds_meeting_criterion"][k] >= 5
 
 
 @pytest.mark.slow
 @pytest.mark.standalone
-def test_frozen_weights_control_fails_where_learning_succeeds(ring_run):
-    """Frozen-weights control: the b = 0.1 replicas' twins with ``plasticity = 0`` keep their
-    initial weights bit for bit; their mean RF selectivity is <= 0.1 (SCIENCE.md: 0.05) and the
-    learned neighbour fraction exceeds the frozen one by >= 0.1 in every seed (SCIENCE.md:
-    +0.12 to +0.24). |rho| and winding are not used: the bias alone passes them.
+def test_spiking_ring_map_learns_order_that_its_initial_weights_lack(ring_run):
+    """What the ring from scratch does reliably: from initial order < 0.1 in every seed, at least
+    one of 6 seeds learns a map that meets the whole criterion (a 60 % rate misses this in 0.4 %
+    of run seeds), and every seed learns selective RFs (>= 0.5) that are ordered locally
+    (neighbour fraction >= 0.7, SCIENCE.md's recommendation without bias; calibration, run seed 1:
+    0.88-1.00)."""
+    p, m, ctx = ring_run
+    k = m["bias"].index(0.0)
+    ctx.log(f"ring from scratch: {m['seeds_meeting_criterion'][k]}/6 meet the criterion, order "
+            f"{m['topographic_order'][k]}, error {m['topographic_error'][k]}")
+    assert max(m["initial"][k]["topographic_order"]) < 0.1
+    assert m["seeds_meeting_criterion"][k] >= RING_MIN_OK
+    assert min(m["rf_selectivity"][k]) >= 0.5
+    assert min(m["neighbour_fraction"][k]) >= 0.7
 
-    The neighbour-fraction margin is fragile by construction: over 2000 draws of the b = 0.1
-    initial weights the frozen neighbour fraction is 0.84 on average (5-95 %: 0.76-0.92) and
-    exceeds 0.9 in 7.5 % of draws, where even a perfect learned map (1.0) misses the margin.
-    Run seed 1982: frozen selectivity 0.048-0.050, frozen neighbour fraction 0.80 / 0.90 / 0.78
-    against learned 0.96 / 1.00 / 1.00: the second seed has exactly the required 5 pairs of 50."""
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_ring_frozen_weights_control_fails(ring_run):
+    """Frozen-weights control (issue 16): the b = 0 replicas' twins with ``plasticity = 0`` keep
+    their scrambled weights bit for bit, and every one fails: order <= 0.3 and selectivity <= 0.1."""
     p, m, ctx = ring_run
     assert m["frozen_weights_unchanged"]
-    assert np.array_equal(ctx.arrays["w_frozen_final"], ctx.arrays["w0"][:3])
-    k = m["bias"].index(0.1)
-    for sel_frozen in m["frozen"]["rf_selectivity"]:
-        assert sel_frozen <= 0.1
-    n_pairs = int(p.ring_n_units)                # the neighbour fraction counts pairs out of 50
-    for nb_learned, nb_frozen in zip(m["neighbour_fraction"][k], m["frozen"]["neighbour_fraction"]):
-        # compared in pairs (0.1 = 5 of 50), so that 1.0 - 0.9 is not lost to floating-point rounding
-        assert round(nb_learned * n_pairs) - round(nb_frozen * n_pairs) >= round(0.1 * n_pairs)
+    assert np.array_equal(ctx.arrays["w_frozen_final"], ctx.arrays["w0"][:6])
+    for order, sel in zip(m["frozen"]["topographic_order"], m["frozen"]["rf_selectivity"]):
+        assert order <= 0.3
+        assert sel <= 0.1
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_polarity_marker_speeds_up_ordering_and_fixes_orientation(ring_run):
+    """The biased condition as a polarity-marker comparison (issue 16, item 3): with b = 0.1 every
+    seed meets the criterion, with winding +1 (the marker fixes the orientation), and the median
+    time to the criterion (a seed that never meets it counting as infinitely slow) is shorter
+    than from scratch."""
+    p, m, ctx = ring_run
+    kb, k0 = m["bias"].index(0.1), m["bias"].index(0.0)
+    assert m["seeds_meeting_criterion"][kb] == 6
+    assert all(wind == 1 for wind in m["winding"][kb])
+    med = [float(np.median([np.inf if t is None else t for t in m["time_to_criterion_s"][k]])) for k in (kb, k0)]
+    ctx.log(f"time to criterion: b = 0.1 {m['time_to_criterion_s'][kb]}, b = 0 {m['time_to_criterion_s'][k0]}")
+    assert med[0] < med[1]
     import experiments.topographic_map as tm
 
     figs = tm.plot(ctx.arrays, m, p)
-    assert {"map_before_after", "order_vs_time", "receptive_fields", "frozen_control", "map_development"} <= set(figs)
+    assert {"map_before_after", "order_vs_time", "mechanism", "receptive_fields", "frozen_control",
+            "map_development"} <= set(figs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -439,37 +500,51 @@ def test_frozen_weights_control_fails_where_learning_succeeds(ring_run):
 # --------------------------------------------------------------------------------------------
 
 SHEET_SEED = 1976
+# Calibration (issue 16, run seed 1, 8 seeds, 150 s): from scrambled weights 0/8 sheets met the
+# criterion with the lateral width annealed 4 -> 1 (per-axis order 0.24-0.92, error 0.12-0.39)
+# and 0/8 at the fixed width (error 0.07-0.25). The target (>= 8 of 10) is not met: the test of
+# the criterion is a strict xfail, so that it reports the day it passes.
+SHEET_SCRATCH_RATE = 0 / 8
+SHEET_MIN_OK = 4
 
 
 @pytest.fixture(scope="module")
 def sheet_run(tmp_path_factory):
-    """``experiments.topographic_map``, open sheet: 12 x 12 inputs -> 8 x 8 LIF units, coarse
-    bias b = 0.4, 3 seeds side by side, 150 s, dt = 0.5 ms, run seed 1976 (one cpp_standalone build)."""
+    """``experiments.topographic_map``, open sheet: 12 x 12 inputs -> 8 x 8 LIF units, from
+    scrambled weights (b = 0), lateral width annealed (Kohonen 1982), 5 seeds plus a frozen twin
+    of each, 150 s, dt = 0.5 ms, run seed 1976 (one cpp_standalone build)."""
     import experiments.topographic_map as tm
 
-    p = resolve_params(tm.PARAMS, tm.QUICK, {"geometry": "sheet", "sheet_biases": [0.4], "n_seeds": 3,
-                                             "frozen_control": False, "record_interval": 50 * second})
+    p = resolve_params(tm.PARAMS, tm.QUICK, {"geometry": "sheet", "sheet_biases": [0.0], "n_seeds": 5,
+                                             "duration": 150 * second, "frozen_control": True,
+                                             "fixed_width_control": False, "record_interval": 50 * second})
     ctx = StandInContext(SHEET_SEED, str(tmp_path_factory.mktemp("sheet_standalone")))
     return p, tm.run(p, ctx), ctx
 
 
 @pytest.mark.slow
 @pytest.mark.standalone
-def test_spiking_sheet_map_refines_into_an_ordered_map(sheet_run):
-    """2-D sheet (proposed check, calibrated with this implementation): every seed reaches a
-    topographic error <= 0.1 (Kiviluoto 1996, against the stimulus positions) and a Spearman
-    order >= 0.9 on both axes, with RF selectivity >= 0.35 from an initial <= 0.05.
+@pytest.mark.xfail(strict=True, reason="issue 16: no mechanism found yet orders the 8 x 8 sheet from scratch "
+                                       "(0/8 with annealing, 0/8 without, run seed 1)")
+def test_spiking_sheet_map_self_organises_from_scratch(sheet_run):
+    """Issue 16, 2-D sheet from scratch: a seed meets the criterion with Spearman order >= 0.9 on
+    each axis (orientation-free: |rho|, axes matched) and topographic error <= 0.05 (Kiviluoto
+    1996). Target: >= 8 of 10 seeds; asserted here: >= SHEET_MIN_OK of 5, i.e. 8 of 10 scaled to 5 seeds
+    with one seed of slack. Expected to fail today (SHEET_SCRATCH_RATE)."""
+    _, m, ctx = sheet_run
+    ok = [min(o) >= 0.9 and te <= 0.05 for o, te in zip(m["topographic_order"][0], m["topographic_error"][0])]
+    ctx.log(f"sheet from scratch: order {m['topographic_order'][0]}, error {m['topographic_error'][0]}")
+    assert sum(ok) >= SHEET_MIN_OK
+    assert max(min(o) for o in m["initial"][0]["topographic_order"]) < 0.5
 
-    Calibration (12 x 12 -> 8 x 8, 150 s, b = 0.4): run seed 21, 6 replicas: order per axis
-    0.975-0.992, TE 0.002-0.037 (initial 0.06-0.17), selectivity 0.446-0.457 (initial 0.019).
-    Run seed 1976 (this test): order 0.978-0.989, TE 0.004-0.014 (initial 0.08-0.17), selectivity
-    0.447-0.455 (initial 0.018).
-    With b = 0.2 (run seed 21, 3 + 3 replicas, 150 s and 300 s) 2 of 6 replicas kept a kink
-    (order 0.85-0.90, TE 0.04-0.05): the weaker polarity marker is not enough in 150 s, so the
-    check uses b = 0.4. Without bias the sheet map orders locally but in a random orientation."""
-    _, m, _ = sheet_run
-    for order, te, sel in zip(m["topographic_order"][0], m["topographic_error"][0], m["rf_selectivity"][0]):
-        assert te <= 0.1
-        assert min(order) >= 0.9
-        assert sel >= 0.35
-    assert max(m["initial"][0]["rf_selectivity"]) <= 0.05
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_sheet_frozen_weights_control_fails(sheet_run):
+    """The frozen twins keep their scrambled weights and fail: order <= 0.3 on the worse axis and
+    RF selectivity <= 0.1."""
+    _, m, ctx = sheet_run
+    assert m["frozen_weights_unchanged"]
+    for order, sel in zip(m["frozen"]["topographic_order"], m["frozen"]["rf_selectivity"]):
+        assert min(order) <= 0.3
+        assert sel <= 0.1
