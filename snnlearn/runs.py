@@ -3,10 +3,14 @@
 An experiment is a module in the ``experiments`` package with
 
 * a docstring (its first line is the one-line description),
-* ``PARAMS``: every parameter with its default (quantities carry units),
+* ``PARAMS``: every parameter with its default (quantities carry units), plainly or as a
+  :class:`snnlearn.params.Param` with bounds or choices and a one-line doc,
 * ``QUICK``: overrides for a scaled-down run (``--quick``, under a minute),
 * ``run(p, ctx)``: simulates, saves arrays through ``ctx``, returns the metrics dict,
 * ``plot(data, metrics, p)``: draws the figures from saved data only.
+* optionally ``validate(p)``: raises ``ValueError`` for a combination of values that the
+  declarations cannot express (checked, like every bound, before any directory exists),
+  and ``MAX_RATE``: the ceiling on any monitored neuron's mean rate (default 1000 Hz).
 * optionally ``RUN_ARGS``: the parameters that reach its compiled ``cpp_standalone``
   program only as variable values (simulated through :meth:`RunContext.program`), and
   ``structure(p)``: what else decides the program (see :func:`structure_key`). A sweep
