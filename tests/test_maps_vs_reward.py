@@ -2,8 +2,9 @@
 
 Fast tests: the building blocks of ``models.reward_map`` and the experiment's helpers, and
 one-line errors on bad input. Slow test (``cpp_standalone``): the small map (n_out = 10,
-40 inputs) learned both ways for 60 s of simulated time each, in one compiled program; both
-routes must reach topographic order >= 0.9 (|rho_FL| of unit position against RF centre).
+40 inputs) learned both ways for 60 s of simulated time each, in one compiled program, 3 seeds
+(issue 16: every seed); both routes must reach topographic order >= 0.9 in every seed
+(|rho_FL| of unit position against RF centre).
 How many trials each took is a finding, not a requirement: it is printed and attached to the
 test report (``record_property``), with no threshold on which route is faster.
 """
@@ -132,8 +133,9 @@ def test_cli_reports_a_bad_size(tmp_path):
 def test_both_routes_reach_an_ordered_small_map(tmp_path, record_property):
     from snnlearn.runs import run_experiment
 
+    n_seeds = 3
     res = run_experiment("maps_vs_reward", seed=1, out=str(tmp_path / "run"), quick=True, sizes=[10],
-                         duration=60 * second)
+                         duration=60 * second, n_seeds=n_seeds)
     assert res.status == "complete"
     routes = res.metrics["routes"]
     found = {}
@@ -148,9 +150,10 @@ def test_both_routes_reach_an_ordered_small_map(tmp_path, record_property):
         m = routes[route]["N10"]
         # both start without order (flat weights plus noise, no topographic bias) ...
         assert m["initial_order"] < 0.5, (route, m)
-        # ... and reach an ordered map (SCIENCE.md check T2's measure; the issue's criterion)
-        assert m["trials_to_criterion"] is not None, (f"{route} never reached order 0.9 in 60 s; found {found}", m)
-        assert m["final_order"] >= 0.85, (route, m, found)
+        # ... and reach an ordered map in every seed (SCIENCE.md check T2's measure; issue 16's criterion)
+        assert m["seeds_reaching_criterion"] == n_seeds, (f"{route}: {m['seeds_reaching_criterion']} of {n_seeds} "
+                                                          f"seeds reached order 0.9 in 60 s; found {found}", m)
+        assert min(m["final_order_per_seed"]) >= 0.85, (route, m, found)
     # the self-organised map is selective (T2 without bias: s >= 0.5) and has no topographic errors left
     so = routes["self_organising"]["N10"]
     assert so["final_rf_selectivity"] >= 0.5, so
