@@ -399,7 +399,7 @@ def plot(data, metrics, p):
     ring = cfg["periodic"]
     n_seeds = int(p.n_seeds)
     biases = metrics["bias"]
-    names = metrics.get("condition", [f"b = {b:g}" for b in biases])
+    cond_names = metrics.get("condition", [f"b = {b:g}" for b in biases])
     figs = {}
     t = data["t_history_s"]
     in_shape, out_shape = cfg["in_shape"], cfg["out_shape"]
@@ -426,7 +426,7 @@ def plot(data, metrics, p):
     for k, b in enumerate(biases):
         i = k * n_seeds
         for ax, w, when in ((axes[k, 0], data["w0"][i], "initial"), (axes[k, 1], data["w_final"][i], "learned")):
-            draw_map(ax, w, f"{names[k]}, {when}")
+            draw_map(ax, w, f"{cond_names[k]}, {when}")
     fig.suptitle(f"{'Ring' if ring else 'Sheet'} map before and after {float(p.duration / second):g} s of learning",
                  fontsize="medium")
     figs["map_before_after"] = fig
@@ -443,11 +443,11 @@ def plot(data, metrics, p):
     for ax, (key, label) in zip(axes[0], panels):
         for k, b in enumerate(biases):
             curves = data[key][k * n_seeds:(k + 1) * n_seeds]
-            learning_curve(curves, ax=ax, x=t, label=names[k], xlabel="time (s)", ylabel=label,
+            learning_curve(curves, ax=ax, x=t, label=cond_names[k], xlabel="time (s)", ylabel=label,
                            color=f"C{k}")
         if frozen is not None and key_of[key] in frozen:
             val = np.mean(frozen[key_of[key]])
-            ax.axhline(val, color="0.4", ls="--", lw=1, label=f"frozen weights ({names[0]})")
+            ax.axhline(val, color="0.4", ls="--", lw=1, label=f"frozen weights ({cond_names[0]})")
         ax.legend(fontsize="x-small")
     fig.suptitle(f"Map development over time (mean ± s.d. over {n_seeds} seeds)", fontsize="medium")
     figs["order_vs_time"] = fig
@@ -483,14 +483,14 @@ def plot(data, metrics, p):
         ax.set_title("lateral interaction at five times", fontsize="medium")
         ax.legend(fontsize="x-small")
         ax = axes[2]
-        for k in range(len(names)):
+        for k in range(len(cond_names)):
             o = np.asarray(data["axis_order_t"][k * n_seeds:(k + 1) * n_seeds])
             e = np.asarray(data["error_t"][k * n_seeds:(k + 1) * n_seeds])
             sl_ = np.asarray(data["selectivity_t"][k * n_seeds:(k + 1) * n_seeds])
             ok = (o.min(axis=-1) >= p.criterion_order) & (e <= p.criterion_error)
             if ring:
                 ok &= sl_ >= p.criterion_selectivity
-            ax.plot(t, ok.mean(axis=0), color=f"C{k}", label=names[k], drawstyle="steps-post")
+            ax.plot(t, ok.mean(axis=0), color=f"C{k}", label=cond_names[k], drawstyle="steps-post")
         ax.set_xlabel("time (s)")
         ax.set_ylabel(f"fraction of {n_seeds} seeds meeting the criterion")
         ax.set_ylim(-0.03, 1.03)
@@ -509,7 +509,7 @@ def plot(data, metrics, p):
                            interpolation="nearest", extent=(-0.5, w.shape[1] - 0.5, -0.5, w.shape[0] - 0.5))
             ax.set_xlabel("cortical unit j")
             ax.set_ylabel("input i")
-            ax.set_title(f"feedforward weights, {title} ({names[0]})", fontsize="medium")
+            ax.set_title(f"feedforward weights, {title} ({cond_names[0]})", fontsize="medium")
         fig.colorbar(im, ax=axes.tolist(), label="weight (jump of v per spike, threshold 1)")
         figs["weight_matrix"] = fig
         units = np.linspace(0, W.shape[1] - 1, 10).round().astype(int)
@@ -531,15 +531,15 @@ def plot(data, metrics, p):
         for ax, w, title in ((axes[0], data["w_frozen_final"][0], "frozen weights (plasticity = 0)"),
                              (axes[1], data["w_final"][0], "learned")):
             draw_map(ax, w, title)
-        names = ["rf_selectivity", "topographic_error"] + (["neighbour_fraction", "topographic_order"] if ring else [])
+        bars = ["rf_selectivity", "topographic_error"] + (["neighbour_fraction", "topographic_order"] if ring else [])
         labels = {"rf_selectivity": "RF\nselectivity", "topographic_error": "topographic\nerror",
                   "neighbour_fraction": "neighbour\nfraction", "topographic_order": "|ρ_FL|"}
-        x = np.arange(len(names))
-        learned = [np.mean(metrics["learned"][0][k]) for k in names]
-        frz = [np.mean(metrics["frozen"][k]) for k in names]
-        axes[2].bar(x - 0.2, learned, 0.4, label=f"learned ({names[0]})", color="C0")
+        x = np.arange(len(bars))
+        learned = [np.mean(metrics["learned"][0][k]) for k in bars]
+        frz = [np.mean(metrics["frozen"][k]) for k in bars]
+        axes[2].bar(x - 0.2, learned, 0.4, label=f"learned ({cond_names[0]})", color="C0")
         axes[2].bar(x + 0.2, frz, 0.4, label="frozen weights", color="0.6")
-        axes[2].set_xticks(x, [labels[k] for k in names])
+        axes[2].set_xticks(x, [labels[k] for k in bars])
         axes[2].set_ylabel("value (mean over seeds)")
         axes[2].set_ylim(0, 1.05)
         axes[2].legend(fontsize="small")
@@ -551,11 +551,11 @@ def plot(data, metrics, p):
     pick = np.unique(np.linspace(0, t.size - 1, min(5, t.size)).round().astype(int))
     if ring:
         axes = map_snapshots([cent[k] for k in pick], [t[k] for k in pick], kind="ring", time_unit="s",
-                             n_inputs=n_in, suptitle=f"Development of the ring map ({names[0]}, first seed)")
+                             n_inputs=n_in, suptitle=f"Development of the ring map ({cond_names[0]}, first seed)")
     else:
         axes = map_snapshots([sheet_xy(cent[k]) for k in pick], [t[k] for k in pick], kind="mesh", shape=out_shape,
                              time_unit="s", units="input cells",
-                             suptitle=f"Development of the sheet map ({names[0]}, first seed)")
+                             suptitle=f"Development of the sheet map ({cond_names[0]}, first seed)")
         for k, ax in enumerate(axes):
             sheet_limits(ax)
             ax.set_xlabel("RF centre x (input cells)" if k == len(axes) // 2 else "")
