@@ -429,14 +429,14 @@ def _checkpoint_t(run):
         return -1.0
 
 
-def _sigint_run(tmp_path, device, args, min_checkpoint_t, extra_env=None):
-    """Start a checkpointed run, SIGINT it after a checkpoint at >= min_checkpoint_t; check 'interrupted', 130."""
+def _sigint_run(tmp_path, device, args, min_checkpoint_t, extra_env=None, sig=signal.SIGINT):
+    """Start a checkpointed run, signal it after a checkpoint at >= min_checkpoint_t; check 'interrupted', 130."""
     run = tmp_path / f"sigint-{device}"
     env = {**ENV, **(extra_env or {})}
     proc = subprocess.Popen(_cmd("run", *args, "--device", device, "--out", str(run), "--quiet"), env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: _checkpoint_t(run) >= min_checkpoint_t, proc, what="a checkpoint")
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Brian 2 encountered" not in err and "Traceback" not in err
@@ -455,6 +455,12 @@ def test_sigint_numpy_marks_interrupted_and_resumes(tmp_path):
                          text=True, timeout=120, env=env)
     assert out.returncode == 2 and "give no NAME or --set with it" in out.stderr
     assert f"resumed from the checkpoint at {t:g} s" not in (run / "log.txt").read_text()
+
+
+def test_sigterm_ends_a_run_interrupted_like_ctrl_c(tmp_path):
+    run, _ = _sigint_run(tmp_path, "numpy", ["hebbian_pca", "--seed", "5", "--set", "n_samples=100000",
+                                             "--checkpoint-every", "20s"], 20, sig=signal.SIGTERM)
+    assert "SIGTERM" in json.loads((run / "status.json").read_text())["error"]
 
 
 def test_concurrent_runs_on_one_directory_and_resume_of_a_live_run(tmp_path):
