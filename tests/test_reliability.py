@@ -648,8 +648,9 @@ def _kill_points(tmp_path, name, args, env, n_points, seed, wall):
 
 
 @pytest.mark.slow
-def test_kill9_at_ten_points_numpy_resumes_bit_identical(tmp_path):
-    args = ["hebbian_pca", "--device", "numpy", "--seed", "4", "--set", "n_samples=3000", "--set",
+@pytest.mark.parametrize("device", ["numpy", "cython"])
+def test_kill9_at_ten_points_runtime_resumes_bit_identical(tmp_path, device):
+    args = ["hebbian_pca", "--device", device, "--seed", "4", "--set", "n_samples=3000", "--set",
             "n_samples_annealed=1000", "--set", "hebb_samples=50", "--checkpoint-every", "4s", "--quiet"]
     outcomes = _kill_points(tmp_path, args[0], args[1:], ENV, 10, seed=1, wall=None)
     assert len(outcomes) == 10 and sum(o.startswith("resumed from the checkpoint") for o in outcomes) >= 3
