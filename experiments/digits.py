@@ -45,7 +45,7 @@ PARAMS = {
     "n_seeds": 3,
     "routes": list(SPIKING),  # spiking routes to simulate (kmeans and logistic always run)
     "n_train": 0,  # training presentations (one epoch; 0: the whole training split, 1257 images)
-    "n_label": 0,  # training images shown with learning off for the label assignment (0: all)
+    "n_label": 600,  # training images (class-balanced subset) shown with learning off for the label assignment (0: all)
     "n_test": 0,  # test images (0: the whole test split, 540 images)
     "split_seed": 0,
     "test_fraction": 0.3,
@@ -127,7 +127,7 @@ def simulate_route(p, ctx, route, n, r, split):
         m = dc.build_network(images, learn, n, route, w0, q, labels=labels)
         if m["rule"] is not None and r == 0:
             ctx.record_rule(m["rule"], f"input -> excitatory ({route}, N{n})")
-        m["net"].run(m["duration"], report=ctx.report, report_period=60 * second)
+        m["net"].run(m["duration"], report=ctx.report, report_period=60 * second, namespace={})
         sim.build()
         spike_i = np.asarray(m["spikes"].i[:])
         spike_t = np.asarray(m["spikes"].t[:] / second)
@@ -152,7 +152,7 @@ def run(p, ctx):
     ctx.log(f"UCI 8x8 digits: {len(y_tr)} training images ({n_train} presented, {len(y_lab)} for the labels), "
             f"{len(y_te)} test images; sizes {sizes}, {n_seeds} seeds, routes {list(p.routes)}")
     metrics = {"presentations": n_train, "n_test": len(y_te), "n_label": len(y_lab), "accuracy": {},
-               "accuracy_assigned": {}, "spikes_per_test_image": {}, "silent_test_fraction": {},
+               "accuracy_assigned": {}, "accuracy_given_labels": {}, "spikes_per_test_image": {}, "silent_test_fraction": {},
                "wall_s": {}, "online_final": {}}
     arrays = {"y_test": y_te}
 
@@ -199,6 +199,9 @@ def run(p, ctx):
                                                      int(p.online_block))
                 acc = dc.accuracy(pred, y_te)
                 put("accuracy", route, n, acc)
+                # every route read out with the given labels (k mod 10, most active neuron): the reward
+                # route's own read-out, and the same read-out of the other routes as its control
+                put("accuracy_given_labels", route, n, dc.accuracy(dc.predict_winner(out["resp_test"], given), y_te))
                 put("spikes_per_test_image", route, n, float(out["resp_test"].sum(axis=1).mean()))
                 put("silent_test_fraction", route, n, float((out["resp_test"].sum(axis=1) == 0).mean()))
                 put("wall_s", route, n, round(out["wall"], 1))
@@ -208,26 +211,34 @@ def run(p, ctx):
                 arrays[f"w_{key}"] = out["w"]
                 arrays[f"theta_{key}"] = out["theta"]
                 arrays[f"pred_{key}"] = pred
+                arrays[f"resp_test_{key}"] = out["resp_test"].astype(np.float32)
                 arrays[f"online_x_{key}"] = ends
                 arrays[f"online_acc_{key}"] = curve
                 ctx.log(f"{route:>11s} N{n:<4d} seed {r}: test accuracy {acc:.3f}"
                         + (f" (assigned labels {acc_vote:.3f})" if route == "reward_stdp" else "")
                         + f", {metrics['spikes_per_test_image'][route][f'N{n}'][-1]:.1f} spikes/image, "
                         f"{out['wall']:.0f} s")
+    summarize(metrics)
+    ctx.save_arrays(**arrays)
+    return metrics
+
+
+def summarize(metrics):
+    """Add ``summary`` (mean, SD, range over seeds per route and size) and ``gain_over_frozen`` (mean
+    accuracy minus the plasticity-off mean) to ``metrics``."""
     summary = {}
     for route, per in metrics["accuracy"].items():
         for size, vals in per.items():
             summary[f"{route}.{size}"] = {"mean": float(np.mean(vals)), "sd": float(np.std(vals)),
-                                          "min": float(np.min(vals)), "max": float(np.max(vals))}
+                                          "min": float(np.min(vals)), "max": float(np.max(vals)), "n": len(vals)}
     metrics["summary"] = summary
-    for n in sizes:
-        if "frozen" in metrics["accuracy"]:
-            base = np.mean(metrics["accuracy"]["frozen"][f"N{n}"])
-            for route in ("stdp", "reward_stdp"):
-                if route in metrics["accuracy"]:
-                    metrics.setdefault("gain_over_frozen", {}).setdefault(route, {})[f"N{n}"] = float(
-                        np.mean(metrics["accuracy"][route][f"N{n}"]) - base)
-    ctx.save_arrays(**arrays)
+    frozen = metrics["accuracy"].get("frozen", {})
+    gain = {}
+    for route in ("stdp", "reward_stdp"):
+        for size, vals in metrics["accuracy"].get(route, {}).items():
+            if size in frozen:
+                gain.setdefault(route, {})[size] = float(np.mean(vals) - np.mean(frozen[size]))
+    metrics["gain_over_frozen"] = gain
     return metrics
 
 
@@ -281,7 +292,7 @@ def plot(data, metrics, p):
 
     # accuracy against presentations
     n_c = _pick_size(sizes)
-    fig, ax = plt.subplots(figsize=(6, 3.8))
+    fig, ax = plt.subplots(figsize=(8.8, 3.8))
     for route in routes:
         curves = [data[f"online_acc_{route}_N{n_c}_s{r}"] for r in range(int(p.n_seeds))
                   if f"online_acc_{route}_N{n_c}_s{r}" in data]
@@ -302,12 +313,12 @@ def plot(data, metrics, p):
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1.02)
     ax.set_title(f"Accuracy against presentations, N = {n_c} (stars: test after the epoch)", fontsize="medium")
-    ax.legend(fontsize="x-small", loc="lower right")
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     figs["digits_accuracy_vs_presentations"] = fig
 
     # accuracy against n_exc
-    fig, ax = plt.subplots(figsize=(5.6, 3.8))
+    fig, ax = plt.subplots(figsize=(8.2, 3.8))
     for route in ("logistic", "kmeans", "stdp", "reward_stdp", "frozen"):
         if route not in acc:
             continue
@@ -325,7 +336,7 @@ def plot(data, metrics, p):
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1.02)
     ax.set_title(f"Accuracy against size ({int(p.n_seeds)} seeds: mean, SD, dots)", fontsize="medium")
-    ax.legend(fontsize="x-small", loc="lower right")
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     figs["digits_accuracy_vs_size"] = fig
 

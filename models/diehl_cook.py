@@ -34,8 +34,7 @@ response, the two read-outs (class vote of assigned labels; class of the most ac
 """
 
 import numpy as np
-from brian2 import (Hz, NeuronGroup, Network, PoissonGroup, SpikeMonitor, Synapses, TimedArray, mV, ms,
-                    second)
+from brian2 import Clock, Hz, NeuronGroup, Network, PoissonGroup, SpikeMonitor, Synapses, TimedArray, mV, ms
 
 import snnlearn as sl
 
@@ -270,6 +269,8 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
         S.w = w0.ravel()
     if rule is not None:
         sl.plasticity_schedule(S, learn, T)
+        # the normalisation reads the weight sum once per presentation: compute it then, not every step
+        once_per_presentation(S, "w_total", T, order=-5)
     objects.append(S)
     spikes = SpikeMonitor(exc, name="exc_spikes") if record_spikes else None
     if spikes is not None:
@@ -305,7 +306,24 @@ def reward_task(exc, labels, learn_ta, T, q):
         B_post = int(cls_pre != label_post) * exp(beta_r * clip(count_pre, 0, 60)) : 1 (summed)
     """, namespace={"beta_r": q["beta"]}, name="reward_read", dt=exc.clock.dt)
     read.connect(j="0")
+    once_per_presentation(read, "A", T, order=-25)
+    once_per_presentation(read, "B", T, order=-25)
     return {"group": g, "read": read, "objects": [g, read]}
+
+
+def once_per_presentation(synapses, variable, T, order):
+    """Compute the summed variable ``variable`` of ``synapses`` only at the presentation boundaries (``start``
+    slot, before the operations of order > ``order`` that read it), instead of at every time step.
+
+    Brian2 updates a ``(summed)`` variable on the target's clock in the ``groups`` slot, every step: for the
+    weight sum that the normalisation reads once per presentation, that is n_in x n_exc additions per
+    step, most of the simulation's cost. The value read at each boundary is the same: the sum over the
+    synapses' current values. (Library note: ``multiplicative_normalization`` in snnlearn could do this
+    itself, on its ``interval``.)
+    """
+    updater = synapses.summed_updaters[f"{variable}_post"]
+    updater._clock = Clock(dt=T, name=f"{synapses.name}_{variable}_sum_clock")
+    updater.when, updater.order = "start", order
 
 
 def reward_from_counts(counts, labels, classes, beta):

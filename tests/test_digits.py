@@ -1,0 +1,126 @@
+"""Handwritten digits (experiments/digits.py, models/diehl_cook.py): the read-out functions on hand-computed
+cases, and, at reduced size through cpp_standalone, the Diehl & Cook STDP route and the reward-modulated
+route against the same network with plasticity off."""
+
+import numpy as np
+import pytest
+
+from models import diehl_cook as dc
+from snnlearn.params import resolve_params
+
+
+# ------------------------------------------------------------------ read-out functions (hand-computed)
+def test_assign_labels_takes_the_class_of_highest_mean_response():
+    # neuron 0: class 0 mean (2 + 4)/2 = 3 > class 1 mean 0 -> 0; neuron 1 never fires -> -1;
+    # neuron 2: class 0 mean (1 + 1)/2 = 1 < class 1 mean (3 + 0)/2 = 1.5 -> 1 (a sum would say 0: 2 > 3 is
+    # false here too, so also check a case where mean and sum disagree)
+    r = [[2, 0, 1], [0, 0, 3], [4, 0, 1], [0, 0, 0]]
+    assert dc.assign_labels(r, [0, 1, 0, 1], n_classes=2).tolist() == [0, -1, 1]
+    # three class-0 images with 1 spike (sum 3, mean 1) against one class-1 image with 2 spikes (mean 2)
+    assert dc.assign_labels([[1], [1], [1], [2]], [0, 0, 0, 1], n_classes=2).tolist() == [1]
+    # a tie goes to the lower class; a class without images is never assigned
+    assert dc.assign_labels([[1], [1]], [2, 1], n_classes=4).tolist() == [1]
+    with pytest.raises(ValueError, match="one label per image"):
+        dc.assign_labels([[1, 2]], [0, 1])
+
+
+def test_predict_vote_averages_over_each_class_neurons():
+    nl = [0, -1, 1]
+    assert dc.predict_vote([[5, 9, 1], [0, 9, 2], [0, 9, 0]], nl, n_classes=2).tolist() == [0, 1, -1]
+    # class 0 has two neurons (2 + 0)/2 = 1 < class 1's 1.5: the mean decides, not the sum (2 > 1.5)
+    assert dc.predict_vote([[2, 0, 1.5]], [0, 0, 1], n_classes=2).tolist() == [1]
+
+
+def test_predict_winner_and_accuracy_and_confusion():
+    assert dc.predict_winner([[1, 3, 2], [0, 0, 0], [2, 2, 0]], [7, 8, 9]).tolist() == [8, -1, 7]
+    assert dc.accuracy([0, 1, -1, 3], [0, 1, 2, 2]) == 0.5
+    with pytest.raises(ValueError):
+        dc.accuracy([0, 1], [0, 1, 2])
+    assert dc.confusion([0, -1, 1], [0, 0, 1], n_classes=2).tolist() == [[1, 0, 1], [0, 1, 0]]
+
+
+def test_online_accuracy_uses_only_earlier_presentations():
+    y = np.tile(np.arange(3), 6)
+    perfect = np.eye(3)[y]  # neuron k answers class k only
+    ends, acc = dc.online_accuracy(perfect, y, window=6, block=6)
+    assert ends.tolist() == [12, 18] and acc.tolist() == [1.0, 1.0]
+    # responses that change meaning after presentation 9: labels from the window before it are wrong
+    swapped = perfect.copy()
+    swapped[9:] = np.eye(3)[(y[9:] + 1) % 3]
+    _, acc = dc.online_accuracy(swapped, y, window=6, block=3)
+    assert acc[0] == 1.0 and acc[1] == 0.0  # block 6-8 learned from 0-5; block 9-11 read with stale labels
+
+
+def test_split_is_fixed_and_stratified():
+    a = dc.load_split()
+    b = dc.load_split()
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+    x_tr, y_tr, x_te, y_te = a
+    assert len(y_tr) == 1257 and len(y_te) == 540 and x_tr.shape[1] == 64 and x_tr.max() == 1.0
+    share_tr = np.bincount(y_tr) / len(y_tr)
+    share_te = np.bincount(y_te) / len(y_te)
+    assert np.abs(share_tr - share_te).max() < 0.01
+
+
+# ------------------------------------------------------------------ the spiking routes (cpp_standalone)
+# Reduced size: N = 100 excitatory neurons, one epoch (1257 presentations), labels from a class-balanced 200 of
+# the training images, 200 of the 540 test images; the protocol (350 ms + 150 ms, dt 0.5 ms) unchanged.
+# (N = 25 with 400 presentations was cheaper, but there the reward route did not learn: 0.26-0.27 against
+# 0.26-0.35 plasticity-off, seeds 3 and 4, and STDP's margin over plasticity-off was 0.27-0.30.)
+SEED = 3
+#: STDP route at this reduced size. Calibration (before this test was written; the issue's 0.85 is for the full
+#: test split): seed 3 measured 0.82 (plasticity off 0.335, k-means 0.86, logistic 0.965), seed 4 measured
+#: 0.79 (plasticity off 0.435); the full-size N = 100 runs of experiments/digits.py give 0.841-0.844 (3 seeds). 0.75 leaves ~2 binomial SDs
+#: of the 200 test images (SD 0.03) below the lowest measurement.
+THRESHOLD_STDP = 0.75
+OVERRIDES = {"sizes": [100], "n_seeds": 1, "n_train": 0, "n_label": 200, "n_test": 200, "online_window": 200,
+             "online_block": 200}
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory, standalone_context):
+    import experiments.digits as exp
+
+    p = resolve_params(exp.PARAMS, exp.QUICK, OVERRIDES, use_quick=False)
+    ctx = standalone_context(SEED, tmp_path_factory.mktemp("digits_standalone"))
+    metrics = exp.run(p, ctx)
+    return p, metrics, ctx
+
+
+def _acc(m, route):
+    return m["accuracy"][route]["N100"][0]
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_stdp_route_learns_digits_far_above_plasticity_off(digits_run):
+    """STDP (stdp_additive + multiplicative normalisation + adaptive thresholds), N = 100, one epoch:
+    held-out accuracy >= THRESHOLD_STDP and >= 0.25 above the same network with plasticity off (same initial
+    weights). See the calibration in the docstring of THRESHOLD_STDP."""
+    p, m, _ = digits_run
+    stdp, frozen = _acc(m, "stdp"), _acc(m, "frozen")
+    assert stdp >= THRESHOLD_STDP, (stdp, frozen)
+    assert stdp - frozen >= 0.25, (stdp, frozen)
+    assert _acc(m, "kmeans") > stdp - 0.05  # the unsupervised ceiling of this architecture stays above
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_reward_route_learns_above_plasticity_off(digits_run):
+    """Reward-modulated STDP with the in-simulation reward (R = 1 when the most active neuron's given class,
+    k mod 10, is the presented digit) and a per-class critic, N = 100, one epoch. Control: the same network
+    with plasticity off, read out the same way (class of the most active neuron, given labels). The reward
+    counted inside the simulation equals its definition evaluated on the recorded spike counts.
+
+    Calibration: seeds 3 and 4 gave 0.515 and 0.35 with the given labels (plasticity off read out the same way:
+    about chance, 0.1). Against the plasticity-off network with labels ASSIGNED after the fact (the STDP
+    read-out, 0.335 and 0.435) the reward route is NOT reliably better at this size (+0.18 and -0.085), so that
+    comparison is reported by the experiment (README), not asserted here."""
+    p, m, ctx = digits_run
+    given = m["accuracy_given_labels"]
+    reward, frozen = given["reward_stdp"]["N100"][0], given["frozen"]["N100"][0]
+    assert reward - frozen >= 0.15, (reward, frozen)
+    check = m["rewarded_check"]["N100"]
+    assert check["simulated"] == check["from_counts"]
+    # rewarded in at least 1.5x the chance fraction (0.1) of the training presentations (measured: 0.24-0.30)
+    assert check["simulated"] >= 0.15 * (int(p.n_train) or 1257)
