@@ -88,7 +88,7 @@ PARAMS = {
     "sheet_units_side": 8,
     "sheet_bump_sigma": 1.5,
     "sheet_lateral_sigma": 1.0,
-    "sheet_anneal_sigma_start": 4.0,
+    "sheet_anneal_sigma_start": 2.0,  # calibrated: 4 -> 1 left maps contracted (0/8), 2 -> 1 gave 1/8 (150 s), 2/8 (300 s)
     "sheet_Je": 0.5,
     "sheet_Ji": 0.06,
     "sheet_w_max": 0.13,
