@@ -2,8 +2,9 @@
 
 ::
 
-    snnlearn list
-    snnlearn run NAME [--set key=value ...] [--seed N] [--out DIR]
+    snnlearn list                 one line per experiment
+    snnlearn show NAME|FILE       its parameters: default, unit, allowed values, doc
+    snnlearn run NAME|FILE [--set key=value ...] [--seed N] [--out DIR]
                       [--device cpp_standalone|cython|numpy|runtime] [--threads K] [--quick] [--quiet]
                       [--checkpoint-every TIME]
     snnlearn run --resume RUN_DIR
@@ -35,7 +36,6 @@ user's mistake that snnlearn catches.
 """
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -74,21 +74,26 @@ def _format_default(value):
 
 
 def cmd_list(args):
-    from .runs import describe, list_experiments, load_experiment
+    from .registry import describe, list_experiments, load_experiment
 
-    from .params import Param
+    if args.name:
+        return cmd_show(args)
+    names = list_experiments()
+    width = max(len(n) for n in names)
+    for name in names:
+        print(f"{name.ljust(width)}  {describe(load_experiment(name))}")
+    print("(parameters: snnlearn show NAME; your own experiment: snnlearn run path/to/file.py)")
+    return 0
 
-    for name in list_experiments():
-        module = load_experiment(name)
-        print(f"{name}: {describe(module)}")
-        for key, value in module.PARAMS.items():
-            if isinstance(value, Param):
-                allowed = value.describe()
-                extra = allowed[allowed.index("(") + 1:-1] if "(" in allowed else ""
-                notes = "; ".join(x for x in (extra, value.doc) if x)
-                print(f"    {key} = {_format_default(value.default)}" + (f"  [{notes}]" if notes else ""))
-            else:
-                print(f"    {key} = {_format_default(value)}")
+
+def cmd_show(args):
+    from .params import parameter_table
+    from .registry import describe, load_experiment
+
+    module = load_experiment(args.name)
+    print(f"{args.name}: {describe(module)}")
+    for line in parameter_table(module.PARAMS, getattr(module, "QUICK", {})):
+        print(f"  {line}")
     return 0
 
 
@@ -120,9 +125,24 @@ def cmd_run(args):
                                 threads=args.threads, quiet=args.quiet, overrides=_parse_sets(args.set),
                                 log_stream=log_stream, checkpoint_every=every, **extra)
     if not args.quiet:
-        print(json.dumps(result.metrics, indent=2, sort_keys=True, default=str))
+        for line in headline(result.metrics):
+            print(line)
+        print(f"metrics: {os.path.join(result.path, 'metrics.json')}")
     print(result.path)
     return 0
+
+
+def headline(metrics, limit=8):
+    """The run's headline numbers, one per line: the top-level scalar metrics (at most ``limit``)."""
+    lines = []
+    for key, value in (metrics or {}).items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        lines.append(f"  {key} = {value:.4g}" if isinstance(value, float) else f"  {key} = {value}")
+    shown = lines[:limit]
+    if len(lines) > limit:
+        shown.append(f"  ... and {len(lines) - limit} more scalar metrics")
+    return shown
 
 
 def cmd_plot(args):
@@ -164,7 +184,12 @@ def build_parser():
     parser = _Parser(prog="snnlearn", description="Learning in spiking networks with local plasticity.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    sub.add_parser("list", help="list the experiments and their parameters").set_defaults(func=cmd_list)
+    lister = sub.add_parser("list", help="list the experiments, one line each (with NAME: its parameters)")
+    lister.add_argument("name", nargs="?", help="an experiment name or file: show its parameters")
+    lister.set_defaults(func=cmd_list)
+    show = sub.add_parser("show", help="an experiment's parameters: default, unit, allowed values, doc")
+    show.add_argument("name", help="an experiment name or the path of an experiment file")
+    show.set_defaults(func=cmd_show)
 
     run = sub.add_parser("run", help="run an experiment and write a run directory")
     run.add_argument("name", nargs="?")

@@ -14,5 +14,9 @@ class RuleError(ValueError):
         super().__init__(f"rule '{rule_name}': {message}")
 
 
+class UsageError(ValueError):
+    """Bad input from the user (unknown experiment, bad parameter, unwritable directory): one line, exit status 2."""
+
+
 class RunawayError(RuntimeError):
     """A simulation produced non-finite or exploding values (NaN/inf weights, rates)."""

@@ -270,6 +270,27 @@ def resolve_params(defaults, quick=None, overrides=None, use_quick=False, infer=
     return resolved
 
 
+def _text(value):
+    if isinstance(value, (list, tuple)):
+        return ",".join(_text(v) for v in value)
+    if isinstance(value, Quantity) and not value.dim.is_dimensionless:
+        return format_quantity(value)
+    return str(value)
+
+
+def parameter_table(declared, quick=None):
+    """Lines of a table of ``PARAMS``: name, default, what is allowed (declared or inferred), doc, quick value."""
+    rows = []
+    for key, entry in declared.items():
+        decl = _declaration(key, entry, infer=True)
+        note = decl.doc
+        if quick and key in quick:
+            note = (note + "; " if note else "") + f"--quick: {_text(quick[key])}"
+        rows.append((key, _text(decl.default), decl.describe(), note))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)] if rows else [0, 0, 0]
+    return [f"{k.ljust(widths[0])}  {d.ljust(widths[1])}  {a.ljust(widths[2])}  {n}".rstrip() for k, d, a, n in rows]
+
+
 def _to_jsonable(value):
     if isinstance(value, Quantity) and not value.dim.is_dimensionless:
         return {"quantity": format_quantity(value)}

@@ -1,6 +1,7 @@
 """Run directories: running an experiment safely and leaving everything needed to check it.
 
-An experiment is a module in the ``experiments`` package with
+An experiment (built in, registered by another package, or a user's own file: see
+:mod:`snnlearn.registry`) is a module with
 
 * a docstring (its first line is the one-line description),
 * ``PARAMS``: every parameter with its default (quantities carry units), plainly or as a
@@ -48,7 +49,6 @@ import fcntl
 import importlib
 import math
 import os
-import pkgutil
 import platform
 import shutil
 import subprocess
@@ -59,11 +59,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import UsageError
 from .guard import DEFAULT_MAX_RATE, check_network, check_state
 from .io import (atomic_save_figure, atomic_save_npz, atomic_write_json, atomic_write_text, load_tree_npz, read_json,
                  remove_temporaries, save_tree_npz, sha256_file, strict_json)
 from .params import ParameterError, Params, params_from_json, params_to_json, plain_defaults, resolve_params
 from .progress import Progress, format_duration
+from .registry import experiment_label, list_experiments, load_experiment
 from .standalone import CheckpointError
 
 __all__ = [
@@ -79,41 +81,10 @@ SEED_MAX = 2**32 - 1
 MIN_CHECKPOINT_S = 0.01
 
 
-class UsageError(ValueError):
-    """Bad input from the user (unknown experiment, bad parameter, unwritable directory)."""
-
-
 class RunInterrupted(KeyboardInterrupt):
     """The simulation stopped before its end (Ctrl-C, SIGTERM, Brian2's stop): the run is ``interrupted``."""
 
 
-def list_experiments():
-    """Names of the experiments in the ``experiments`` package, sorted."""
-    import experiments
-
-    names = []
-    for info in pkgutil.iter_modules(experiments.__path__):
-        if not info.name.startswith("_"):
-            names.append(info.name)
-    return sorted(names)
-
-
-def load_experiment(name):
-    """Import ``experiments.<name>`` and check that it follows the experiment contract."""
-    available = list_experiments()
-    if name not in available:
-        raise UsageError(f"unknown experiment '{name}'; available: {', '.join(available)}")
-    module = importlib.import_module(f"experiments.{name}")
-    for attr in ("PARAMS", "run", "plot"):
-        if not hasattr(module, attr):
-            raise UsageError(f"experiment '{name}' does not define {attr}")
-    return module
-
-
-def describe(module):
-    """First line of the module docstring."""
-    doc = (module.__doc__ or "").strip().splitlines()
-    return doc[0] if doc else ""
 
 
 def _git_commit():
@@ -701,7 +672,7 @@ class RunResult:
 
 def _default_directory(name, seed, quick):
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return os.path.join("runs", f"{name}{'-quick' if quick else ''}-seed{seed}-{stamp}")
+    return os.path.join("runs", f"{experiment_label(name)}{'-quick' if quick else ''}-seed{seed}-{stamp}")
 
 
 class RunLock:
@@ -938,11 +909,10 @@ def run_experiment(name, seed=0, out=None, quick=False, device="cpp_standalone",
     Python mirror of ``snnlearn run``.
     """
     module = load_experiment(name)
+    name = module.EXPERIMENT_REF  # a file is recorded by its absolute path, for --resume, plot and sweep
     if isinstance(max_rate, str) and max_rate == "default":
         max_rate = getattr(module, "MAX_RATE", DEFAULT_MAX_RATE)
     checkpoint_every, max_rate = _validate_run_options(seed, threads, device, checkpoint_every, max_rate)
-    import brian2
-
     resume_t, lock, old_provenance = None, None, None
     if _resume is not None:
         resume_t, p, lock, old_provenance = _resume
@@ -955,7 +925,7 @@ def run_experiment(name, seed=0, out=None, quick=False, device="cpp_standalone",
             if hasattr(module, "validate"):
                 module.validate(p)
         except (ParameterError, ValueError) as exc:
-            raise UsageError(f"{name}: {exc}") from None
+            raise UsageError(f"{experiment_label(name)}: {exc}") from None
         path = out or _default_directory(name, seed, quick)
         lock = _prepare_directory(path)
         removed = 0

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -15,12 +16,26 @@ def snnlearn(*args, cwd=None):
                           timeout=600, env=ENV, cwd=cwd)
 
 
-def test_list_shows_experiments_with_parameters_and_units():
+def test_list_is_one_line_per_experiment():
+    from snnlearn.registry import list_experiments
+
     out = snnlearn("list")
     assert out.returncode == 0, out.stderr
-    assert "stdp_competition:" in out.stdout and "hebbian_pca:" in out.stdout
-    assert "duration = 1000.0 * second" in out.stdout
-    assert "rates = 10.0 * hertz,20.0 * hertz,40.0 * hertz" in out.stdout
+    lines = out.stdout.strip().splitlines()
+    names = list_experiments()
+    assert len(lines) == len(names) + 1  # and one line saying how to see parameters
+    for name, line in zip(names, lines):
+        assert line.split()[0] == name and len(line.split()) > 3, line
+
+
+def test_show_gives_parameters_with_units_bounds_and_docs():
+    out = snnlearn("show", "stdp_competition")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("stdp_competition: Competitive Hebbian learning through STDP")
+    assert re.search(r"duration\s+1000\.0 \* second\s+a quantity in second \(> 0 second\)\s+learning time",
+                     out.stdout), out.stdout
+    assert "rates  " in out.stdout and "10.0 * hertz,20.0 * hertz,40.0 * hertz" in out.stdout
+    assert snnlearn("list", "stdp_competition").stdout == out.stdout
 
 
 def test_run_quick_then_plot(tmp_path):
