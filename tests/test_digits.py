@@ -96,7 +96,7 @@ def _acc(m, route):
 def test_stdp_route_learns_digits_far_above_plasticity_off(digits_run):
     """STDP (stdp_additive + multiplicative normalisation + adaptive thresholds), N = 100, one epoch:
     held-out accuracy >= THRESHOLD_STDP and >= 0.25 above the same network with plasticity off (same initial
-    weights). See the calibration in the docstring of THRESHOLD_STDP."""
+    weights). Calibration: the comment above THRESHOLD_STDP."""
     p, m, _ = digits_run
     stdp, frozen = _acc(m, "stdp"), _acc(m, "frozen")
     assert stdp >= THRESHOLD_STDP, (stdp, frozen)
