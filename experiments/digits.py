@@ -44,7 +44,7 @@ import numpy as np
 from brian2 import Hz, mV, ms, second
 
 from models import diehl_cook as dc
-from snnlearn.params import ParameterError
+from snnlearn.params import Param, ParameterError
 
 SPIKING = ("stdp", "reward_stdp", "frozen")
 ROUTES = SPIKING + ("kmeans", "logistic")
@@ -54,7 +54,7 @@ PARAMS = {
     "n_seeds": 3,
     "routes": list(SPIKING),  # spiking routes to simulate (kmeans and logistic always run)
     "n_train": 0,  # training presentations (one epoch; 0: the whole training split, 1257 images)
-    "n_label": 600,  # training images (class-balanced subset) shown with learning off for the label assignment (0: all)
+    "n_label": Param(600, low=0, doc="training images shown with learning off to assign labels (0: all)"),  # training images (class-balanced subset) shown with learning off for the label assignment (0: all)
     "n_test": 0,  # test images (0: the whole test split, 540 images)
     "split_seed": 0,
     "test_fraction": 0.3,

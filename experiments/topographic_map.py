@@ -39,11 +39,12 @@ from brian2 import Hz, ms, second
 
 from models.cortical_sheet import annealing_schedule, build_map_network, coarse_bias, map_rule
 from snnlearn.inputs import bump_schedule, lattice_positions
+from snnlearn.params import Param
 from snnlearn.metrics.maps import (lattice_coordinates, rf_centres, ring_map_measures, topographic_error,
                                    topographic_order, topographic_spearman)
 
 PARAMS = {
-    "geometry": "ring",               # "ring" (check T2) or "sheet" (2-D)
+    "geometry": Param("ring", choices=("ring", "sheet"), doc="a ring of inputs (check T2) or a 2-D sheet"),
     "n_seeds": 3,                     # replicas per bias condition
     "frozen_control": True,           # a frozen-weights twin of every replica of the first bias
     "fixed_width_control": True,      # bias 0 without annealing (today's network): n_seeds more replicas

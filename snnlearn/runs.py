@@ -152,9 +152,14 @@ class RunContext:
 
     # -- logging and progress ---------------------------------------------------------
     def log(self, message, echo=True):
-        """Append a timestamped line to the run's log (and print it unless quiet, or ``echo`` is False)."""
+        """Append a timestamped line to the run's log (and print it unless quiet, or ``echo`` is False).
+
+        ``log.txt`` is rewritten (atomically) at every line, so it shows the run as it goes.
+        """
         line = f"[{time.perf_counter() - self._t0:8.1f} s] {message}"
         self._log_lines.append(line)
+        if self.directory is not None and os.path.isdir(self.directory):
+            self._flush_log()
         if echo and not self.quiet and self._log_stream is not None:
             try:
                 print(line, file=self._log_stream, flush=True)

@@ -12,10 +12,11 @@ from .neuromodulated import da_stdp, reward_stdp
 from .perturbation import node_perturbation, reinforce, serial_perturbation, weight_perturbation
 from .homeostasis import Homeostasis, multiplicative_normalization, subtractive_normalization, synaptic_scaling
 from .stdp import TRIPLET_PARAMETER_SETS, stdp_additive, stdp_multiplicative, triplet_stdp
+from .subspace import similarity_matching_feedforward, similarity_matching_lateral
 
 __all__ = [
     "Rule", "stdp_additive", "stdp_multiplicative", "triplet_stdp", "TRIPLET_PARAMETER_SETS",
-    "hebbian", "covariance", "oja", "bcm",
+    "hebbian", "covariance", "oja", "bcm", "similarity_matching_feedforward", "similarity_matching_lateral",
     "da_stdp", "reward_stdp", "node_perturbation", "weight_perturbation", "serial_perturbation", "reinforce",
     "Homeostasis", "subtractive_normalization", "multiplicative_normalization", "synaptic_scaling",
     "CATALOG",
@@ -30,6 +31,8 @@ CATALOG = {
     "covariance": covariance,
     "oja": oja,
     "bcm": bcm,
+    "similarity_matching_feedforward": similarity_matching_feedforward,
+    "similarity_matching_lateral": similarity_matching_lateral,
     "da_stdp": da_stdp,
     "reward_stdp": reward_stdp,
     "node_perturbation": node_perturbation,

@@ -102,13 +102,17 @@ def multiplicative_normalization(total, interval, accumulator="w_total"):
 
     Scales all weights of a neuron together: the relative pattern is kept, so it
     stabilises Hebbian growth without adding competition between the bounds.
+    A neuron whose incoming sum is not positive (as before the first time step has
+    computed it) is left unchanged, instead of dividing by zero.
     """
     _check_interval("multiplicative_normalization", interval)
     return Homeostasis(
         name="multiplicative_normalization",
         model=f"{accumulator}_post = w : 1 (summed)",
         weight_unit_vars=(f"{accumulator}_post",),
-        regular=f"w = w * norm_total / ({accumulator}_post + 1e-300)",
+        # a sum not computed yet (0 before the first time step's summed-variable update) leaves w unchanged
+        regular=(f"norm_sum = {accumulator}_post + int({accumulator}_post <= 0 * norm_total) * norm_total\n"
+                 "w = w * norm_total / norm_sum"),
         interval=interval,
         params={"norm_total": total},
         target_vars=(accumulator,),

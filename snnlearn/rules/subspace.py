@@ -33,7 +33,13 @@ def _check(rule, names, eta, tau=None):
                               f"number, got {tau!r}")
 
 
-def similarity_matching_feedforward(eta=0.2 / second, pre="x", post="y"):
+def _weights(w_unit):
+    """Model text and parameters for weights in ``w_unit`` (None: dimensionless, the paper's form)."""
+    unit = unit_name(w_unit)
+    return ("", unit, {}) if unit == "1" else (" * w_unit", unit, {"w_unit": w_unit})
+
+
+def similarity_matching_feedforward(eta=0.2 / second, pre="x", post="y", w_unit=None):
     r"""Hebbian feedforward rule of similarity matching (Pehlevan, Hu & Chklovskii 2015).
 
     .. math:: \frac{dW_{ij}}{dt} = \eta\,(y_i\, x_j - W_{ij})
@@ -45,6 +51,8 @@ def similarity_matching_feedforward(eta=0.2 / second, pre="x", post="y"):
     ==========  ========  =========================================================
     eta         1/second  learning rate
     pre, post   --        names of the input / output activity variables
+    w_unit      any       unit of the weights (default: dimensionless); the activities
+                          stay dimensionless and the Hebbian term is ``y*x*w_unit``
     ==========  ========  =========================================================
 
     Equivalent ``Rule``::
@@ -55,17 +63,18 @@ def similarity_matching_feedforward(eta=0.2 / second, pre="x", post="y"):
     Reference: Pehlevan C, Hu T, Chklovskii DB (2015) Neural Comput 27:1461-1495.
     """
     _check("similarity_matching_feedforward", (pre, post), eta)
+    scale, unit, extra = _weights(w_unit)
     return Rule(
         "similarity_matching_feedforward",
-        model=f"dw/dt = eta * ({post}_post * {pre}_pre - w) : {unit_name(eta * second)} (clock-driven)",
-        params={"eta": eta},
+        model=f"dw/dt = eta * ({post}_post * {pre}_pre{scale} - w) : {unit} (clock-driven)",
+        params={"eta": eta, **extra},
         method="euler",
         doc=similarity_matching_feedforward.__doc__,
         reference="Pehlevan, Hu & Chklovskii (2015) Neural Comput 27:1461",
     )
 
 
-def similarity_matching_lateral(eta=0.2 / second, tau=0.5, post="y"):
+def similarity_matching_lateral(eta=0.2 / second, tau=0.5, post="y", w_unit=None):
     r"""Anti-Hebbian lateral rule of similarity matching (Pehlevan, Hu & Chklovskii 2015).
 
     .. math:: \frac{dM_{ij}}{dt} = \frac{\eta}{\tau}\,(y_i\, y_j - M_{ij})
@@ -93,10 +102,11 @@ def similarity_matching_lateral(eta=0.2 / second, tau=0.5, post="y"):
     Reference: Pehlevan C, Hu T, Chklovskii DB (2015) Neural Comput 27:1461-1495.
     """
     _check("similarity_matching_lateral", (post,), eta, tau)
+    scale, unit, extra = _weights(w_unit)
     return Rule(
         "similarity_matching_lateral",
-        model=f"dw/dt = eta / tau * ({post}_post * {post}_pre - w) : {unit_name(eta * second)} (clock-driven)",
-        params={"eta": eta, "tau": float(tau)},
+        model=f"dw/dt = eta / tau * ({post}_post * {post}_pre{scale} - w) : {unit} (clock-driven)",
+        params={"eta": eta, "tau": float(tau), **extra},
         method="euler",
         doc=similarity_matching_lateral.__doc__,
         reference="Pehlevan, Hu & Chklovskii (2015) Neural Comput 27:1461",
