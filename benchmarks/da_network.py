@@ -33,7 +33,7 @@ import math
 
 import numpy as np
 
-from models.izhikevich2007 import IZHIKEVICH_NEURON, IZHIKEVICH_UPDATE, M_SYN, N_EXC, N_INH
+from snnlearn.models.izhikevich2007 import IZHIKEVICH_NEURON, IZHIKEVICH_UPDATE, M_SYN, N_EXC, N_INH
 
 from .common import Phases, nest_loop_time, nest_reset, timed_brian_run
 
@@ -189,7 +189,7 @@ def build_snnlearn_da(seed=1):
     from brian2 import SpikeMonitor, ms
 
     try:
-        from models.izhikevich2007 import Condition, build_distal_reward
+        from snnlearn.models.izhikevich2007 import Condition, build_distal_reward
     except ImportError:
         build_distal_reward = None
     if build_distal_reward is not None:
@@ -238,7 +238,7 @@ def _run(builder, snnlearn, device, duration_s, seed, threads):
 
     m, out = timed_brian_run(lambda: builder(seed), lambda m: _readout(m, duration_s), duration_s * second,
                              device=device, seed=seed, snnlearn=snnlearn, threads=threads,
-                             imports=("models.izhikevich2007",))
+                             imports=("snnlearn.models.izhikevich2007",))
     if m.get("source"):
         out["snnlearn_source"] = m["source"]
     out["n_plastic_synapses"] = int(len(m["pre"]))

@@ -27,7 +27,7 @@ __all__ = ["run_snnlearn", "run_bindsnet", "main"]
 
 
 def _images(n_images, seed=0):
-    from models import diehl_cook as dc
+    from snnlearn.models import diehl_cook as dc
 
     x_tr, y_tr, _, _ = dc.load_split()
     rng = np.random.default_rng(seed)
@@ -38,7 +38,7 @@ def run_snnlearn(n_exc, n_images, threads=1, seed=0):
     """Seconds to train on ``n_images`` (program run only) and the compile+first-run time."""
     from brian2 import Hz, get_device, mV
 
-    from models import diehl_cook as dc
+    from snnlearn.models import diehl_cook as dc
     from snnlearn.devices import use_device
 
     x = _images(n_images, seed)

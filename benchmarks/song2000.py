@@ -82,7 +82,7 @@ def build_plain_song(rate, record_dt=None, dt=None):
 
 
 def _build_snnlearn(rate):
-    from models.song2000 import Block, build_song_network, song_rule
+    from snnlearn.models.song2000 import Block, build_song_network, song_rule
 
     return build_song_network([Block(rate=rate)], song_rule(gmax=GMAX, Ap_ratio=AP_RATIO, depression_ratio=DEPRESSION))
 
@@ -106,7 +106,7 @@ def _run_brian(builder, device, duration_s, seed, rate_hz, threads, cold_cache, 
 
     _, out = timed_brian_run(lambda: builder(rate_hz * Hz), lambda m: _readout(m, duration_s, rate_hz),
                              duration_s * second, device=device, seed=seed, snnlearn=snnlearn, threads=threads,
-                             imports=("models.song2000",), cold_cache=cold_cache)
+                             imports=("snnlearn.models.song2000",), cold_cache=cold_cache)
     return out
 
 

@@ -37,7 +37,7 @@ def rates(n_points):
 def _build(rate_hz):
     from brian2 import Hz
 
-    from models.song2000 import Block, build_song_network, song_rule
+    from snnlearn.models.song2000 import Block, build_song_network, song_rule
 
     return build_song_network([Block(rate=rate_hz * Hz)], song_rule())
 

@@ -43,7 +43,7 @@ import time
 import numpy as np
 from brian2 import Hz, mV, ms, second
 
-from models import diehl_cook as dc
+from snnlearn.models import diehl_cook as dc
 from snnlearn.params import Param, ParameterError
 
 SPIKING = ("stdp", "reward_stdp", "frozen")

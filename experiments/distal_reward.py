@@ -22,7 +22,7 @@ of wmax), its percentile among the copy's excitatory weights, the time it first 
 import numpy as np
 from brian2 import second
 
-from models.izhikevich2007 import N_EXC, N_INH, Condition, daspnet_rule, simulate
+from snnlearn.models.izhikevich2007 import N_EXC, N_INH, Condition, daspnet_rule, simulate
 
 PARAMS = {
     "duration": 3600 * second,  # simulated time

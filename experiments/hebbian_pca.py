@@ -16,7 +16,7 @@ from brian2 import ms, second
 
 import snnlearn as sl
 from snnlearn.params import Param
-from models.rate_readout import build_rate_readout
+from snnlearn.models.rate_readout import build_rate_readout
 
 PARAMS = {
     "n_inputs": Param(20, low=1, high=5000, doc="input dimension (at least the number of top eigenvalues)"),

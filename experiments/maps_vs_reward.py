@@ -31,10 +31,10 @@ two passes per weight update: an unperturbed baseline pass and a perturbed pass)
 import numpy as np
 from brian2 import Hz, Network, ms, second
 
-from experiments.topographic_map import ring_measures
-from models.cortical_sheet import build_map_network, coarse_bias, map_rule
-from models.reward_map import RULES, bump_patterns, build_reward_map, map_targets
-from models.reward_tasks import Escape
+from snnlearn.experiments.topographic_map import ring_measures
+from snnlearn.models.cortical_sheet import build_map_network, coarse_bias, map_rule
+from snnlearn.models.reward_map import RULES, bump_patterns, build_reward_map, map_targets
+from snnlearn.models.reward_tasks import Escape
 from snnlearn.inputs import bump_schedule
 from snnlearn.modulators import TrialSchedule
 

@@ -18,7 +18,7 @@ interaction (1 - cW)⁻¹ (``snnlearn.metrics.maps.od_wavelength_theory``).
 import numpy as np
 from brian2 import Hz, ms, second
 
-from models.cortical_sheet import build_od_network, od_rule
+from snnlearn.models.cortical_sheet import build_od_network, od_rule
 from snnlearn.metrics.maps import (fraction_left, mean_abs_odi, od_index, od_wavelength, od_wavelength_theory,
                                    segregation)
 

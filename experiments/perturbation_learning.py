@@ -29,7 +29,7 @@ relative to the initial error (``error_ratio``), per rule.
 import numpy as np
 from brian2 import Hz, Network, ms, second
 
-from models.reward_tasks import RULES, Escape, build_pattern_task, frozen_patterns
+from snnlearn.models.reward_tasks import RULES, Escape, build_pattern_task, frozen_patterns
 from snnlearn.modulators import TrialSchedule
 
 PARAMS = {

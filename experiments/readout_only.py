@@ -25,9 +25,9 @@ the final error ratio (last ``final_window`` of the run), and the passes to crit
 import numpy as np
 from brian2 import Hz, Network, ms, second
 
-from models.lsm import make_liquid
-from models.reward_readout import CONDITIONS, Lane, build_lanes, lane_results, paired_schedule
-from models.reward_tasks import Escape, frozen_patterns
+from snnlearn.models.lsm import make_liquid
+from snnlearn.models.reward_readout import CONDITIONS, Lane, build_lanes, lane_results, paired_schedule
+from snnlearn.models.reward_tasks import Escape, frozen_patterns
 
 PARAMS = {
     "grid_lengths": [5, 10, 20],  # liquid grids (L, 3, 3): N = 9 L neurons

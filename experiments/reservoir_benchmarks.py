@@ -22,9 +22,9 @@ from __future__ import annotations
 import numpy as np
 from brian2 import Hz, mV, ms, second
 
-from models.esn import make_esn
-from models.force import make_force_network, run_force, sum_of_sines
-from models.lsm import make_liquid, template_task
+from snnlearn.models.esn import make_esn
+from snnlearn.models.force import make_force_network, run_force, sum_of_sines
+from snnlearn.models.lsm import make_liquid, template_task
 from snnlearn.metrics.reservoir import (
     delay_embedding,
     fit_ridge,

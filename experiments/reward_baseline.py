@@ -27,7 +27,7 @@ import numpy as np
 from brian2 import Hz, ms, second
 
 import snnlearn as sl
-from models.reward_tasks import Escape, build_two_stimulus
+from snnlearn.models.reward_tasks import Escape, build_two_stimulus
 from snnlearn.modulators import TrialSchedule
 
 PARAMS = {

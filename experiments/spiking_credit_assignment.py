@@ -55,9 +55,9 @@ from brian2 import Hz, Network, get_device, ms, second
 import snnlearn as sl
 from snnlearn.params import ParameterError
 
-from models.credit_assignment import (Layout, alternating_schedule, attach_probe, build_group, make_instance,
+from snnlearn.models.credit_assignment import (Layout, alternating_schedule, attach_probe, build_group, make_instance,
                                       set_teacher_targets, stacked_input, static_counts)
-from models.reward_tasks import Escape
+from snnlearn.models.reward_tasks import Escape
 
 RULES = ("node_perturbation", "weight_perturbation", "serial_perturbation", "reinforce", "reward_stdp")
 CONTROL = "reward_hebbian"

@@ -31,7 +31,7 @@ runs every point with Brian2's ``run_args``.
 import numpy as np
 from brian2 import Hz, second
 
-from models.song2000 import Block, build_song_network, isi_cv, output_rates, run_time_values, song_rule
+from snnlearn.models.song2000 import Block, build_song_network, isi_cv, output_rates, run_time_values, song_rule
 from snnlearn.params import Param
 from snnlearn.units import format_quantity
 

@@ -37,7 +37,7 @@ selectivity (1 − RF spread / spread of flat weights).
 import numpy as np
 from brian2 import Hz, ms, second
 
-from models.cortical_sheet import annealing_schedule, build_map_network, coarse_bias, map_rule
+from snnlearn.models.cortical_sheet import annealing_schedule, build_map_network, coarse_bias, map_rule
 from snnlearn.inputs import bump_schedule, lattice_positions
 from snnlearn.params import Param
 from snnlearn.metrics.maps import (lattice_coordinates, rf_centres, ring_map_measures, topographic_error,
@@ -455,7 +455,7 @@ def plot(data, metrics, p):
 
     # the developmental mechanism over time: width of the lateral excitation, its kernel, and what it does
     if "lateral_width" in data and np.any(metrics.get("annealed", [False])):
-        from models.cortical_sheet import lateral_gain
+        from snnlearn.models.cortical_sheet import lateral_gain
 
         ka = metrics["annealed"].index(True)
         col = ka * n_seeds

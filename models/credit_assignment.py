@@ -38,7 +38,7 @@ import numpy as np
 from brian2 import NeuronGroup, SpikeGeneratorGroup, StateMonitor, Synapses, TimedArray, ms, second
 
 import snnlearn as sl
-from models.reward_tasks import Escape, post_first, escape_outputs, frozen_patterns
+from snnlearn.models.reward_tasks import Escape, post_first, escape_outputs, frozen_patterns
 from snnlearn.modulators import ORDER_READOUT_RESET, ORDER_RECORD, ORDER_TRIAL_END, TrialSchedule
 
 __all__ = ["KINDS", "Instance", "Layout", "make_instance", "alternating_schedule", "stacked_input", "CopyCircuit",

@@ -30,7 +30,7 @@ Built on :func:`models.reward_tasks.build_pattern_task`: the whole training comp
 import numpy as np
 from brian2 import Hz, StateMonitor, ms
 
-from models.reward_tasks import Escape, build_pattern_task
+from snnlearn.models.reward_tasks import Escape, build_pattern_task
 
 __all__ = ["RULES", "ring_distance", "bump_rates", "bump_patterns", "map_targets", "build_reward_map"]
 

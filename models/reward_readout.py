@@ -75,8 +75,8 @@ from brian2 import (Hz, NeuronGroup, SpikeGeneratorGroup, SpikeMonitor, StateMon
                     linked_var, ms, second)
 
 import snnlearn as sl
-from models.lsm import Liquid
-from models.reward_tasks import Escape, escape_outputs
+from snnlearn.models.lsm import Liquid
+from snnlearn.models.reward_tasks import Escape, escape_outputs
 from snnlearn.modulators import ORDER_READOUT_RESET, ORDER_RECORD, ORDER_RECORD_REWARD, ORDER_TRIAL_END
 
 __all__ = ["CONDITIONS", "Lane", "LaneRewards", "build_lanes", "lane_results", "paired_schedule"]

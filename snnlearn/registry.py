@@ -29,8 +29,8 @@ __all__ = ["ENTRY_POINT_GROUP", "BUILTIN_PACKAGE", "list_experiments", "load_exp
 
 #: Entry-point group under which installed packages register experiments.
 ENTRY_POINT_GROUP = "snnlearn.experiments"
-#: The package that holds the built-in experiments.
-BUILTIN_PACKAGE = "experiments"
+#: The package that holds the built-in experiments (the repository's experiments/ folder, installed as snnlearn.experiments).
+BUILTIN_PACKAGE = "snnlearn.experiments"
 #: What an experiment module must define.
 REQUIRED = ("PARAMS", "run", "plot")
 

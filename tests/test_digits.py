@@ -5,7 +5,7 @@ route against the same network with plasticity off."""
 import numpy as np
 import pytest
 
-from models import diehl_cook as dc
+from snnlearn.models import diehl_cook as dc
 from snnlearn.params import resolve_params
 
 
@@ -79,7 +79,7 @@ OVERRIDES = {"sizes": [100], "n_seeds": 1, "n_train": 0, "n_label": 200, "n_test
 
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory, standalone_context):
-    import experiments.digits as exp
+    import snnlearn.experiments.digits as exp
 
     p = resolve_params(exp.PARAMS, exp.QUICK, OVERRIDES, use_quick=False)
     ctx = standalone_context(SEED, tmp_path_factory.mktemp("digits_standalone"))

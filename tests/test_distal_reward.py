@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from brian2 import second
 
-from models.izhikevich2007 import Condition, simulate
+from snnlearn.models.izhikevich2007 import Condition, simulate
 
 WMAX = 4.0
 DURATION_S = 1500.0

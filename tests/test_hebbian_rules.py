@@ -5,7 +5,7 @@ import pytest
 from brian2 import ms
 
 import snnlearn as sl
-from models.rate_readout import build_rate_readout
+from snnlearn.models.rate_readout import build_rate_readout
 
 
 def test_oja_converges_to_top_principal_component(tmp_path):

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from models.kohonen import (grid_codebook, random_codebook, train_kmeans_online,  # noqa: E402
+from snnlearn.models.kohonen import (grid_codebook, random_codebook, train_kmeans_online,  # noqa: E402
                             train_som)
 from snnlearn.metrics.maps import (circular_association, circular_correlation,  # noqa: E402
                                    effective_interaction, fraction_left, lattice_coordinates,

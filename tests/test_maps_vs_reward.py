@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from brian2 import Hz, ms, second
 
-from experiments import maps_vs_reward as exp
-from models.reward_map import bump_patterns, bump_rates, build_reward_map, map_targets, ring_distance
+from snnlearn.experiments import maps_vs_reward as exp
+from snnlearn.models.reward_map import bump_patterns, bump_rates, build_reward_map, map_targets, ring_distance
 from snnlearn.modulators import TrialSchedule
 from snnlearn.params import resolve_params
 

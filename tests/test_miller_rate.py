@@ -6,7 +6,7 @@ the science checks O1 and O2 use the calibrated thresholds of docs/validation.md
 import numpy as np
 import pytest
 
-from models.miller_rate import MillerModel, MillerParams, MillerResult, arbor_offsets, simulate
+from snnlearn.models.miller_rate import MillerModel, MillerParams, MillerResult, arbor_offsets, simulate
 from snnlearn.metrics.maps import mean_abs_odi, mexican_hat, od_wavelength, od_wavelength_theory
 
 

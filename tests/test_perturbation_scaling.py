@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from experiments import perturbation_scaling as ps
+from snnlearn.experiments import perturbation_scaling as ps
 
 METHODS = ("gradient", "node_perturbation", "weight_perturbation", "serial_perturbation")
 

@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 from brian2 import ms
 
-from models.lsm import make_liquid
-from models.reward_readout import Lane, paired_schedule
+from snnlearn.models.lsm import make_liquid
+from snnlearn.models.reward_readout import Lane, paired_schedule
 from snnlearn.runs import run_experiment
 
 N_PASSES = 1000  # forward passes per lane (500 unperturbed / perturbed pairs)

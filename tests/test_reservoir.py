@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from brian2 import Hz, ms
 
-from models.esn import make_esn
-from models.force import make_force_network, run_force, sum_of_sines
-from models.lsm import (
+from snnlearn.models.esn import make_esn
+from snnlearn.models.force import make_force_network, run_force, sum_of_sines
+from snnlearn.models.lsm import (
     filtered_input_states,
     jitter_trials,
     make_liquid,
@@ -430,7 +430,7 @@ def test_reservoir_benchmarks_experiment_contract():
     import matplotlib
 
     matplotlib.use("Agg")
-    import experiments.reservoir_benchmarks as exp
+    import snnlearn.experiments.reservoir_benchmarks as exp
 
     p = dict(exp.PARAMS)
     p.update(exp.QUICK)

@@ -17,7 +17,7 @@ def test_reward_baseline_two_stimulus_task_spiking(standalone_dir, standalone_co
     Measured with the current code (seed 2, initial error 9.27, rerun 2026-12-03): raw 2.68, global 1.06,
     critic 0.25, REINFORCE 0.07. (The range once noted here, critic 0.31-0.41 over seeds 1-3, came from an
     earlier version of the task and was not re-measured.) cpp_standalone, about 1-2 min including the build."""
-    import experiments.reward_baseline as exp
+    import snnlearn.experiments.reward_baseline as exp
 
     p = resolve_params(exp.PARAMS, exp.QUICK, {}, use_quick=False)
     ctx = standalone_context(2, standalone_dir)

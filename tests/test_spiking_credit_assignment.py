@@ -26,7 +26,7 @@ OVERRIDES = {
 
 @pytest.fixture(scope="module")
 def credit_run(tmp_path_factory, standalone_context):
-    import experiments.spiking_credit_assignment as exp
+    import snnlearn.experiments.spiking_credit_assignment as exp
 
     p = resolve_params(exp.PARAMS, exp.QUICK, OVERRIDES, use_quick=False)
     ctx = standalone_context(SEED, tmp_path_factory.mktemp("credit_standalone"))

@@ -12,7 +12,7 @@ from brian2 import Hz, Network, SpikeMonitor, StateMonitor, ms, second
 
 import brian2
 
-from models.cortical_sheet import (arbor_pairs, build_od_network, coarse_bias, local_global_lateral,
+from snnlearn.models.cortical_sheet import (arbor_pairs, build_od_network, coarse_bias, local_global_lateral,
                                    map_rule, mexican_hat_lateral, normalised_hebbian, od_rule)
 from snnlearn.inputs import (bump_inputs, bump_schedule, field_correlation, lattice_positions, smoothing_kernel,
                              two_eye_retina)
@@ -264,7 +264,7 @@ def test_annealed_lateral_width_shrinks_inside_the_run_with_constant_summed_exci
     """Kohonen's shrinking neighbourhood as built: the schedule shrinks exponentially and then
     holds, the gain keeps the summed excitation constant, and the run_regularly operation sets
     the lateral weights from the TimedArrays during the run (numpy target, 3 s)."""
-    from models.cortical_sheet import annealed_lateral_synapses, annealing_schedule, cortical_layer, lateral_gain
+    from snnlearn.models.cortical_sheet import annealed_lateral_synapses, annealing_schedule, cortical_layer, lateral_gain
     from snnlearn.devices import use_device
 
     w = annealing_schedule(10.0, 2.0, 100 * second, 150 * second)
@@ -296,7 +296,7 @@ def test_sheet_order_is_orientation_free():
     """A map from scratch has an arbitrary orientation: a perfect 8 x 8 map on the 12 x 12 sheet
     with its axes swapped and one reflected has per-axis order 1 (``topographic_order``) but a
     signed order of -1 on one axis (``signed_order``)."""
-    import experiments.topographic_map as tm
+    import snnlearn.experiments.topographic_map as tm
 
     pos = lattice_positions((12, 12)).astype(float)
     lat = lattice_positions((8, 8)).astype(float)
@@ -310,8 +310,8 @@ def test_sheet_order_is_orientation_free():
 
 
 def test_experiment_parameters_are_checked():
-    import experiments.ocular_dominance as od
-    import experiments.topographic_map as tm
+    import snnlearn.experiments.ocular_dominance as od
+    import snnlearn.experiments.topographic_map as tm
 
     with pytest.raises(ValueError, match="parameter 'geometry': torus is not allowed.*one of ring, sheet"):
         resolve_params(tm.PARAMS, tm.QUICK, {"geometry": "torus"})
@@ -334,7 +334,7 @@ def od_run(tmp_path_factory):
     """``experiments.ocular_dominance`` with sigma_E = 1 and 2, 3 seeds each, plus one
     identical-eyes replica per sigma_E: 8 replicas side by side in one cpp_standalone network
     (64 cortical units, 2 x 64 LGN units, arbor R = 6, 300 s, dt = 0.5 ms, run seed 2016)."""
-    import experiments.ocular_dominance as od
+    import snnlearn.experiments.ocular_dominance as od
 
     p = resolve_params(od.PARAMS, od.QUICK, {"sigma_E": [1.0, 2.0], "n_seeds": 3, "identical_eyes_control": True})
     ctx = StandInContext(OD_SEED, str(tmp_path_factory.mktemp("od_standalone")))
@@ -392,7 +392,7 @@ def test_spiking_od_period_follows_the_linear_stability_prediction(od_run):
     assert abs(m["od_wavelength_peak"][s1] - m["od_wavelength_theory"][s1]) <= 0.25 * m["od_wavelength_theory"][s1]
     assert 1.4 <= m["od_wavelength"][s2] / m["od_wavelength"][s1] <= 2.6
     # the saved arrays redraw every figure without simulating
-    import experiments.ocular_dominance as od
+    import snnlearn.experiments.ocular_dominance as od
 
     figs = od.plot(ctx.arrays, m, od_run[0])
     assert {"od_maps", "od_spectra", "period_vs_sigma", "od_development"} <= set(figs)
@@ -419,7 +419,7 @@ def ring_run(tmp_path_factory):
     weights (b = 0) and with the polarity marker (b = 0.1), 6 seeds each, plus a frozen-weights
     twin of each b = 0 seed: 18 replicas in one cpp_standalone network, run seed 1982 (not a
     calibration seed)."""
-    import experiments.topographic_map as tm
+    import snnlearn.experiments.topographic_map as tm
 
     p = resolve_params(tm.PARAMS, tm.QUICK, {"geometry": "ring", "ring_biases": [0.0, 0.1], "n_seeds": 6,
                                              "duration": 150 * second, "frozen_control": True,
@@ -487,7 +487,7 @@ def test_polarity_marker_speeds_up_ordering_and_fixes_orientation(ring_run):
     med = [float(np.median([np.inf if t is None else t for t in m["time_to_criterion_s"][k]])) for k in (kb, k0)]
     ctx.log(f"time to criterion: b = 0.1 {m['time_to_criterion_s'][kb]}, b = 0 {m['time_to_criterion_s'][k0]}")
     assert med[0] < med[1]
-    import experiments.topographic_map as tm
+    import snnlearn.experiments.topographic_map as tm
 
     figs = tm.plot(ctx.arrays, m, p)
     assert {"map_before_after", "order_vs_time", "mechanism", "receptive_fields", "frozen_control",
@@ -513,7 +513,7 @@ def sheet_run(tmp_path_factory):
     """``experiments.topographic_map``, open sheet: 12 x 12 inputs -> 8 x 8 LIF units, from
     scrambled weights (b = 0), lateral width annealed (Kohonen 1982), 5 seeds plus a frozen twin
     of each, 150 s, dt = 0.5 ms, run seed 1976 (one cpp_standalone build)."""
-    import experiments.topographic_map as tm
+    import snnlearn.experiments.topographic_map as tm
 
     p = resolve_params(tm.PARAMS, tm.QUICK, {"geometry": "sheet", "sheet_biases": [0.0], "n_seeds": 5,
                                              "duration": 150 * second, "frozen_control": True,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from brian2 import ms, prefs, second
 
-from models.subspace import (build_gha_network, build_similarity_matching_network, gha, matrix_from_synapses,
+from snnlearn.models.subspace import (build_gha_network, build_similarity_matching_network, gha, matrix_from_synapses,
                              orthonormality_error, similarity_matching, spiked_covariance, subspace_error)
 from snnlearn.errors import RuleError
 from snnlearn.rules.subspace import similarity_matching_feedforward, similarity_matching_lateral

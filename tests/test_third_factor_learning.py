@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from brian2 import Hz, Network, StateMonitor, TimedArray, ms
 
-from models.reward_tasks import Escape, build_pattern_task, frozen_patterns
+from snnlearn.models.reward_tasks import Escape, build_pattern_task, frozen_patterns
 from snnlearn.devices import use_device
 from snnlearn.modulators import TrialSchedule
 from snnlearn.params import resolve_params
@@ -35,7 +35,7 @@ def test_perturbation_rules_and_reinforce_learn(standalone_dir, standalone_conte
     0.04-0.14 (weight), 0.06-0.18 (serial), 0.08-0.20 (REINFORCE); at 1500 passes 0.10-0.29.
     Measured here (seed 3, initial error 3.05; rerun 2026-12-03): 0.064, 0.079, 0.134, 0.152; half the initial error after
     103, 215, 173 and 128 passes. cpp_standalone, 90 s."""
-    import experiments.perturbation_learning as exp
+    import snnlearn.experiments.perturbation_learning as exp
 
     p = resolve_params(exp.PARAMS, exp.QUICK, {}, use_quick=False)
     assert p.n_passes == 2000
