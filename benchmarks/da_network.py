@@ -1,6 +1,6 @@
 """Case ``da_network``: Izhikevich (2007) distal-reward network, dopamine-modulated STDP, 10 s.
 
-The author's ``daspnet.m`` (SCIENCE.md section 2): 1000 Izhikevich neurons (800
+The author's ``daspnet.m`` (docs/validation.md, Izhikevich 2007): 1000 Izhikevich neurons (800
 excitatory RS, 200 inhibitory FS), 100 random targets each, 80 000 plastic excitatory
 synapses under DA-STDP (eligibility tau_c = 1 s, dopamine tau_d = 0.2 s, weight update
 every 10 ms, bounds [0, 4]), 20 000 fixed inhibitory ones, random thalamic input every
@@ -25,7 +25,7 @@ Implementations:
   is a parameter: 1 = every millisecond, NEST's default, or 10), the same connectivity,
   the thalamic input as a ``noise_generator`` of the same variance (13/sqrt(12)), and the
   rewards as a Poisson dopamine source at the reward rate of the task (0.05 Hz, about
-  180 per hour, SCIENCE.md): NEST has no in-simulation pairing detector, so its reward
+  180 per hour, docs/validation.md): NEST has no in-simulation pairing detector, so its reward
   *times* differ; the costs they cause do not.
 """
 

@@ -1,6 +1,6 @@
 """Case ``song2000``: Song, Miller & Abbott (2000), 1000 plastic inputs onto one neuron, additive STDP.
 
-Three implementations of the same model (SCIENCE.md section 1: tau_m = 20 ms,
+Three implementations of the same model (docs/validation.md, Song, Miller & Abbott 2000: tau_m = 20 ms,
 V_rest = -70 mV, E_ex = 0, E_in = -70 mV, V_th = -54 mV, V_reset = -60 mV,
 tau_ex = tau_in = 5 ms; g_max = 0.015 and g_in = 0.05 in units of the leak; 1000
 excitatory inputs at 10 Hz under additive STDP with A+ = 0.005 g_max, A-/A+ = 1.05,

@@ -1,6 +1,6 @@
 """Maps against reward: a ring topographic map learned by self-organisation and from reward only, compared across map sizes.
 
-The map (SCIENCE.md section 4, check T2, scaled): ``n_in = inputs_per_unit * n_out`` inputs on
+The map (docs/validation.md, Topographic maps, check T2, scaled): ``n_in = inputs_per_unit * n_out`` inputs on
 a ring fire at ``baseline_rate`` plus a Gaussian bump (``peak_rate``, width ``bump_sigma``
 output spacings) and project all-to-all onto ``n_out`` units on a second ring. Both routes
 start from the same initial weights (flat, ``init_noise`` noise, no topographic bias unless

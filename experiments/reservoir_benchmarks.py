@@ -1,6 +1,6 @@
 """Reservoirs with readout-only learning: ESN memory capacity, NARMA-10, FORCE, spiking LSM.
 
-Four benchmarks of reservoir computing, each with its control (SCIENCE.md section 9, E1-E4):
+Four benchmarks of reservoir computing, each with its control (docs/validation.md, Reservoirs, E1-E4):
 
 - Memory capacity (Jaeger 2002): MC = sum_k r^2(u(t-k), y_k(t)) on held-out data for a linear
   and two tanh echo-state networks of N units; it can never exceed N (``memory_capacity_bound``).

@@ -1,6 +1,6 @@
 """Spiking topographic map (Willshaw & von der Malsburg 1976; Kohonen 1982; Song & Abbott 2001): maps that self-organise from scrambled weights.
 
-Inputs on a ring of 100 units (``geometry="ring"``, check T2 of SCIENCE.md) or on a 12 x 12
+Inputs on a ring of 100 units (``geometry="ring"``, check T2 of docs/validation.md) or on a 12 x 12
 sheet (``geometry="sheet"``) fire at 2 Hz plus a Gaussian bump of 38 Hz (σ = 5 inputs on the
 ring) whose centre is redrawn every 50-100 ms. They project all-to-all onto LIF units on a
 ring of 50 (or an 8 x 8 sheet) coupled by local excitation and global inhibition. The
@@ -26,7 +26,7 @@ Every condition runs ``n_seeds`` replicas; with ``frozen_control`` each replica 
 first condition has a twin with the same initial weights whose learning switch is off
 (``plasticity = 0``). All replicas share one compiled network.
 
-Measured (SCIENCE.md section 4 and appendix): on the ring, the RF centre θ_j (circular mean),
+Measured (docs/validation.md, Topographic maps): on the ring, the RF centre θ_j (circular mean),
 RF selectivity (resultant length), the Fisher-Lee circular correlation |ρ_FL| between unit
 position and θ_j, the fraction of neighbouring units with |Δθ| < 3·2π/N, the winding number and
 the topographic error; on the sheet, the RF centres (weight-weighted mean position), the
@@ -71,7 +71,7 @@ PARAMS = {
     "update_interval": 100 * ms,      # normalised weight update every ...
     "init_noise": 0.2,                # w0 = w_max w_init (1 + b m + init_noise U(-1, 1))
     "dt": 0.5 * ms,
-    # ring (check T2, SCIENCE.md appendix)
+    # ring (check T2, docs/validation.md)
     "ring_biases": [0.0, 0.1],        # the first is the headline (0: from scratch); 0.1: polarity marker
     "ring_n_inputs": 100,
     "ring_n_units": 50,
@@ -136,7 +136,7 @@ def _check(p):
 def initial_weights(cfg, bias, init_noise, rng):
     """``clip(w_max w_init (1 + b m(i, j) + init_noise U(-1, 1)), 0, w_max)``, m = :func:`coarse_bias`.
 
-    On the ring with w_init = 0.5, init_noise = 0.2 this is SCIENCE.md's
+    On the ring with w_init = 0.5, init_noise = 0.2 this is docs/validation.md's
     ``w_max (0.5 + 0.5 b cos(2 pi (i/100 - j/50)) + 0.1 U(-1, 1))``."""
     m = coarse_bias(cfg["in_shape"], cfg["out_shape"], cfg["periodic"])
     u = rng.uniform(-1, 1, m.shape)

@@ -2,7 +2,7 @@
 interactions, arbor-restricted feedforward projections learning by a Hebbian rule with
 subtractive normalisation.
 
-Neurons (dimensionless membrane variable, threshold 1, reset 0, SCIENCE.md appendix)::
+Neurons (dimensionless membrane variable, threshold 1, reset 0, docs/validation.md)::
 
     dv/dt = (mu - v) / tau_m + sigma_n * sqrt(2 / tau_m) * xi        (unless refractory)
 
@@ -35,7 +35,7 @@ block. :func:`build_od_network` and :func:`build_map_network` assemble complete 
 
 References: Miller, Keller & Stryker (1989), Science 245:605; Willshaw & von der Malsburg (1976),
 Proc R Soc B 194:431; Song & Abbott (2001), Neuron 32:339; Miller & MacKay (1994), Neural Comput
-6:100. SCIENCE.md sections 3-4 and the appendix (calibration of O3 and T2).
+6:100. docs/validation.md (Miller, Keller & Stryker 1989; Topographic maps: checks O3 and T2).
 """
 from dataclasses import dataclass, field
 
@@ -139,11 +139,11 @@ def normalised_hebbian(name, pairing, freeze, eta, tau_h, wmax, interval, freeze
                    doc=f"Hebbian pair rule, {term} term, subtractive normalisation over the active "
                        f"synapses of each unit every {interval}, {bounds}.\n\n" + normalised_hebbian.__doc__,
                    reference="Miller, Keller & Stryker (1989) Science 245:605; Miller & MacKay (1994) "
-                             "Neural Comput 6:100; SCIENCE.md appendix")
+                             "Neural Comput 6:100; docs/validation.md")
 
 
 def od_rule(eta=0.002, tau_h=20 * ms, wmax=0.2, interval=100 * ms):
-    """The ocular-dominance rule of check O3 (SCIENCE.md appendix): **acausal** Hebbian term,
+    """The ocular-dominance rule of check O3 (docs/validation.md): **acausal** Hebbian term,
     subtractive normalisation over the active synapses every 100 ms, Miller-style freezing.
 
     Defaults: eta = 0.002, tau_h = 20 ms, w_max = 0.2. See :func:`normalised_hebbian`.
@@ -170,7 +170,7 @@ def od_rule(eta=0.002, tau_h=20 * ms, wmax=0.2, interval=100 * ms):
 
 
 def map_rule(eta=5e-4, tau_h=20 * ms, wmax=0.08, interval=100 * ms):
-    """The topographic-map rule of check T2 (SCIENCE.md appendix): **symmetric** Hebbian pair
+    """The topographic-map rule of check T2 (docs/validation.md): **symmetric** Hebbian pair
     term, subtractive normalisation over the active synapses every 100 ms, non-freezing bounds.
 
     Defaults: eta = 5e-4, tau_h = 20 ms, w_max = 0.08. See :func:`normalised_hebbian`; the
@@ -470,7 +470,7 @@ def build_od_network(sigma_E, rng, eye_correlation=0.0, n=64, arbor_radius=6, J0
 def coarse_bias(in_shape, out_shape, periodic=True):
     """Coarse topographic prior ``m(i, j)`` in [-1, 1] between input ``i`` and unit ``j``.
 
-    Ring (``periodic``): ``m = cos(2 pi (i/n_in - j/n_out))`` (SCIENCE.md appendix, T2). Sheet:
+    Ring (``periodic``): ``m = cos(2 pi (i/n_in - j/n_out))`` (docs/validation.md, T2). Sheet:
     the mean over the axes of ``cos(2 pi (u_i - u_j))`` (torus) or ``cos(pi (u_i - u_j))`` (open
     sheet, a gradient over the whole sheet), with ``u`` the position normalised to [0, 1]
     (``(k + 0.5)/n`` per axis). Returns ``(n_in, n_out)``.

@@ -1,7 +1,7 @@
 """The Diehl & Cook (2015) network on the UCI 8x8 handwritten digits, and its reward-driven variant.
 
 Diehl PU, Cook M (2015) Unsupervised learning of digit recognition using spike-timing-dependent
-plasticity. Front Comput Neurosci 9:99. SCIENCE.md section 10 (the small-scale substitute D2).
+plasticity. Front Comput Neurosci 9:99. docs/validation.md (Diehl & Cook 2015) (the small-scale substitute D2).
 
 Network (one copy per simulation):
 

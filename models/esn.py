@@ -6,7 +6,7 @@ Discrete-time reservoir, numpy reference implementation::
 
 - ``W``: dense N x N matrix with i.i.d. standard Gaussian entries, rescaled so that its spectral
   radius (largest |eigenvalue|) equals ``spectral_radius``.  ``spectral_radius = 0`` gives W = 0,
-  a memoryless reservoir (the NARMA-10 control of SCIENCE.md section 9, E2).
+  a memoryless reservoir (the NARMA-10 control of docs/validation.md (Reservoirs), E2).
 - ``W_in``: N x d, i.i.d. uniform on [-input_scale, +input_scale].
 - ``b``: N, i.i.d. uniform on [-bias, +bias] (``bias = 0``: no bias).
 

@@ -12,7 +12,7 @@ Without a neighbourhood (``h_jc = delta_jc``) this is online k-means (MacQueen-s
 learning), which quantises as well but has no topographic order.
 
 Reference: Kohonen T (1982), Self-organized formation of topologically correct feature maps,
-Biol Cybern 43:59-69. SCIENCE.md section 4, check T1: a 10 x 10 map on U[0,1]^2, 20 k samples,
+Biol Cybern 43:59-69. docs/validation.md (Topographic maps), check T1: a 10 x 10 map on U[0,1]^2, 20 k samples,
 sigma 5 -> 0.5, eta 0.5 -> 0.01.
 """
 from dataclasses import dataclass, field
@@ -122,7 +122,7 @@ def train_som(data, shape, sigma=(5.0, 0.5), eta=(0.5, 0.01), rng=None, init=Non
 def train_kmeans_online(data, n_units, eta=(0.5, 0.01), rng=None, init=None):
     """Online k-means: :func:`train_som` without a neighbourhood (only the BMU moves).
 
-    The T1 control of SCIENCE.md section 4: it quantises as well as (or better than) a SOM but
+    The T1 control of docs/validation.md (Topographic maps): it quantises as well as (or better than) a SOM but
     its units, read in lattice order, have no topographic order. Returns a :class:`SOMResult`
     with ``shape=(n_units,)``.
     """

@@ -1,6 +1,6 @@
 """Spiking liquid-state machine in Brian2 (Maass, Natschläger & Markram 2002, Neural Comput 14:2531).
 
-The liquid (SCIENCE.md section 9, "LSM"): N = 135 current-based leaky integrate-and-fire neurons on
+The liquid (docs/validation.md, Reservoirs, "LSM"): N = 135 current-based leaky integrate-and-fire neurons on
 a 15 x 3 x 3 grid, 20 % inhibitory, static synapses::
 
     tau_m dv/dt = -v + v_bg + I_in + I_rec - I_inh + noise * sqrt(2 tau_m) xi(t)   (unless refractory)
@@ -44,7 +44,7 @@ synapse (the control).  Runs on Brian2's runtime target (numpy by default); no `
 The equations are integrated by (Euler-)Maruyama with dt = 0.1 ms (Brian2's exact linear
 integrator divides by tau_e_rec - tau_m, which is zero for the calibrated 30 ms).
 
-:func:`template_task` is the fading-memory task of SCIENCE.md section 9 (E4): two classes of
+:func:`template_task` is the fading-memory task of docs/validation.md (Reservoirs) (E4): two classes of
 jittered 20-Hz spike templates that differ only before ``t_same`` and are identical afterwards.
 """
 from __future__ import annotations
@@ -393,7 +393,7 @@ def filtered_input_states(trials, tau_f=30 * ms, stim_duration=500 * ms):
 def template_task(liquid, rng, n_pairs=10, n_train=200, n_test=100, jitter=4 * ms, rate=20 * Hz,
                   stim_duration=500 * ms, t_same=400 * ms, gap=50 * ms, n_lanes=100, tau_f=30 * ms,
                   ridges=(1e-4, 1e-3, 1e-2, 1e-1, 1.0), dt=0.1 * ms, codegen_target="numpy"):
-    """Fading-memory classification with and without recurrence (SCIENCE.md section 9, E4).
+    """Fading-memory classification with and without recurrence (docs/validation.md, Reservoirs, E4).
 
     For each of ``n_pairs`` template pairs (:func:`make_template_pair`), draw ``n_train`` training
     and ``n_test`` test trials with balanced classes (:func:`jitter_trials`); all trials of all

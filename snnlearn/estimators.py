@@ -33,7 +33,7 @@ method                   estimate ĝ                                            
 baseline pass, counted in ``n_forward``); ``h_{l−1}`` is the unperturbed presynaptic
 activity (``h_0 = x``). To first order in σ every perturbation estimate is unbiased,
 ``E[ĝ] = g``. For a fixed pattern the second moment is (Werfel, Xie & Seung 2005; derived
-in SCIENCE.md §6)::
+in docs/validation.md (Werfel, Xie & Seung 2005))::
 
     E‖ĝ‖² = (K + 2)‖g‖²   Gaussian perturbation of K dimensions
                           (node perturbation of a linear net: K = M; weight perturbation: K = MN)
@@ -607,7 +607,7 @@ def decay_factor(method: str, n_inputs: int, n_outputs: int, eta: float) -> floa
 def learning_time_theory(method: str, n_inputs: int, n_outputs: int, eta: float | None = None) -> float:
     """Learning time τ in trials per e-fold of the expected error.
 
-    With ``eta=None``: the formula at the optimal learning rate, ``τ = c(N+2)`` (SCIENCE.md §6:
+    With ``eta=None``: the formula at the optimal learning rate, ``τ = c(N+2)`` (docs/validation.md, Werfel, Xie & Seung 2005:
     N+2, (M+2)(N+2), (MN+2)(N+2), MN(N+2)); the exact decay time there is ``c(N+2) − ½ + O(1/c(N+2))``.
     With ``eta``: the exact ``−1/ln(1 − 2η + η²c(N+2))`` (``inf`` when the error does not decay).
     """
@@ -721,7 +721,7 @@ def fit_learning_time(trials, errors, max_trial: float | None = None) -> float:
     """Learning time τ from a least-squares line through ``log⟨Ē⟩`` against trial: ``τ = −1/slope``.
 
     ``errors`` of shape ``(R,)`` or ``(R, n_seeds)``; with seeds, the *seed-averaged* error is
-    fitted (fitting the mean of ``log Ē`` instead biases τ low by about 4 %; SCIENCE.md §11.9).
+    fitted (fitting the mean of ``log Ē`` instead biases τ low by about 4 %).
     ``max_trial`` limits the fit to trials ≤ max_trial. Returns ``inf`` when the error does not decay.
     """
     t = np.asarray(trials, dtype=float)

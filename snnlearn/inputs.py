@@ -4,7 +4,7 @@ Everything here is Brian2 code (stochastic differential equations, summed variab
 expressions reading a :class:`brian2.TimedArray`); no Python runs per time step, so the inputs
 compile into a ``cpp_standalone`` program with the rest of the network. Each builder returns a
 small dataclass holding the Brian2 objects; ``.objects`` lists those to ``add`` to an explicit
-:class:`brian2.Network` (SCIENCE.md, pitfall 2: objects held only in a container are dropped by
+:class:`brian2.Network` (a Brian2 pitfall: objects held only in a container are dropped by
 the magic network).
 
 Layout conventions
@@ -26,7 +26,7 @@ made here in numpy (initial OU state, bump schedule) takes an explicit
 
 References: Miller, Keller & Stryker (1989), Science 245:605 (correlated activity within each
 eye); Song & Abbott (2001), Neuron 32:339 and Willshaw & von der Malsburg (1976), Proc R Soc B
-194:431 (localized moving stimuli for topographic maps). SCIENCE.md sections 3-4 and the
+194:431 (localized moving stimuli for topographic maps). docs/validation.md (Miller, Keller & Stryker 1989; Topographic maps) and the
 appendix (checks O3 and T2).
 """
 from dataclasses import dataclass, field
@@ -111,7 +111,7 @@ def smoothing_kernel(sigma_C, ndim=1, radius=None):
     ``g(o) = exp(-|o|^2 / (2 sigma_C^2)) / sqrt(sum_o exp(-|o|^2 / sigma_C^2))`` for integer
     offsets ``|o| <= radius`` (a segment on a ring, a disc on a sheet), so that ``sum_o g^2 = 1``
     and a field ``sum_o g(o) z(p + o)`` of independent unit-variance sources has unit variance.
-    ``radius`` defaults to ``round(5 sigma_C)`` (10 for sigma_C = 2, as in SCIENCE.md's appendix).
+    ``radius`` defaults to ``round(5 sigma_C)`` (10 for sigma_C = 2, as in docs/validation.md).
 
     Returns ``(offsets, g)``: integer offsets of shape ``(n_o, ndim)`` and weights ``(n_o,)``.
     """
@@ -134,7 +134,7 @@ def field_correlation(d, sigma_C):
 
     Convolving white unit-variance sources with the kernel of :func:`smoothing_kernel` gives
     ``corr(d) = exp(-d^2 / (4 sigma_C^2))``: a Gaussian of width ``sqrt(2) sigma_C``. (The
-    rate model of SCIENCE.md section 3 writes the within-eye correlation ``C_same`` as a Gaussian
+    rate model of docs/validation.md (Miller, Keller & Stryker 1989) writes the within-eye correlation ``C_same`` as a Gaussian
     of width ``sigma_C`` directly.) Between the eyes the correlation at the same distance is
     ``eye_correlation * corr(d)``.
     """
@@ -190,11 +190,11 @@ def two_eye_retina(shape, rng, copies=1, sigma_C=2.0, tau_c=20 * ms, r0=15 * Hz,
     :math:`d` is :math:`e^{-d^2/4\sigma_C^2}` (:func:`field_correlation`); between the eyes it is
     :math:`\rho` times that: 0 for independent eyes, 1 for identical eyes (both eyes then read
     the left-eye sources and get *equal rates* with independent spikes: the control of
-    SCIENCE.md's appendix), negative for anticorrelated eyes. Each LGN unit spikes with the rate
+    docs/validation.md), negative for anticorrelated eyes. Each LGN unit spikes with the rate
 
     .. math:: r(p) = r_0\, \mathrm{clip}(1 + a f(p),\ 0,\ \text{rate\_cap})
 
-    (Bernoulli per time step). The defaults are the calibrated model of check O3 (SCIENCE.md
+    (Bernoulli per time step). The defaults are the calibrated model of check O3 (docs/validation.md
     appendix): sigma_C = 2, tau_c = 20 ms, r0 = 15 Hz, a = 0.8 (measured mean 15.6 Hz).
 
     ===============  ======  ===================================================================
@@ -319,7 +319,7 @@ def bump_schedule(rng, duration, extent, copies=1, bin_dt=5 * ms, dwell_bins=(10
     dwells a blank of ``U{blank_bins}`` bins with no bump may follow (flashed stimuli). With
     ``speed > 0`` the bump drifts during each dwell at ``speed`` cells per bin in a random
     direction (a moving bar on a ring: a random sign), wrapping around when ``periodic``
-    (clipped to the lattice otherwise). Defaults: SCIENCE.md appendix, check T2 (bins of 5 ms,
+    (clipped to the lattice otherwise). Defaults: docs/validation.md, check T2 (bins of 5 ms,
     dwell 10-20 bins, i.e. 50-100 ms, no blanks, no drift).
 
     Every draw comes from ``rng`` (a numpy Generator): the same seed gives the same schedule.
@@ -399,7 +399,7 @@ def bump_inputs(shape, schedule, sigma=5.0, peak=38 * Hz, baseline=2 * Hz, perio
     where the centre :math:`c_c(t)` and the switch :math:`\mathrm{on}_c(t)` are
     :class:`brian2.TimedArray` s built from ``schedule`` (:func:`bump_schedule`), and the
     distance is wrapped around the ring / torus when ``periodic`` (open sheet otherwise). The
-    defaults are the T2 stimulus of SCIENCE.md's appendix: 2 Hz + 38 Hz exp(-d^2/(2 * 5^2)).
+    defaults are the T2 stimulus of docs/validation.md: 2 Hz + 38 Hz exp(-d^2/(2 * 5^2)).
 
     ==========  ======  ==============================================================
     parameter   unit    meaning

@@ -1,6 +1,6 @@
 """Tests of snnlearn.estimators: gradient estimators, REINFORCE and the Werfel et al. (2005) learning curves.
 
-Thresholds W1–W4 and R1 come from SCIENCE.md §6 and §8 (calibrated; do not loosen).
+Thresholds W1–W4 and R1 come from docs/validation.md (Werfel, Xie & Seung 2005) and §8 (calibrated; do not loosen).
 """
 import math
 
@@ -63,7 +63,7 @@ def test_exact_gradient_linear_formula_and_zero_variance():
 
 @pytest.mark.parametrize("n_inputs,n_outputs", [(10, 3), (20, 5)])
 def test_w3_second_moment_is_k_plus_2(n_inputs, n_outputs):
-    """W3 (SCIENCE.md §6): for a fixed x and D, mean ‖ĝ‖²/‖g‖² over 10⁴ perturbations is K + 2 ± 10 %.
+    """W3 (docs/validation.md, Werfel, Xie & Seung 2005): for a fixed x and D, mean ‖ĝ‖²/‖g‖² over 10⁴ perturbations is K + 2 ± 10 %.
 
     K = M for node perturbation, K = MN for parallel weight perturbation; serial perturbation
     (one weight, ±σ, scaled by K to be unbiased) gives K ± 10 %. σ = 1e-3, sizes (N, M) = (10, 3)
@@ -112,7 +112,7 @@ def test_perturbation_estimates_are_unbiased_on_linear_network():
 
 
 def test_w1_w2_learning_times_match_werfel_formulas():
-    """W1 and W2 (SCIENCE.md §6): τ at the optimal η within ±15 % of N+2, (M+2)(N+2), (MN+2)(N+2), MN(N+2);
+    """W1 and W2 (docs/validation.md, Werfel, Xie & Seung 2005): τ at the optimal η within ±15 % of N+2, (M+2)(N+2), (MN+2)(N+2), MN(N+2);
     τ_parallel/τ_serial in [0.8, 1.25].
 
     Sizes (N, M) = (10, 3) and (20, 4); 64 seeds run as a batch (generator seed = N); σ = 1e-3;
@@ -133,7 +133,7 @@ def test_w1_w2_learning_times_match_werfel_formulas():
 
 
 def test_w4_small_learning_rate_all_methods_coincide():
-    """W4 (SCIENCE.md §6): at η = 0.1/((MN+2)(N+2)) the τ of gradient, node and weight perturbation agree within 10 %.
+    """W4 (docs/validation.md, Werfel, Xie & Seung 2005): at η = 0.1/((MN+2)(N+2)) the τ of gradient, node and weight perturbation agree within 10 %.
 
     N = 10, M = 3 (η = 0.1/384, τ ≈ 1/(2η) = 1920 trials); 16 seeds, the same teachers and inputs
     for every method (generator seed 7); 2 τ per run. Each τ is also within 10 % of 1/(2η).
@@ -212,7 +212,7 @@ def test_two_layer_perturbation_estimates_align_with_backprop():
     N = 8, H = 6, M = 3 (K = 66 weights, 9 nodes), σ = 1e-3, n = 4000 estimates, seed 21 (network)
     and 22 (perturbations). For an unbiased estimator with E‖ĝ‖² = c‖g‖², the mean of n estimates
     has E‖ḡ − g‖² = (c − 1)‖g‖²/n, so cos²(ḡ, g) ≈ n/(n + c − 1) (the K/(K + d) statistics of
-    SCIENCE.md §7 with K → n samples, d → c − 1). c = K + 2 = 68 (weight), K = 66 (serial) and for
+    docs/validation.md (Fiete & Seung 2006) with K → n samples, d → c − 1). c = K + 2 = 68 (weight), K = 66 (serial) and for
     node perturbation c = Σ_l ‖h_{l−1}‖²(K_l‖δ‖² + 2‖δ_l‖²) / Σ_l ‖h_{l−1}‖²‖δ_l‖² (K_l units in
     layer l). Threshold: cos ≥ √(n/(n + 2(c − 1))), i.e. at most twice the predicted noise
     (≈ 0.98 for weight perturbation). The measured mean ‖ĝ‖²/‖g‖² must be within 10 % of c.
@@ -250,7 +250,7 @@ def _reward(y):
 
 
 def test_r1_reinforce_unbiased_and_baseline_cuts_variance():
-    """R1 (SCIENCE.md §8): Bernoulli-logistic layer, 10 inputs, 3 units, r = 1 + y0 − 0.5 y1 + y0 y2.
+    """R1 (docs/validation.md, REINFORCE and reward-modulated STDP): Bernoulli-logistic layer, 10 inputs, 3 units, r = 1 + y0 − 0.5 y1 + y0 y2.
 
     Analytic gradient: E[r] = 1 + p0 − 0.5 p1 + p0 p2, so ∂E[r]/∂W_ij = ∂E[r]/∂p_i · p_i(1 − p_i) x_j
     (checked against enumeration of the 8 outputs). Over 10⁵ single-sample updates (seed 31):

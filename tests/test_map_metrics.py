@@ -1,7 +1,7 @@
 """Tests of snnlearn.metrics.maps, models.kohonen (check T1) and snnlearn.plot.maps.
 
 Metric tests use synthetic maps whose answers are known analytically. Thresholds of T1 and the
-linear-stability reference values come from SCIENCE.md section 3, 4 and the appendix.
+linear-stability reference values come from docs/validation.md (ocular dominance and topographic maps).
 """
 import matplotlib
 
@@ -66,7 +66,7 @@ def test_wavelength_of_sinusoidal_stripes_is_exact(period):
 
 def test_square_stripes_peak_exact_centroid_shifted_by_harmonics():
     """Square-wave (fully monocular) stripes: the peak is exact; the centroid is pulled to a
-    shorter period by the odd harmonics, which is why SCIENCE.md records both."""
+    shorter period by the odd harmonics, which is why docs/validation.md records both."""
     n, period = 240, 24
     odi = np.where(np.sin(2 * np.pi * (np.arange(n) + 0.5) / period) > 0, 1.0, -1.0)
     assert od_wavelength(odi, "peak") == pytest.approx(period)
@@ -107,7 +107,7 @@ def test_mexican_hat_has_zero_dc():
 
 @pytest.mark.parametrize("sigma_E, expected", [(1, 7.97), (2, 14.8), (3, 21.3)])
 def test_linear_stability_wavelength_matches_science_appendix(sigma_E, expected):
-    """SCIENCE.md appendix: sigma_C = 2, R = 6, unnormalised Gaussians, continuous k:
+    """docs/validation.md: sigma_C = 2, R = 6, unnormalised Gaussians, continuous k:
     7.97 (sigma_E = 1), 14.8 (2), 21.3 (3)."""
     lam = od_wavelength_theory(sigma_E, 2.0, 6)
     assert lam == pytest.approx(expected, abs=0.05)
@@ -115,14 +115,14 @@ def test_linear_stability_wavelength_matches_science_appendix(sigma_E, expected)
 
 @pytest.mark.parametrize("sigma_E, expected", [(1, 8.0), (2, 15.1), (3, 21.3)])
 def test_linear_stability_on_ring_wavenumbers_matches_section_3(sigma_E, expected):
-    """SCIENCE.md section 3 table (N = 256 ring, k = 2 pi m / 256): 8.0, 15.1, 21.3."""
+    """docs/validation.md (Miller, Keller & Stryker 1989) table (N = 256 ring, k = 2 pi m / 256): 8.0, 15.1, 21.3."""
     lam = od_wavelength_theory(sigma_E, 2.0, 6, n=256, discrete=True)
     assert lam == pytest.approx(expected, abs=0.05)
     assert (256 / lam) == pytest.approx(round(256 / lam))
 
 
 def test_effective_interaction_wavelengths_match_appendix():
-    """SCIENCE.md appendix: I_eff = (1 - cW)^-1, W normalised to max W^ = 1, c = 0.5:
+    """docs/validation.md: I_eff = (1 - cW)^-1, W normalised to max W^ = 1, c = 0.5:
     about 8.06 (sigma_E = 1) and 15.06 (sigma_E = 2) on N = 64 and N = 128 rings; and
     7.97-8.23 / 14.4-16.1 over c in [0.1, 0.85]."""
     for n in (64, 128):
@@ -225,7 +225,7 @@ def test_one_dimensional_ring_adjacency_in_te():
 # ------------------------------------------------------------------------------------------
 
 def test_T1_kohonen_som_is_topographic_and_controls_are_not():
-    """Check T1 (SCIENCE.md section 4). 10 x 10 SOM on U[0,1]^2, 20 000 training samples,
+    """Check T1 (docs/validation.md, Topographic maps). 10 x 10 SOM on U[0,1]^2, 20 000 training samples,
     sigma 5 -> 0.5 and eta 0.5 -> 0.01 (exponential), Gaussian neighbourhood, 2 000 held-out
     test points; seed 2024. Pass: TE <= 0.05, rho >= 0.9, QE <= 1.25 x ideal-lattice QE,
     |P| <= 0.01. Online k-means (no neighbourhood) and random weights must fail TE (> 0.5)

@@ -150,7 +150,7 @@ def test_both_routes_reach_an_ordered_small_map(tmp_path, record_property):
         m = routes[route]["N10"]
         # both start without order (flat weights plus noise, no topographic bias) ...
         assert m["initial_order"] < 0.5, (route, m)
-        # ... and reach an ordered map in every seed (SCIENCE.md check T2's measure; issue 16's criterion)
+        # ... and reach an ordered map in every seed (docs/validation.md check T2's measure; issue 16's criterion)
         assert m["seeds_reaching_criterion"] == n_seeds, (f"{route}: {m['seeds_reaching_criterion']} of {n_seeds} "
                                                           f"seeds reached order 0.9 in 60 s; found {found}", m)
         assert min(m["final_order_per_seed"]) >= 0.85, (route, m, found)

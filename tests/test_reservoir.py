@@ -1,6 +1,6 @@
 """Reservoir computing: readout metrics, ESN memory capacity and NARMA-10, FORCE, spiking LSM.
 
-Scientific checks E1-E4 of SCIENCE.md section 9 (thresholds calibrated there; never loosen them).
+Scientific checks E1-E4 of docs/validation.md (Reservoirs) (thresholds calibrated there; never loosen them).
 """
 import numpy as np
 import pytest
@@ -156,7 +156,7 @@ def test_esn_spectral_radius_and_reproducibility():
 
 
 def _mc(n, activation, input_scale, seed, rho=0.95):
-    """MC of an ESN as in SCIENCE.md section 9: u ~ U[-0.5, 0.5], 3000 train + 3000 test, k <= 100."""
+    """MC of an ESN as in docs/validation.md (Reservoirs): u ~ U[-0.5, 0.5], 3000 train + 3000 test, k <= 100."""
     rng = np.random.default_rng(seed)
     esn = make_esn(n, rng, spectral_radius=rho, input_scale=input_scale, activation=activation)
     u = rng.uniform(-0.5, 0.5, 6100)
@@ -165,7 +165,7 @@ def _mc(n, activation, input_scale, seed, rho=0.95):
 
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_E1_memory_capacity_bounds(seed):
-    """E1 (SCIENCE.md section 9, calibrated): held-out MC <= N + 0.5 always; linear N = 50 reservoir
+    """E1 (docs/validation.md, Reservoirs, calibrated): held-out MC <= N + 0.5 always; linear N = 50 reservoir
     MC >= 0.6 N; tanh reservoir with input scale 0.1 MC >= 0.4 N.  Spectral radius 0.95, dense
     Gaussian W, 3000 training and 3000 test samples, delays k = 0..100, seeds 11-13.
     Measured (seeds 11-13): linear 46.8-49.2, tanh (0.1) 23.7-31.8, tanh (1.0) 12.9-17.8,
@@ -206,7 +206,7 @@ def _narma_case(seed):
 
 @pytest.mark.parametrize("seed", [21, 22])
 def test_E2_narma10(seed):
-    """E2 (SCIENCE.md section 9, calibrated): N = 100 tanh ESN, NRMSE <= 0.30 with the [x, x^2, u]
+    """E2 (docs/validation.md, Reservoirs, calibrated): N = 100 tanh ESN, NRMSE <= 0.30 with the [x, x^2, u]
     readout, <= 0.45 with the linear [x, u] readout, at least 0.05 below a 20-tap linear delay line,
     and >= 0.95 for the memoryless (rho = 0) control.  Seeds 21, 22.
     Measured, seeds 21 / 22: 0.18 / 0.16, linear 0.28 / 0.28, delay line 0.38 / 0.40, rho = 0 1.00;
@@ -273,7 +273,7 @@ def test_force_network_statistics_and_bad_input():
 
 @pytest.mark.slow
 def test_E3_force_learns_the_four_sine_pattern():
-    """E3 (SCIENCE.md section 9, calibrated): Sussillo & Abbott 2009 parameters, N = 1000, p = 0.1,
+    """E3 (docs/validation.md, Reservoirs, calibrated): Sussillo & Abbott 2009 parameters, N = 1000, p = 0.1,
     g = 1.5, alpha = 1, tau = 10 ms, dt = 1 ms (0.1 tau), RLS every 2 steps; target the Fig. 2 four-sine
     wave of period 1.2 s (120 tau); full protocol: train 12 periods (1440 tau), then 12 periods with
     learning off.  Test NRMSE <= 0.3 in at least 2 of 3 seeds (31, 32, 33); the no-learning control
@@ -359,7 +359,7 @@ def test_lsm_bad_input():
 
 @pytest.mark.slow
 def test_E4_liquid_has_fading_memory_that_needs_recurrence():
-    """E4 (SCIENCE.md section 9, partly calibrated): the 135-neuron liquid classifies two jittered
+    """E4 (docs/validation.md, Reservoirs, partly calibrated): the 135-neuron liquid classifies two jittered
     (4 ms) 20-Hz templates on 4 channels that differ only in 0-400 ms, from its filtered state
     (tau 30 ms) at 500 ms.  Averaged over 10 template pairs: accuracy >= 0.7, at least 0.10 above
     the same liquid without recurrent synapses, with the liquid firing at 5-30 Hz.

@@ -4,7 +4,7 @@ Fast tests: the input generators of ``snnlearn.inputs`` (numpy target, seconds o
 time) and the building blocks of ``models.cortical_sheet``. Slow tests (``@pytest.mark.slow``,
 ``cpp_standalone``): the experiments ``ocular_dominance`` and ``topographic_map`` run through
 their ``run(p, ctx)`` with a stand-in run context, one compiled build per experiment with all
-seeds and conditions side by side, against the calibrated thresholds of SCIENCE.md's appendix.
+seeds and conditions side by side, against the calibrated thresholds of docs/validation.md.
 """
 import numpy as np
 import pytest
@@ -345,7 +345,7 @@ def od_run(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.standalone
 def test_spiking_od_segregates_from_unsegregated_weights(od_run):
-    """O3 segregation (SCIENCE.md appendix; acausal Hebbian rule, J0 = 1.5, eta = 0.002, 300 s,
+    """O3 segregation (docs/validation.md; acausal Hebbian rule, J0 = 1.5, eta = 0.002, 300 s,
     N = 64, 3 seeds side by side, run seed 2016). Start: |ODI| < 0.1 everywhere. sigma_E = 1:
     seed-mean mean|ODI| >= 0.4 and every seed >= 0.35; sigma_E = 2: seed-mean >= 0.2; each eye
     dominates >= 20 % of the cells in every seed. Calibration runs of this implementation (run
@@ -370,7 +370,7 @@ def test_spiking_od_segregates_from_unsegregated_weights(od_run):
 @pytest.mark.standalone
 def test_spiking_od_identical_eyes_control_stays_binocular(od_run):
     """Identical eyes (both eyes read the same field: equal rates, independent spikes), same
-    network and seed: mean|ODI| <= 0.12 at sigma_E = 1 and 2 (SCIENCE.md appendix, measured
+    network and seed: mean|ODI| <= 0.12 at sigma_E = 1 and 2 (docs/validation.md, measured
     0.053-0.062; this implementation 0.056-0.086; run seed 2016: 0.072 and 0.078)."""
     _, m, _ = od_run
     assert all(c is not None and c <= 0.12 for c in m["identical_eyes_mean_abs_odi"])
@@ -379,7 +379,7 @@ def test_spiking_od_identical_eyes_control_stays_binocular(od_run):
 @pytest.mark.slow
 @pytest.mark.standalone
 def test_spiking_od_period_follows_the_linear_stability_prediction(od_run):
-    """OD wavelength (SCIENCE.md appendix): seed-pooled spectral centroid within +-25 % of Lambda*
+    """OD wavelength (docs/validation.md): seed-pooled spectral centroid within +-25 % of Lambda*
     for the effective interaction (1 - cW)^-1 (about 8.1 and 15.1 cells) at sigma_E = 1 and 2;
     centroid ratio Lambda(2)/Lambda(1) in [1.4, 2.6]; the pooled peak at sigma_E = 1 within
     +-25 %. Calibration (run seeds 1, 11, 12): centroid errors -1 % to +14 %, ratio 1.82-1.92.
@@ -448,7 +448,7 @@ def test_spiking_ring_map_learns_order_that_its_initial_weights_lack(ring_run):
     """What the ring from scratch does reliably: from initial order < 0.1 in every seed, at least
     one of 6 seeds learns a map that meets the whole criterion (a 60 % rate misses this in 0.4 %
     of run seeds), and every seed learns selective RFs (>= 0.5) that are ordered locally
-    (neighbour fraction >= 0.7, SCIENCE.md's recommendation without bias; calibration, run seed 1:
+    (neighbour fraction >= 0.7, docs/validation.md's recommendation without bias; calibration, run seed 1:
     0.88-1.00)."""
     p, m, ctx = ring_run
     k = m["bias"].index(0.0)

@@ -10,9 +10,9 @@ All functions are plain numpy (no simulation). Conventions:
   ``numpy.unravel_index(j, shape)``.
 * Distances on the cortex are in lattice units ("cells"); wavelengths are returned in cells.
 
-Sections of ``SCIENCE.md``: 3 (ocular dominance, Miller, Keller & Stryker 1989), 4 (topographic
-maps: Kohonen 1982; Kiviluoto 1996; Bauer & Pawelzik 1992) and the appendix (the effective
-interaction of the spiking model, the ring-map measures of check T2).
+Sections of ``docs/validation.md``: ocular dominance (Miller, Keller & Stryker 1989) and
+topographic maps (Kohonen 1982; Kiviluoto 1996; Bauer & Pawelzik 1992; the ring-map measures of
+check T2).
 """
 import numpy as np
 from scipy import optimize, stats
@@ -79,7 +79,7 @@ def od_index(w_left, w_right, axis=0):
 
     ``ODI(x) = (L(x) - R(x)) / (L(x) + R(x))`` with ``L(x) = sum_a w_left[a, x]`` and
     ``R(x) = sum_a w_right[a, x]`` the summed feedforward weights from the left and right eye
-    (Miller, Keller & Stryker 1989; SCIENCE.md section 3). ODI = +1 is a purely left-eye cell,
+    (Miller, Keller & Stryker 1989; docs/validation.md (Miller, Keller & Stryker 1989)). ODI = +1 is a purely left-eye cell,
     -1 purely right-eye, 0 binocular.
 
     Parameters
@@ -117,7 +117,7 @@ def od_index(w_left, w_right, axis=0):
 def mean_abs_odi(odi):
     """Mean absolute ODI, ``<|ODI|>`` over cells: 0 = binocular cortex, 1 = fully monocular.
 
-    The segregation measure of SCIENCE.md section 3 (checks O1-O3). ``odi`` must not contain
+    The segregation measure of docs/validation.md (Miller, Keller & Stryker 1989) (checks O1-O3). ``odi`` must not contain
     NaN (cells without input): drop them first.
     """
     return float(np.mean(np.abs(_odi_values(odi, "mean_abs_odi"))))
@@ -126,7 +126,7 @@ def mean_abs_odi(odi):
 def segregation(odi, threshold=0.5):
     """Fraction of cells with ``|ODI| > threshold`` (monocular cells).
 
-    SCIENCE.md section 3 also records this fraction with ``threshold=0.8``.
+    docs/validation.md (Miller, Keller & Stryker 1989) also records this fraction with ``threshold=0.8``.
     """
     a = _odi_values(odi, "segregation")
     t = float(threshold)
@@ -136,7 +136,7 @@ def segregation(odi, threshold=0.5):
 
 
 def fraction_left(odi):
-    """Fraction of cells dominated by the left eye (ODI > 0); SCIENCE.md appendix, check O3."""
+    """Fraction of cells dominated by the left eye (ODI > 0); docs/validation.md, check O3."""
     return float(np.mean(_odi_values(odi, "fraction_left") > 0))
 
 
@@ -175,7 +175,7 @@ def od_spectrum(odi):
       ``|f| = sqrt(fx^2 + fy^2)`` of width ``1/max(H, W)``.
 
     With this normalisation the powers sum to the mean spatial variance of the maps
-    (Parseval). SCIENCE.md section 3 (check O1: "average the power spectrum of ODI(x) over
+    (Parseval). docs/validation.md (Miller, Keller & Stryker 1989) (check O1: "average the power spectrum of ODI(x) over
     seeds").
 
     Parameters
@@ -224,7 +224,7 @@ def od_wavelength(odi, method="centroid"):
     * ``method="centroid"``: ``Lambda = 1/f_c`` with the spectral centroid
       ``f_c = sum_f f P(f) / sum_f P(f)`` (on a ring: ``N / <m>``).
 
-    SCIENCE.md section 3 (check O1) and appendix (check O3: use the centroid when the spectrum is
+    docs/validation.md (Miller, Keller & Stryker 1989) (check O1; check O3: use the centroid when the spectrum is
     broad or the peak is quantised by a small ring). Use at least ~10 periods in the domain.
     """
     if method not in ("centroid", "peak"):
@@ -255,7 +255,7 @@ def mexican_hat(d, sigma_E):
     ``G(d; s) = exp(-d^2 / (2 s^2))`` is the *unnormalised* Gaussian (peak 1), so that
     ``sum_d I(d) = 0`` in the continuum (no DC component): short-range excitation, longer-range
     inhibition. ``d``: distance(s) in cells, a scalar or an array (for a 2-D sheet pass the
-    Euclidean lengths of the displacements). SCIENCE.md section 3 and appendix.
+    Euclidean lengths of the displacements). docs/validation.md (Miller, Keller & Stryker 1989).
     """
     s = _positive(sigma_E, "sigma_E", "mexican_hat")
     d2 = np.asarray(d, dtype=float) ** 2
@@ -269,7 +269,7 @@ def effective_interaction(sigma_E, n, loop_gain=0.5):
     term (``W(0) = 0``), normalised so that ``max_k W^(k) = 1``; ``c`` (``loop_gain``, in
     [0, 1)) is the loop gain of the linearised network. The circulant inverse is taken in
     Fourier space, ``I_eff^(k) = 1 / (1 - c W^(k))``; it includes the identity (direct) term.
-    SCIENCE.md appendix, "Effective interaction in the spiking network".
+    docs/validation.md, "Effective interaction in the spiking network".
 
     Returns ``I_eff(z)`` for ring offsets ``z`` in FFT order (``z = 0, 1, ..., -1``).
     """
@@ -313,7 +313,7 @@ def od_growth_rate(k, sigma_E, sigma_C, arbor_radius, interaction="mexican_hat",
                    loop_gain=0.5):
     """Growth rate of the left-minus-right weight mode of wavenumber ``k`` (linear stability).
 
-    In the Miller, Keller & Stryker (1989) model (SCIENCE.md section 3) the difference
+    In the Miller, Keller & Stryker (1989) model (docs/validation.md, Miller, Keller & Stryker 1989) the difference
     ``S_D = S_L - S_R`` obeys, in the linear phase, ``dS_D/dt ∝ A ⊙ (C_D S_D I)``;
     subtractive normalisation acts only on the sum mode. For ``S_D(x, x + a) = e^{ikx} s(a)``
     with arbor offsets ``a in [-R, R]`` this is the eigenproblem of the Hermitian matrix
@@ -363,12 +363,12 @@ def od_wavelength_theory(sigma_E, sigma_C, arbor_radius, interaction="mexican_ha
     """Linear-stability prediction of the OD wavelength, ``Lambda* = 2 pi / k*``, in cells.
 
     ``k*`` maximises the top eigenvalue of the arbor-restricted matrix ``K_k`` of
-    :func:`od_growth_rate` (SCIENCE.md section 3, "Prediction"). With ``discrete=False`` ``k``
+    :func:`od_growth_rate` (docs/validation.md, Miller, Keller & Stryker 1989, "Prediction"). With ``discrete=False`` ``k``
     is continuous in ``(0, pi]`` (a grid search refined by a bounded scalar optimiser);
     with ``discrete=True`` only the ring's own wavenumbers ``k = 2 pi m / n`` are allowed, and
     ``Lambda* = n / m*``.
 
-    Reference values (SCIENCE.md appendix; sigma_C = 2, R = 6, Mexican hat): 7.97
+    Reference values (docs/validation.md; sigma_C = 2, R = 6, Mexican hat): 7.97
     (sigma_E = 1), 14.8 (sigma_E = 2), 21.3 (sigma_E = 3); on the n = 256 ring's wavenumbers
     8.0, 15.1, 21.3 (section 3). Effective interaction with loop gain 0.5: about 8.1 and 15.1.
 
@@ -451,7 +451,7 @@ def rf_centres(weights, positions):
     ``c_j = sum_i w_ij x_i / sum_i w_ij`` with ``weights`` of shape ``(n_inputs, n_units)``
     (>= 0) and input ``positions`` of shape ``(n_inputs,)`` or ``(n_inputs, dim)``.
     Returns ``(n_units, dim)``. For inputs on a ring use :func:`ring_rf_centres`.
-    SCIENCE.md section 4, "For receptive-field (RF) centre maps".
+    docs/validation.md (Topographic maps), "For receptive-field (RF) centre maps".
     """
     f = "rf_centres"
     w = _array(weights, "weights", f, ndim=2)
@@ -481,7 +481,7 @@ def topographic_order(unit_positions, centres):
     ordered like the lattice, -1 for a map flipped along that axis, about 0 for a scrambled
     map. ``unit_positions`` (e.g. :func:`lattice_coordinates`) and ``centres`` (e.g.
     :func:`rf_centres`) have shape ``(n_units, dim)`` (or ``(n_units,)``). Returns an array of
-    ``dim`` correlations. SCIENCE.md section 4 ("the correlation between unit index and RF
+    ``dim`` correlations. docs/validation.md (Topographic maps) ("the correlation between unit index and RF
     centre").
     """
     f = "topographic_order"
@@ -524,7 +524,7 @@ def topographic_spearman(codebook, shape, periodic=None):
 
     ``rho = Spearman({|r_i - r_j|}, {|w_i - w_j|})`` over pairs ``i < j`` of units with lattice
     positions ``r`` and codebook vectors ``w``: near 1 for a topographic map, about 0 for a
-    scrambled map or online k-means. Invariant to reflections of the map. SCIENCE.md section
+    scrambled map or online k-means. Invariant to reflections of the map. docs/validation.md section
     4, check T1 (threshold rho >= 0.9; controls < 0.3).
     """
     f = "topographic_spearman"
@@ -553,7 +553,7 @@ def quantisation_error(codebook, data):
     """Mean Euclidean distance from each sample to its best-matching unit (BMU).
 
     ``QE = <min_j |x - w_j|>`` over the samples ``data`` (shape ``(n_samples, dim)``).
-    SCIENCE.md section 4: QE does not discriminate a SOM from k-means (which beats it).
+    docs/validation.md (Topographic maps): QE does not discriminate a SOM from k-means (which beats it).
     """
     f = "quantisation_error"
     cb = _codebook(codebook, f)
@@ -568,7 +568,7 @@ def topographic_error(codebook, data, shape, periodic=None):
 
     Neighbours: the 8-neighbourhood (``max(|dr|, |dc|) == 1``) on a 2-D lattice; adjacent
     units of the ring (``periodic=None`` or ``True``) or chain (``periodic=False``) on a 1-D
-    lattice. ``periodic=True`` on a 2-D lattice makes it a torus. SCIENCE.md section 4, check T1
+    lattice. ``periodic=True`` on a 2-D lattice makes it a torus. docs/validation.md (Topographic maps), check T1
     (threshold TE <= 0.05; controls > 0.5).
     """
     f = "topographic_error"
@@ -598,7 +598,7 @@ def topographic_product(codebook, shape, periodic=None):
         ``P3(j,k) = [prod_{l<=k} Q1(j,l) Q2(j,l)]^(1/(2k))``,
 
     ``P = 1/(N(N-1)) sum_j sum_{k=1}^{N-1} log P3(j,k)``. P is about 0 when the map fits the
-    data, < 0 when the lattice dimension is too low, > 0 when it is too high. SCIENCE.md
+    data, < 0 when the lattice dimension is too low, > 0 when it is too high. docs/validation.md
     section 4, check T1 (|P| <= 0.01). Cost O(N^2 log N) memory/time in the number of units N.
     """
     f = "topographic_product"
@@ -656,7 +656,7 @@ def ring_rf_centres(weights):
 
     ``weights`` has shape ``(n_inputs, n_units)``, inputs evenly spaced around the ring.
     Returns angles in ``[0, 2 pi)``; input ``i`` sits at angle ``2 pi i / n_in``.
-    SCIENCE.md appendix, check T2.
+    docs/validation.md, check T2.
     """
     z, _ = _ring_resultant(weights, "ring_rf_centres")
     return np.mod(np.angle(z), 2 * np.pi)
@@ -666,7 +666,7 @@ def ring_selectivity(weights):
     """RF selectivity (resultant length) ``s_j = |sum_i w_ij e^{2 pi i i/n_in}| / sum_i w_ij``.
 
     0 for flat weights, 1 for a single input. For ``w_i = 1 + a cos(2 pi i/n_in - theta)``
-    (``n_in >= 3``) ``s = a/2``. SCIENCE.md appendix, check T2 (learned s >= 0.6; frozen
+    (``n_in >= 3``) ``s = a/2``. docs/validation.md, check T2 (learned s >= 0.6; frozen
     control <= 0.1).
     """
     z, tot = _ring_resultant(weights, "ring_selectivity")
@@ -684,7 +684,7 @@ def circular_correlation(phi, theta):
     sqrt(sum_{i<j} sin^2(phi_i - phi_j) sum_{i<j} sin^2(theta_i - theta_j))``
     (Fisher & Lee 1983). Invariant to rotating either set; +1 for ``theta = phi + const``,
     -1 for ``theta = -phi + const``. Use ``phi_j = 2 pi j / N`` (unit position on the ring) and
-    ``theta_j`` the RF centre. SCIENCE.md appendix, check T2.
+    ``theta_j`` the RF centre. docs/validation.md, check T2.
     """
     f = "circular_correlation"
     p = _angles(phi, "phi", f)
@@ -705,7 +705,7 @@ def circular_correlation(phi, theta):
 def circular_association(phi, theta):
     """Rotation- and reflection-tolerant association ``max(|<e^{i(theta-phi)}>|, |<e^{i(theta+phi)}>|)``.
 
-    1 for ``theta = ±phi + const``; about ``1/sqrt(N)`` for unrelated angles. SCIENCE.md
+    1 for ``theta = ±phi + const``; about ``1/sqrt(N)`` for unrelated angles. docs/validation.md
     appendix, check T2.
     """
     f = "circular_association"
@@ -724,7 +724,7 @@ def neighbour_fraction(theta, factor=3.0):
     """Fraction of the ``N`` neighbouring unit pairs ``(j, j+1 mod N)`` of a ring whose RF centres
     differ by ``|wrap(theta_{j+1} - theta_j)| < factor * 2 pi / N``.
 
-    1 for a smooth map; about ``2 factor / N`` for random centres. SCIENCE.md section 4 and
+    1 for a smooth map; about ``2 factor / N`` for random centres. docs/validation.md (Topographic maps) and
     appendix (T2: ``factor = 3``).
     """
     t = _angles(theta, "theta", "neighbour_fraction")
@@ -736,7 +736,7 @@ def neighbour_fraction(theta, factor=3.0):
 def winding_number(theta):
     """Winding number of a ring map: ``sum_j wrap(theta_{j+1} - theta_j) / 2 pi`` over the closed
     ring (``j+1`` taken mod N). +1 for RF centres going once round in the unit order, -1 for the
-    reversed map, 0 for a map with a defect or no order. Returns an int. SCIENCE.md appendix, T2.
+    reversed map, 0 for a map with a defect or no order. Returns an int. docs/validation.md, T2.
     """
     t = _angles(theta, "theta", "winding_number")
     return int(np.rint(np.sum(_wrap(np.roll(t, -1) - t)) / (2 * np.pi)))

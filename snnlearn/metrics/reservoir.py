@@ -291,7 +291,7 @@ def narma10(u):
     with ``y`` and ``u`` zero before t = 0 (so y(0) = 0).  Alignment: ``y(t)`` depends on inputs up
     to ``u(t-1)`` only, and the reservoir state ``x(t)`` (which has seen ``u(t)``) is trained to
     output ``y(t)``.  With this standard alignment a memoryless reservoir explains nothing
-    (NRMSE about 1), which is the control of SCIENCE.md section 9, E2.  Raises ValueError if the
+    (NRMSE about 1), which is the control of docs/validation.md (Reservoirs), E2.  Raises ValueError if the
     recursion diverges (it can for inputs outside [0, 0.5]).
     """
     u = np.asarray(u, dtype=float)

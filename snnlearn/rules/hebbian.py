@@ -40,7 +40,7 @@ def hebbian(eta=0.001, tau=20 * ms, wmin=0.0, wmax=1.0, pairing="symmetric"):
     line), ``"acausal"`` post-before-pre only (the pre-spike line). The acausal form
     measures the rate covariance without counting each input's own causal effect on
     the output spikes, which matters for ocular-dominance segregation
-    (SCIENCE.md, appendix O3). Plain Hebb is unstable; combine it with a
+    (docs/validation.md O3). Plain Hebb is unstable; combine it with a
     normalisation (``snnlearn.rules.subtractive_normalization``) or bounds.
 
     ==========  ===========  ======================================================

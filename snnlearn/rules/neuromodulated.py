@@ -98,7 +98,7 @@ def da_stdp(Ap=0.1, Am=0.15, taupre=DASPNET_TAU_STDP, taupost=DASPNET_TAU_STDP, 
     A single pairing followed by a dopamine pulse of size :math:`A_{DA}` after a delay
     :math:`D` gives :math:`\Delta s \approx (A_{DA}/\Delta t_{upd})\,c_0\,e^{-D/\tau_c}\,
     \tau_c\tau_d/(\tau_c+\tau_d)`: the delay is bridged by the trace, with the
-    exponential kernel of :math:`\tau_c` (SCIENCE.md, check I1). The dopamine
+    exponential kernel of :math:`\tau_c` (docs/validation.md, check I1). The dopamine
     :math:`d` is a modulator: a variable of another group, for example
     :func:`snnlearn.modulators.neuromodulator` (decay :math:`\tau_d` = 0.2 s, a reward
     adds 0.5 in ``daspnet``), linked at :func:`snnlearn.connect`.
