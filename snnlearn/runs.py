@@ -66,7 +66,7 @@ from .io import (atomic_save_figure, atomic_save_npz, atomic_write_json, atomic_
 from .params import ParameterError, Params, params_from_json, params_to_json, plain_defaults, resolve_params
 from .progress import Progress, format_duration
 from .registry import experiment_label, list_experiments, load_experiment
-from .standalone import CheckpointError
+from .standalone import CheckpointError, read_checkpoint_record
 
 __all__ = [
     "UsageError", "RunContext", "RunResult", "list_experiments", "load_experiment", "run_experiment",
@@ -546,12 +546,8 @@ def _match_names(state, net):
 
 def verify_runtime_checkpoint(path):
     """Check a runtime checkpoint (files, checksum, simulated time) without loading it; returns its record."""
-    try:
-        record = read_json(os.path.join(path, "checkpoint.json"))
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(f"checkpoint.json cannot be read ({exc})") from None
-    if not isinstance(record, dict) or record.get("mode") != "runtime":
-        raise CheckpointError("checkpoint.json was not written by a runtime run of this snnlearn version")
+    record = read_checkpoint_record(path, "runtime",
+                                    "checkpoint.json was not written by a runtime run of this snnlearn version")
     try:
         t, name, digest = float(record["t_s"]), str(record["state"]), record["sha256"][record["state"]]
     except (KeyError, TypeError, ValueError):

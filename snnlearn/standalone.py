@@ -515,14 +515,21 @@ class CheckpointError(StandaloneChunkError):
     """A checkpoint that cannot be trusted: missing or damaged files, or files that disagree with checkpoint.json."""
 
 
-def verify_chunk_checkpoint(run_directory):
-    """Check a chunked ``cpp_standalone`` checkpoint without loading it into a program; returns its record."""
+def read_checkpoint_record(run_directory, mode, wrong_mode):
+    """``checkpoint.json`` of a run directory, if it reads as a dict written in ``mode``; else CheckpointError."""
     try:
         record = read_json(os.path.join(run_directory, "checkpoint.json"))
     except (OSError, ValueError) as exc:
         raise CheckpointError(f"checkpoint.json cannot be read ({exc})") from None
-    if not isinstance(record, dict) or record.get("mode") != "cpp_standalone chunks":
-        raise CheckpointError("the checkpoint was not written by a chunked cpp_standalone run")
+    if not isinstance(record, dict) or record.get("mode") != mode:
+        raise CheckpointError(wrong_mode)
+    return record
+
+
+def verify_chunk_checkpoint(run_directory):
+    """Check a chunked ``cpp_standalone`` checkpoint without loading it into a program; returns its record."""
+    record = read_checkpoint_record(run_directory, "cpp_standalone chunks",
+                                    "the checkpoint was not written by a chunked cpp_standalone run")
     try:
         t, k, chunk = float(record["t_s"]), int(record["chunk_index"]), float(record["chunk_s"])
         hashes, state_name = dict(record["sha256"]), str(record["state"])
