@@ -188,10 +188,3 @@ def test_user_rule_with_units_agrees_on_every_back_end(device_name, standalone_d
     other = run_user_rule(device_name, directory=standalone_dir if device_name == "cpp_standalone" else None)
     for a, b in zip(other, reference):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-15)
-
-
-@pytest.mark.slow
-def test_catalog_in_siemens_agrees_on_cpp_standalone(dimensionless_weights, standalone_dir):
-    compiled = simulate_catalog_in_unit(nS, "cpp_standalone", directory=standalone_dir)
-    for name, w in dimensionless_weights.items():
-        np.testing.assert_allclose(compiled[name], w, rtol=1e-6, atol=1e-9, err_msg=f"{name} on cpp_standalone")
