@@ -28,6 +28,8 @@ A trial is one stimulus presentation: one bump position held for 50-100 ms on th
 self-organising route, one forward pass of 110 ms on the reward route (node perturbation uses
 two passes per weight update: an unperturbed baseline pass and a perturbed pass).
 """
+import time
+
 import numpy as np
 from brian2 import Hz, Network, ms, second
 
@@ -37,6 +39,7 @@ from snnlearn.models.reward_map import RULES, bump_patterns, build_reward_map, m
 from snnlearn.models.reward_tasks import Escape
 from snnlearn.inputs import bump_schedule
 from snnlearn.modulators import TrialSchedule
+from snnlearn.progress import format_duration
 
 PARAMS = {
     "sizes": [10, 14, 20],            # n_out of each map
@@ -157,8 +160,13 @@ def simulate(p, ctx):
     Returns, per seed, a list with one dict per map size."""
     sizes = _check(p)
     out = []
+    started = time.perf_counter()
     for k in range(int(p.n_seeds)):
-        ctx.log(f"seed {k + 1} of {int(p.n_seeds)}")
+        eta = ""
+        if k:
+            left = (time.perf_counter() - started) / k * (int(p.n_seeds) - k)
+            eta = f", about {format_duration(left)} left"
+        ctx.log(f"replica {k + 1} of {int(p.n_seeds)} (Brian2 seed {ctx.seed + k}){eta}")
         out.append(simulate_seed(p, ctx, sizes, k))
     return out
 
