@@ -85,6 +85,9 @@ PARAMS = {
     "reward_dt": 1 * ms,              # time step of the reward route (the self-organising route uses dt)
 }
 
+#: What `snnlearn run` prints at the end.
+HEADLINE = ("routes.*.N*.seeds_reaching_criterion", "routes.*.N*.trials_to_criterion_per_seed")
+
 QUICK = {"sizes": [10], "n_seeds": 1, "duration": 60 * second}
 
 ROUTES = ("self_organising", "reward")

@@ -125,23 +125,49 @@ def cmd_run(args):
                                 threads=args.threads, quiet=args.quiet, overrides=_parse_sets(args.set),
                                 log_stream=log_stream, checkpoint_every=every, **extra)
     if not args.quiet:
-        for line in headline(result.metrics):
+        from .registry import load_experiment
+
+        patterns = getattr(load_experiment(result.experiment), "HEADLINE", None)
+        for line in headline(result.metrics, patterns):
             print(line)
         print(f"metrics: {os.path.join(result.path, 'metrics.json')}")
     print(result.path)
     return 0
 
 
-def headline(metrics, limit=8):
-    """The run's headline numbers, one per line: the top-level scalar metrics (at most ``limit``)."""
+def _flatten(metrics, prefix=""):
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def headline(metrics, patterns=None, limit=20):
+    """The run's headline numbers, one per line.
+
+    ``patterns`` (an experiment's ``HEADLINE``) are dotted metric names with ``*``
+    wildcards (``routes.*.N*.trials_to_criterion``); without them, the top-level scalar
+    metrics. At most ``limit`` lines; the rest are counted.
+    """
+    import fnmatch
+
+    flat = list(_flatten(metrics or {}))
+    if patterns:
+        chosen = [(k, v) for pattern in patterns for k, v in flat if fnmatch.fnmatchcase(k, pattern)]
+    else:
+        chosen = [(k, v) for k, v in flat if "." not in k]
     lines = []
-    for key, value in (metrics or {}).items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            continue
-        lines.append(f"  {key} = {value:.4g}" if isinstance(value, float) else f"  {key} = {value}")
+    for key, value in chosen:
+        if isinstance(value, float):
+            lines.append(f"  {key} = {value:.4g}")
+        elif isinstance(value, (int, str)) or value is None:
+            lines.append(f"  {key} = {value}")
+        elif isinstance(value, list) and len(value) <= 10:
+            lines.append(f"  {key} = [{', '.join(f'{v:.4g}' if isinstance(v, float) else str(v) for v in value)}]")
     shown = lines[:limit]
     if len(lines) > limit:
-        shown.append(f"  ... and {len(lines) - limit} more scalar metrics")
+        shown.append(f"  ... and {len(lines) - limit} more")
     return shown
 
 

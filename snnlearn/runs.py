@@ -9,6 +9,8 @@ An experiment (built in, registered by another package, or a user's own file: se
 * ``QUICK``: overrides for a scaled-down run (``--quick``, under a minute),
 * ``run(p, ctx)``: simulates, saves arrays through ``ctx``, returns the metrics dict,
 * ``plot(data, metrics, p)``: draws the figures from saved data only.
+* optionally ``HEADLINE``: dotted metric names (``*`` wildcards) that ``snnlearn run`` prints
+  at the end (default: the top-level scalar metrics),
 * optionally ``validate(p)``: raises ``ValueError`` for a combination of values that the
   declarations cannot express (checked, like every bound, before any directory exists),
   and ``MAX_RATE``: the ceiling on any monitored neuron's mean rate (default 1000 Hz).
@@ -669,6 +671,7 @@ class RunResult:
     metrics: dict
     params: Params
     status: str
+    experiment: str = ""  # its name, or the absolute path of its file
 
 
 def _default_directory(name, seed, quick):
@@ -1002,7 +1005,7 @@ def _run_locked(module, name, p, path, seed, quick, device, threads, quiet, log_
     finally:
         brian2.prefs.core.stop_on_keyboard_interrupt = old_stop
         _finish(path, ctx, provenance, status, error)
-    return RunResult(path=path, metrics=metrics, params=p, status=status)
+    return RunResult(path=path, metrics=metrics, params=p, status=status, experiment=name)
 
 
 def _finish(path, ctx, provenance, status, error):

@@ -80,3 +80,14 @@ def test_bad_input_gives_one_line_and_status_2(args, words, tmp_path):
     assert words in lines[0]
     assert not os.path.exists("/tmp/snnlearn_pwned")
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_headline_prints_the_declared_metrics_or_the_top_level_scalars():
+    from snnlearn.cli import headline
+
+    metrics = {"score": 0.123456, "label": "x", "nested": {"N10": {"hits": 3, "per_seed": [1.0, 2.5]},
+                                                           "N20": {"hits": 2, "per_seed": [4, None]}}}
+    assert headline(metrics) == ["  score = 0.1235", "  label = x"]
+    assert headline(metrics, ["nested.*.hits"]) == ["  nested.N10.hits = 3", "  nested.N20.hits = 2"]
+    assert headline(metrics, ["nested.N20.per_seed"]) == ["  nested.N20.per_seed = [4, None]"]
+    assert headline({f"m{i}": i for i in range(25)}, limit=20)[-1] == "  ... and 5 more"
