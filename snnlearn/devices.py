@@ -15,10 +15,14 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import shlex
 import shutil
+import sys
 import tempfile
 
 from brian2 import get_device, prefs, set_device
+
+from .make_guard import FLAG_ENV as MAKE_FLAG_ENV
 
 __all__ = ["use_device", "DEVICES", "standalone_directory", "copy_project", "Simulation"]
 
@@ -229,6 +233,15 @@ def use_device(name, directory=None, threads=0, cache_key=None, show_output=Fals
         old_run_cmd = prefs.devices.cpp_standalone.run_cmd_unix
         if old_run_cmd == "./main":
             prefs.devices.cpp_standalone.run_cmd_unix = program_command()
+        # Ctrl-C while make runs: Brian2's os.system hides it from us; the guard reports it in a file
+        old_make_cmd = prefs.devices.cpp_standalone.make_cmd_unix
+        if old_make_cmd == "make":
+            prefs.devices.cpp_standalone.make_cmd_unix = f"{shlex.quote(sys.executable)} -m snnlearn.make_guard"
+        interrupted_flag = os.path.join(directory, ".snnlearn-make-interrupted")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(interrupted_flag)
+        old_flag_env = os.environ.get(MAKE_FLAG_ENV)
+        os.environ[MAKE_FLAG_ENV] = interrupted_flag
         # Brian2's default is an unbounded 'make -j': hundreds of compilers at once on a small machine
         # (several builds in parallel, as in a sweep, multiply it). One job per core compiles as fast.
         old_make_args = list(prefs.devices.cpp_standalone.extra_make_args_unix)
@@ -241,12 +254,21 @@ def use_device(name, directory=None, threads=0, cache_key=None, show_output=Fals
         set_device("cpp_standalone", directory=directory, build_on_run=False)
         try:
             yield Simulation(name, directory, show_output=show_output, seed=seed)
+        except RuntimeError:
+            if os.path.exists(interrupted_flag):  # "Project compilation failed" because of a Ctrl-C
+                raise KeyboardInterrupt("interrupted while compiling") from None
+            raise
         finally:
             get_device().reinit()
             set_device("runtime")
             prefs.devices.cpp_standalone.openmp_threads = old_threads
             prefs.devices.cpp_standalone.extra_make_args_unix = old_make_args
             prefs.devices.cpp_standalone.run_cmd_unix = old_run_cmd
+            prefs.devices.cpp_standalone.make_cmd_unix = old_make_cmd
+            if old_flag_env is None:
+                os.environ.pop(MAKE_FLAG_ENV, None)
+            else:
+                os.environ[MAKE_FLAG_ENV] = old_flag_env
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
     else:

@@ -686,3 +686,39 @@ def test_runaway_fails_the_run_in_cpp_standalone(tmp_path, chunked):
         out = subprocess.run(_cmd("run", "stdp_competition", *SMALL_SONG, "--max-rate", "1Hz", "--quiet", "--out",
                                   str(tmp_path / "rate")), capture_output=True, text=True, timeout=900, env=env)
         assert out.returncode == 1 and "fired at" in out.stderr and "ceiling 1 Hz" in out.stderr, out.stderr
+
+
+def _guarded_make_running(session):
+    """True while a 'snnlearn.make_guard' (Brian2's make, wrapped) runs in the process group ``session``."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                cmdline = fh.read().replace(b"\0", b" ")
+            if b"snnlearn.make_guard" in cmdline and os.getpgid(int(pid)) == session:
+                return True
+        except (OSError, ProcessLookupError):
+            continue
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_ctrl_c_while_compiling_is_an_interruption_not_a_failed_compilation(tmp_path):
+    """A terminal's Ctrl-C reaches the whole process group, make included, while Brian2's os.system makes Python
+    ignore it: the run must still read 'interrupted' (exit 130), not 'failed: Project compilation failed'."""
+    run = tmp_path / "compiling"
+    env = {**ENV, "SNNLEARN_BUILD_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.Popen(_cmd("run", "maps_vs_reward", "--quick", "--out", str(run), "--quiet"), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    _wait_for(lambda: _guarded_make_running(proc.pid), proc, timeout=300, what="the compilation")
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert _status(run) == "interrupted" and "interrupted while compiling" in err
+    resumed = subprocess.run(_cmd("run", "--resume", str(run), "--quiet"), env=env, capture_output=True, text=True,
+                             timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert _status(run) == "complete"
