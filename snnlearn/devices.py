@@ -23,6 +23,7 @@ import tempfile
 from brian2 import get_device, prefs, set_device
 
 from .make_guard import FLAG_ENV as MAKE_FLAG_ENV
+from .make_guard import OWNER_ENV as MAKE_OWNER_ENV
 
 __all__ = ["use_device", "DEVICES", "standalone_directory", "copy_project", "Simulation"]
 
@@ -240,8 +241,9 @@ def use_device(name, directory=None, threads=0, cache_key=None, show_output=Fals
         interrupted_flag = os.path.join(directory, ".snnlearn-make-interrupted")
         with contextlib.suppress(FileNotFoundError):
             os.unlink(interrupted_flag)
-        old_flag_env = os.environ.get(MAKE_FLAG_ENV)
+        old_env = {k: os.environ.get(k) for k in (MAKE_FLAG_ENV, MAKE_OWNER_ENV)}
         os.environ[MAKE_FLAG_ENV] = interrupted_flag
+        os.environ[MAKE_OWNER_ENV] = str(os.getpid())
         # Brian2's default is an unbounded 'make -j': hundreds of compilers at once on a small machine
         # (several builds in parallel, as in a sweep, multiply it). One job per core compiles as fast.
         old_make_args = list(prefs.devices.cpp_standalone.extra_make_args_unix)
@@ -265,10 +267,11 @@ def use_device(name, directory=None, threads=0, cache_key=None, show_output=Fals
             prefs.devices.cpp_standalone.extra_make_args_unix = old_make_args
             prefs.devices.cpp_standalone.run_cmd_unix = old_run_cmd
             prefs.devices.cpp_standalone.make_cmd_unix = old_make_cmd
-            if old_flag_env is None:
-                os.environ.pop(MAKE_FLAG_ENV, None)
-            else:
-                os.environ[MAKE_FLAG_ENV] = old_flag_env
+            for key, value in old_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
     else:

@@ -1,6 +1,7 @@
 """Runs that never lie (issue #14): bad input, damaged or untrusted run directories, Ctrl-C, two processes on one
 directory, runaway simulations, closed pipes. Signals and processes are tested through real subprocesses."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -722,3 +723,33 @@ def test_ctrl_c_while_compiling_is_an_interruption_not_a_failed_compilation(tmp_
                              timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     assert _status(run) == "complete"
+
+
+def _processes_working_in(directory):
+    """Pids of processes whose working directory is inside ``directory`` (make and its compilers)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{pid}/cwd").startswith(str(directory)):
+                    found.append(int(pid))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_kill9_while_compiling_leaves_no_compiler_running(tmp_path):
+    """kill -9 of snnlearn during make: the compilation (make and its compilers) stops within a second or so."""
+    cache = tmp_path / "cache"
+    env = {**ENV, "SNNLEARN_BUILD_CACHE": str(cache)}
+    proc = subprocess.Popen(_cmd("run", "maps_vs_reward", "--quick", "--out", str(tmp_path / "run"), "--quiet"),
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    _wait_for(lambda: _guarded_make_running(proc.pid), proc, timeout=300, what="the compilation")
+    time.sleep(1.0)
+    assert _processes_working_in(cache), "make should be compiling in the build cache"
+    proc.kill()
+    proc.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and _processes_working_in(cache):
+        time.sleep(0.1)
+    assert not _processes_working_in(cache), "a compiler outlived snnlearn"
