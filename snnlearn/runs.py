@@ -812,6 +812,20 @@ def _inspect_run(path):
     return status, provenance, module
 
 
+def _as_quantity(value, unit, must):
+    """``value`` as a quantity in ``unit`` (a bare number is taken in that unit); else UsageError('<must>, got ...')."""
+    import brian2
+
+    if not isinstance(value, brian2.Quantity):
+        try:
+            value = float(value) * unit
+        except (TypeError, ValueError):
+            raise UsageError(f"{must}, got {value!r}") from None
+    if value.dim != unit.dim:
+        raise UsageError(f"{must}, got {value}")
+    return value
+
+
 def _validate_run_options(seed, threads, device, checkpoint_every, max_rate):
     """Check the run options (not the experiment's parameters); returns checkpoint_every and max_rate as quantities."""
     import brian2
@@ -826,24 +840,14 @@ def _validate_run_options(seed, threads, device, checkpoint_every, max_rate):
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or not 0 <= int(threads) <= cores:
         raise UsageError(f"--threads must be an integer from 0 (no OpenMP) to {cores} (the cores here), got {threads}")
     if checkpoint_every is not None:
-        if not isinstance(checkpoint_every, brian2.Quantity):
-            try:
-                checkpoint_every = float(checkpoint_every) * brian2.second
-            except (TypeError, ValueError):
-                raise UsageError(f"--checkpoint-every must be a time such as 20s, got {checkpoint_every!r}") from None
-        if checkpoint_every.dim != brian2.second.dim:
-            raise UsageError(f"--checkpoint-every must be a time such as 20s, got {checkpoint_every}")
+        checkpoint_every = _as_quantity(checkpoint_every, brian2.second, "--checkpoint-every must be a time such as 20s")
         value = float(checkpoint_every / brian2.second)
         if not math.isfinite(value) or value < MIN_CHECKPOINT_S:
             raise UsageError(f"--checkpoint-every must be a time of at least {MIN_CHECKPOINT_S * 1000:g} ms, "
                              f"got {checkpoint_every}")
     if max_rate is not None:
-        if not isinstance(max_rate, brian2.Quantity):
-            try:
-                max_rate = float(max_rate) * brian2.Hz
-            except (TypeError, ValueError):
-                raise UsageError(f"--max-rate must be a rate such as 500Hz, got {max_rate!r}") from None
-        if max_rate.dim != brian2.Hz.dim or not (float(max_rate) > 0 and math.isfinite(float(max_rate))):
+        max_rate = _as_quantity(max_rate, brian2.Hz, "--max-rate must be a rate such as 500Hz")
+        if not (float(max_rate) > 0 and math.isfinite(float(max_rate))):
             raise UsageError(f"--max-rate must be a positive rate such as 500Hz, got {max_rate}")
     return checkpoint_every, max_rate
 
