@@ -117,7 +117,7 @@ def simulate(p, ctx):
             objects += m["objects"] + m["circuit"].record()
             learners[name] = m
         ctx.log(f"{len(LEARNERS)} learners, {p.n_inputs} inputs x {p.n_outputs} outputs, {n} passes of {T}")
-        Network(*objects).run(n * T + p.dt, report=ctx.report, report_period=10 * second)
+        ctx.run(Network(*objects), n * T + p.dt, report_period=10 * second)
         sim.build()
         data = {"targets": targets, "w0": w0}
         for name, m in learners.items():

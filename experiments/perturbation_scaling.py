@@ -61,6 +61,9 @@ PARAMS = {
     "eta_scale": 1.0,  # learning rate in multiples of each method's optimal η* = 1/(c(N+2))
     "n_record": 300,  # points saved per learning curve (the fit uses every trial)
 }
+#: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
+NO_CHECKPOINTS = "a numpy model with no Brian2 simulation, seconds per size"
+
 QUICK = {"sizes": ["N10_M2", "N20_M2"], "n_seeds": 16, "n_variance_samples": 2000, "budget_tau": 2.0}
 
 LABELS = {

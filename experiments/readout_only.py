@@ -119,8 +119,7 @@ def simulate(p, ctx):
             ctx.record_rule(rule, projection)
         ctx.log(f"{len(lanes)} lanes (N = {sorted({m[0] for m in meta})}, {p.n_seeds} seeds, {CONDITIONS}), "
                 f"{p.n_passes} passes of {T}, {int(model['liquid'].N)} liquid neurons in all")
-        Network(*model["objects"], *model["rewards"].record()).run(model["run_time"], report=ctx.report,
-                                                                  report_period=10 * second)
+        ctx.run(Network(*model["objects"], *model["rewards"].record()), model["run_time"], report_period=10 * second)
         sim.build()
         res = lane_results(model, lanes, T)
     clean = res[0]["perturbed"] == 0

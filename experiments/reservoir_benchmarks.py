@@ -83,6 +83,10 @@ PARAMS = {
     "lsm_codegen_target": "numpy",  # used unless --device numpy / cython is given
 }
 
+#: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
+NO_CHECKPOINTS = ("the echo-state and FORCE networks are numpy models; the liquid state machine is one short "
+                  "runtime simulation per template pair")
+
 QUICK = {
     "mc_n_train": 1000,
     "mc_n_test": 1000,

@@ -269,7 +269,7 @@ def simulate(p, ctx):
             objects.append(probe)
             ctx.record_rule(probe.rule, "inputs -> node-perturbation outputs (control probe, not transmitting)")
         net = Network(*objects)
-        net.run(sched.run_time(p.dt), report=ctx.report, report_period=10 * second)
+        ctx.run(net, sched.run_time(p.dt), report_period=10 * second)
         sim.build()
         timers = getattr(get_device(), "timers", None)
         if timers and timers.get("run_binary") is not None:

@@ -23,8 +23,8 @@ uncorrelated groups at ``corr_time``, ISI coefficient of variation.
 Learning and the frozen control are one run of ``duration + frozen_duration``: the
 switch at ``duration`` happens inside the simulation (``run_regularly``), so the run
 can be checkpointed in ``cpp_standalone`` (``--checkpoint-every 20s``, compiled chunks)
-and resumed with ``--resume``. The parameters in ``RUN_ARGS`` reach the compiled
-program only as variable values: a sweep over them (and over seeds) compiles once and
+and resumed with ``--resume``. The parameters declared ``runtime=True`` reach the
+compiled program only as variable values: a sweep over them (and over seeds) compiles once and
 runs every point with Brian2's ``run_args``.
 """
 
@@ -37,23 +37,21 @@ from snnlearn.units import format_quantity
 
 PARAMS = {
     "rates": Param([10 * Hz, 20 * Hz, 40 * Hz], low=0 * Hz, high=1000 * Hz, min_len=1,
-                   doc="input rates, one neuron each (uncorrelated inputs)"),
+                   runtime=True, doc="input rates, one neuron each (uncorrelated inputs)"),
     "duration": Param(1000 * second, low=0 * second, strict=True, doc="learning time"),
-    "corr_c": Param(0.1, low=0.0, high=1.0, doc="correlation within the correlated group"),
-    "corr_rate": Param(10 * Hz, low=0 * Hz, high=1000 * Hz, doc="input rate of the correlated condition"),
+    "corr_c": Param(0.1, low=0.0, high=1.0, runtime=True, doc="correlation within the correlated group"),
+    "corr_rate": Param(10 * Hz, low=0 * Hz, high=1000 * Hz, runtime=True,
+                       doc="input rate of the correlated condition"),
     "corr_time": Param(500 * second, low=0 * second, doc="when the group weights are read (a multiple of record_dt)"),
-    "frozen_rate": Param(40 * Hz, low=0 * Hz, high=1000 * Hz, doc="input rate of the frozen control"),
+    "frozen_rate": Param(40 * Hz, low=0 * Hz, high=1000 * Hz, runtime=True, doc="input rate of the frozen control"),
     "frozen_duration": Param(100 * second, low=0 * second, strict=True, doc="length of the frozen control"),
     "rate_window": Param(100 * second, low=0 * second, strict=True, doc="window of the output-rate measure"),
-    "gmax": Param(0.015, low=0.0, strict=True, doc="weight bound (units of the leak conductance)"),
-    "Ap_ratio": Param(0.005, low=0.0, strict=True, high=1.0, doc="potentiation step as a fraction of gmax"),
-    "depression_ratio": Param(1.05, low=0.0, strict=True, doc="depression / potentiation area ratio"),
+    "gmax": Param(0.015, low=0.0, strict=True, runtime=True, doc="weight bound (units of the leak conductance)"),
+    "Ap_ratio": Param(0.005, low=0.0, strict=True, high=1.0, runtime=True,
+                      doc="potentiation step as a fraction of gmax"),
+    "depression_ratio": Param(1.05, low=0.0, strict=True, runtime=True, doc="depression / potentiation area ratio"),
     "record_dt": Param(50 * second, low=0 * second, strict=True, doc="weight sampling interval"),
 }
-
-#: Parameters a compiled program can take at run time (Brian2 run_args): rates (their number is structure),
-#: correlation, test-phase rate, and the rule's amplitudes and bound (variables of the synapses).
-RUN_ARGS = ("rates", "corr_c", "corr_rate", "frozen_rate", "gmax", "Ap_ratio", "depression_ratio")
 
 #: Rule parameters made shared variables of the synapses (so that gmax, Ap_ratio, depression_ratio are run-time).
 VARIABLE_PARAMS = ("Ap", "Am", "wmax")

@@ -15,8 +15,9 @@
 ``--resume RUN_DIR`` continues a killed one: on runtime devices from the network state
 stored as plain arrays (never a pickle), in ``cpp_standalone`` by running one compiled program
 chunk by chunk with the state passed back in through ``run_args`` (a resume does not
-recompile). A ``cpp_standalone`` sweep of an experiment that declares ``RUN_ARGS``
-compiles once per structure and runs the other points through ``run_args``.
+recompile). A ``cpp_standalone`` sweep of an experiment with run-time parameters
+(``Param(..., runtime=True)``) compiles once per structure and runs the other points
+through ``run_args``.
 
 Exit status and what is printed on stderr:
 
@@ -88,12 +89,14 @@ def cmd_list(args):
 
 def cmd_show(args):
     from .params import parameter_table
-    from .registry import describe, load_experiment
+    from .registry import capabilities, describe, load_experiment
 
     module = load_experiment(args.name)
     print(f"{args.name}: {describe(module)}")
     for line in parameter_table(module.PARAMS, getattr(module, "QUICK", {})):
         print(f"  {line}")
+    for line in capabilities(module):
+        print(line)
     return 0
 
 

@@ -389,7 +389,8 @@ class BumpInputs:
     objects: list = field(default_factory=list)
 
 
-def bump_inputs(shape, schedule, sigma=5.0, peak=38 * Hz, baseline=2 * Hz, periodic=True, name="bump", dt=None):
+def bump_inputs(shape, schedule, sigma=5.0, peak=38 * Hz, baseline=2 * Hz, periodic=True, name="bump", dt=None,
+                width_schedule=None, width_step=1 * second):
     r"""Input units on a ring or sheet driven by a localized Gaussian bump of rate.
 
     Unit at position :math:`x` (copy :math:`c`) spikes with
@@ -412,6 +413,11 @@ def bump_inputs(shape, schedule, sigma=5.0, peak=38 * Hz, baseline=2 * Hz, perio
     periodic    --      wrap distances (ring/torus) or not (open sheet)
     ==========  ======  ==============================================================
 
+    With ``width_schedule`` (an array of factors, ``(n_steps,)`` or ``(n_steps, copies)``, one per
+    ``width_step``) the width during step ``k`` is ``sigma * f_k`` and the peak ``peak / f_k**ndim``,
+    so that the summed rate of the bump stays that of ``sigma`` (a wide, weak bump first, as the
+    long-range correlations of spontaneous activity before vision); a TimedArray inside the run.
+
     Returns a :class:`BumpInputs`; ``.group`` is the presynaptic group for a projection.
     """
     f = "bump_inputs"
@@ -431,6 +437,18 @@ def bump_inputs(shape, schedule, sigma=5.0, peak=38 * Hz, baseline=2 * Hz, perio
     for k, ax in enumerate(axes):
         tas[f"{name}_c{ax}"] = TimedArray(schedule.centres[:, :, k], dt=schedule.bin_dt, name=f"{name}_c{ax}")
     tas[f"{name}_on"] = TimedArray(schedule.on, dt=schedule.bin_dt, name=f"{name}_on")
+    width, gain = "sigma", ""
+    if width_schedule is not None:
+        fac = np.asarray(width_schedule, dtype=float)
+        if fac.ndim == 1:
+            fac = np.repeat(fac[:, None], copies, axis=1)
+        if fac.ndim != 2 or fac.shape[1] != copies or fac.shape[0] < 1 or not np.all(fac > 0):
+            raise ValueError(f"{f}: width_schedule must hold positive factors, shape (n_steps,) or (n_steps, {copies}), "
+                             f"got shape {np.shape(width_schedule)}")
+        _quantity(width_step, second, "width_step", f)
+        tas[f"{name}_width"] = TimedArray(fac, dt=width_step, name=f"{name}_width")
+        width = f"(sigma * {name}_width(t, copy))"
+        gain = f" / {name}_width(t, copy)**{len(sh)}"
     terms = []
     for k, ax in enumerate(axes):
         c = f"{name}_c{ax}(t, copy)"
@@ -439,7 +457,7 @@ def bump_inputs(shape, schedule, sigma=5.0, peak=38 * Hz, baseline=2 * Hz, perio
             terms.append(f"(({ax} - {c}) - {n!r} * floor(({ax} - {c}) / {n!r} + 0.5))**2")
         else:
             terms.append(f"({ax} - {c})**2")
-    eqs = (f"rate = baseline + {name}_on(t, copy) * peak * exp(-({' + '.join(terms)}) / (2 * sigma**2)) : Hz\n"
+    eqs = (f"rate = baseline + {name}_on(t, copy) * peak{gain} * exp(-({' + '.join(terms)}) / (2 * {width}**2)) : Hz\n"
            "copy : integer (constant)\n" + "".join(f"{ax} : 1 (constant)\n" for ax in axes))
     kw = {} if dt is None else {"dt": dt}
     group = NeuronGroup(copies * n_pos, eqs, threshold="rand() < rate * dt",

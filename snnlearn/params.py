@@ -24,7 +24,7 @@ from brian2 import Quantity
 from .units import UnitParseError, format_quantity, has_same_unit, parse_quantity, unit_name
 
 __all__ = ["ParameterError", "Params", "Param", "resolve_params", "params_to_json", "params_from_json",
-           "coerce_value", "plain_defaults", "check_value", "INT_LIMIT"]
+           "coerce_value", "plain_defaults", "check_value", "runtime_parameters", "INT_LIMIT"]
 
 #: Integers must stay below this in absolute value (Brian2 stores sizes and indices as int32).
 INT_LIMIT = 2**31 - 1
@@ -63,10 +63,18 @@ class Param:
         For list values: how many items are allowed.
     doc : str
         One line saying what the parameter is.
+    unit_text : str, optional
+        How the unit reads in tables when it is not a fixed unit (a catalog rule's
+        ``"unit of w"``: any unit, that of the weights).
+    runtime : bool
+        The value reaches a compiled ``cpp_standalone`` program only as the value of
+        variables (set with Brian2's ``run_args``), never as a constant compiled into it:
+        runs that differ only in such parameters share one compiled program (a list's
+        length still counts as structure). See :func:`runtime_parameters`.
     """
 
     def __init__(self, default, unit=None, low=None, high=None, strict=False, choices=None, min_len=None,
-                 max_len=None, doc=""):
+                 max_len=None, doc="", runtime=False, unit_text=None):
         self.default = default
         self.unit = unit
         self.low = low
@@ -76,6 +84,8 @@ class Param:
         self.min_len = min_len
         self.max_len = max_len
         self.doc = doc
+        self.runtime = bool(runtime)
+        self.unit_text = unit_text
         if unit is not None and isinstance(default, Quantity) and not has_same_unit(default, unit):
             raise ValueError(f"Param default {default} does not have the declared unit {unit}")
 
@@ -86,6 +96,8 @@ class Param:
                 parts.append(f"{name}={getattr(self, name)!r}")
         if self.strict:
             parts.append("strict=True")
+        if self.runtime:
+            parts.append("runtime=True")
         if self.doc:
             parts.append(f"doc={self.doc!r}")
         return f"Param({', '.join(parts)})"
@@ -284,11 +296,18 @@ def parameter_table(declared, quick=None):
     for key, entry in declared.items():
         decl = _declaration(key, entry, infer=True)
         note = decl.doc
+        if isinstance(entry, Param) and entry.runtime:
+            note = (note + "; " if note else "") + "run-time value (a sweep reuses the compiled program)"
         if quick and key in quick:
             note = (note + "; " if note else "") + f"--quick: {_text(quick[key])}"
         rows.append((key, _text(decl.default), decl.describe(), note))
     widths = [max(len(r[i]) for r in rows) for i in range(3)] if rows else [0, 0, 0]
     return [f"{k.ljust(widths[0])}  {d.ljust(widths[1])}  {a.ljust(widths[2])}  {n}".rstrip() for k, d, a, n in rows]
+
+
+def runtime_parameters(declared):
+    """Names of the declared parameters marked ``runtime=True``, in declaration order."""
+    return tuple(key for key, entry in declared.items() if isinstance(entry, Param) and entry.runtime)
 
 
 def _to_jsonable(value):

@@ -12,7 +12,8 @@ An experiment is referred to by
 
 Whatever its origin, an experiment module follows one contract (see :mod:`snnlearn.runs`):
 ``PARAMS``, ``run(p, ctx)`` and ``plot(data, metrics, p)``, and optionally ``QUICK``,
-``validate``, ``RUN_ARGS``, ``structure`` and ``MAX_RATE``.
+``validate``, ``structure``, ``HEADLINE`` and ``MAX_RATE``; a parameter declared
+``Param(..., runtime=True)`` reaches a compiled program only as a value.
 """
 
 import importlib
@@ -135,6 +136,29 @@ def load_experiment(ref):
         return _checked(module, label)
     raise UsageError(f"unknown experiment '{ref}'; available: {', '.join(list_experiments())} "
                      f"(or give the path of an experiment file)")
+
+
+def capabilities(module):
+    """What the runner can do with experiment ``module``, in words, one line each.
+
+    * checkpoints: whether ``--checkpoint-every`` / ``--resume`` apply (an experiment that
+      cannot says why in ``NO_CHECKPOINTS``; its simulations must go through ``ctx.run``);
+    * sweeps: which parameters a ``cpp_standalone`` sweep changes without recompiling
+      (the seed always; the ``Param(..., runtime=True)`` ones when the experiment simulates
+      through ``ctx.program``).
+    """
+    from .params import runtime_parameters
+
+    why = getattr(module, "NO_CHECKPOINTS", None)
+    lines = [f"checkpoints: no ({why})" if why else
+             "checkpoints: yes (--checkpoint-every TIME, --resume RUN_DIR; cpp_standalone resumes without recompiling)"]
+    runtime = runtime_parameters(getattr(module, "PARAMS", {})) + tuple(getattr(module, "RUN_ARGS", ()))
+    if runtime:
+        lines.append(f"sweeps compile once per structure: seeds and {', '.join(dict.fromkeys(runtime))} "
+                     f"are run-time values")
+    else:
+        lines.append("sweeps compile once per structure over seeds (every other parameter is structure)")
+    return lines
 
 
 def describe(module):

@@ -14,10 +14,11 @@ An experiment (built in, registered by another package, or a user's own file: se
 * optionally ``validate(p)``: raises ``ValueError`` for a combination of values that the
   declarations cannot express (checked, like every bound, before any directory exists),
   and ``MAX_RATE``: the ceiling on any monitored neuron's mean rate (default 1000 Hz).
-* optionally ``RUN_ARGS``: the parameters that reach its compiled ``cpp_standalone``
+* parameters declared ``Param(..., runtime=True)`` reach its compiled ``cpp_standalone``
   program only as variable values (simulated through :meth:`RunContext.program`), and
-  ``structure(p)``: what else decides the program (see :func:`structure_key`). A sweep
-  then compiles once per structure and runs the other points with ``run_args``.
+  optionally ``structure(p)`` says what else decides the program (see
+  :func:`structure_key`). A sweep then compiles once per structure and runs the other
+  points with ``run_args``.
 
 A run directory holds::
 
@@ -65,7 +66,8 @@ from .errors import UsageError
 from .guard import DEFAULT_MAX_RATE, check_network, check_state
 from .io import (atomic_save_figure, atomic_save_npz, atomic_write_json, atomic_write_text, load_tree_npz, read_json,
                  remove_temporaries, save_tree_npz, sha256_file, strict_json)
-from .params import ParameterError, Params, params_from_json, params_to_json, plain_defaults, resolve_params
+from .params import (ParameterError, Params, params_from_json, params_to_json, plain_defaults, resolve_params,
+                     runtime_parameters)
 from .progress import Progress, format_duration
 from .registry import experiment_label, list_experiments, load_experiment
 from .standalone import CheckpointError, read_checkpoint_record
@@ -152,6 +154,13 @@ class RunContext:
         self._log_stream = log_stream
         self._t0 = time.perf_counter()
 
+    @classmethod
+    def in_memory(cls, seed, device="cpp_standalone", threads=0):
+        """A context with no run directory: the seeding, device handling (build cache, run-time
+        seeds), runaway checks and progress of ``snnlearn run``, with the saved arrays and rules kept
+        in :attr:`arrays` and :attr:`rules` (what tests and notebooks drive an experiment's ``run`` with)."""
+        return cls(None, seed, device=device, threads=threads, quiet=True)
+
     # -- logging and progress ---------------------------------------------------------
     def log(self, message, echo=True):
         """Append a timestamped line to the run's log (and print it unless quiet, or ``echo`` is False).
@@ -231,7 +240,7 @@ class RunContext:
             Creates the network with this run's parameter values and simulates it with
             ``ctx.run`` (the random seed is already set).
         run_args : callable ``run_args(model) -> {VariableView: value}``
-            Every value that depends on the experiment's ``RUN_ARGS`` parameters, as
+            Every value that depends on the experiment's run-time parameters, as
             Brian2 ``run_args`` (e.g. ``{model["inputs"].rate: rates}``): what another
             run with the same structure must change in the compiled program.
         collect : callable ``collect(model) -> data``
@@ -239,7 +248,7 @@ class RunContext:
             program's output).
         key : hashable, optional
             Structure key (default: :attr:`structure`, computed by
-            :func:`structure_key` from the parameters that are not ``RUN_ARGS``).
+            :func:`structure_key` from the parameters that are not run-time ones).
 
         On its own, this is ``use_device`` + seed + ``build`` + ``sim.build()`` + ``collect``.
         In a sweep worker (``cpp_standalone``, a :class:`ProgramCache`), a run whose
@@ -296,14 +305,14 @@ class RunContext:
     def checkpoint_dir(self):
         return os.path.join(self.directory, "checkpoint")
 
-    def run(self, net, duration, report_period=None, set=None):
+    def run(self, net, duration, report_period=None, set=None, namespace=None):
         """``net.run(duration)`` with progress, checkpoints and resume.
 
         ``set`` (``{group.var: value}``) sets variables just before this run: use it for
         changes between runs (a test phase), so that they also work in a chunked
         ``cpp_standalone`` run, where Python cannot change a compiled program.
         Identifiers in the model that are not defined anywhere else are looked up in
-        the caller's namespace, as with ``net.run``.
+        ``namespace`` or, by default, in the caller's namespace, as with ``net.run``.
 
         With ``checkpoint_every`` on runtime devices, the run proceeds in chunks and the
         whole network state (what ``Network.store`` holds, Brian2's random-number state
@@ -328,7 +337,8 @@ class RunContext:
         import brian2
         from brian2.core.namespace import get_local_namespace
 
-        namespace = get_local_namespace(1)  # the experiment's frame, not this method's
+        if namespace is None:
+            namespace = get_local_namespace(1)  # the experiment's frame, not this method's
         duration_s = float(duration / brian2.second)
         if self.chunked:
             return self._run_chunked(net, duration_s, report_period, set, namespace)
@@ -515,9 +525,54 @@ class RunContext:
         for key, value in arrays.items():
             self._arrays[key] = np.asarray(value)
 
-    def record_rule(self, rule, projection=None):
-        """Record a plasticity rule used by the run (saved as rules.json and rules.txt)."""
-        self._rules[projection or rule.name] = rule
+    def record_rule(self, rule, projection=None, homeostasis=()):
+        """Record a plasticity rule used by the run (saved as rules.json and rules.txt).
+
+        ``rule`` is a :class:`~snnlearn.Rule`, or the Synapses :func:`snnlearn.connect`
+        returned (its rule and homeostasis are recorded, under its name by default).
+        Each :class:`~snnlearn.rules.homeostasis.Homeostasis` of the projection is
+        recorded beside the rule, as ``"<projection> + <homeostasis name>"``. Projections
+        run through :meth:`run` have their homeostasis recorded even when only the rule was.
+        """
+        if hasattr(rule, "rule") and hasattr(rule, "homeostasis"):  # a Synapses made by snnlearn.connect
+            projection = projection or rule.name
+            homeostasis = tuple(homeostasis) or tuple(rule.homeostasis)
+            rule = rule.rule
+        key = projection or rule.name
+        self._rules[key] = rule
+        for h in homeostasis:
+            self._rules[f"{key} + {h.name}"] = h
+
+    def write_rules(self, path):
+        """Write ``rules.json`` and ``rules.txt`` into directory ``path``: every recorded rule and homeostasis."""
+        self._record_homeostasis_of_run_networks()
+        if self._rules:
+            atomic_write_json(os.path.join(path, "rules.json"),
+                              strict_json({k: r.to_dict() for k, r in self._rules.items()})[0])
+            atomic_write_text(os.path.join(path, "rules.txt"), "\n\n".join(str(r) for r in self._rules.values()) + "\n")
+
+    def _record_homeostasis_of_run_networks(self):
+        """Record the homeostasis of every recorded rule's projection in the networks run through :meth:`run`."""
+        from brian2 import Synapses
+
+        recorded = {id(r): key for key, r in self._rules.items()}
+        for net in self._networks:
+            for obj in net.objects:
+                if isinstance(obj, Synapses) and getattr(obj, "homeostasis", ()) and id(getattr(obj, "rule", None)) \
+                        in recorded:
+                    key = recorded[id(obj.rule)]
+                    for h in obj.homeostasis:
+                        self._rules.setdefault(f"{key} + {h.name}", h)
+
+    @property
+    def arrays(self):
+        """The arrays kept so far by :meth:`save_arrays` (a copy of the mapping)."""
+        return dict(self._arrays)
+
+    @property
+    def rules(self):
+        """The rules recorded so far by :meth:`record_rule`, by projection (a copy of the mapping)."""
+        return dict(self._rules)
 
 
 def _match_names(state, net):
@@ -592,16 +647,23 @@ def verify_checkpoint(path):
     return verify_runtime_checkpoint(path)
 
 
+def run_time_names(module):
+    """The parameters of experiment ``module`` that reach its compiled program only as values:
+    those declared ``Param(..., runtime=True)`` (and, from older experiment files, a ``RUN_ARGS`` list)."""
+    declared = runtime_parameters(getattr(module, "PARAMS", {}))
+    return tuple(dict.fromkeys(declared + tuple(getattr(module, "RUN_ARGS", ()))))
+
+
 def structure_key(module, p):
     """What decides the compiled program of experiment ``module`` with parameters ``p``.
 
-    Every parameter except those the experiment lists in ``RUN_ARGS`` (values that
-    reach the program only as variable values, so they can be changed with Brian2's
-    ``run_args``); of a list-valued ``RUN_ARGS`` parameter, its length. An experiment
-    may add to it with a ``structure(p)`` function (e.g. whether an optional part of
-    the network exists). Runs with equal keys can share one compiled program.
+    Every parameter except the run-time ones (declared ``Param(..., runtime=True)``:
+    values that reach the program only as variable values, so they can be changed with
+    Brian2's ``run_args``); of a list-valued run-time parameter, its length. An
+    experiment may add to it with a ``structure(p)`` function (e.g. whether an optional
+    part of the network exists). Runs with equal keys can share one compiled program.
     """
-    run_args = set(getattr(module, "RUN_ARGS", ()))
+    run_args = set(run_time_names(module))
     items = []
     for key in sorted(p):
         value = p[key]
@@ -977,6 +1039,9 @@ def _run_locked(module, name, p, path, seed, quick, device, threads, quiet, log_
         if removed:
             ctx.log(f"removed {removed} temporary file(s) left by the killed run")
     ctx.log(f"experiment {name}, seed {seed}, device {device}{' (quick)' if quick else ''}")
+    if checkpoint_every is not None and getattr(module, "NO_CHECKPOINTS", None):
+        ctx.log(f"note: {experiment_label(name)} cannot checkpoint ({module.NO_CHECKPOINTS}): "
+                f"it runs without checkpoints")
     status, error, metrics = "complete", None, None
     old_stop = brian2.prefs.core.stop_on_keyboard_interrupt
     # Ctrl-C must raise at once: Brian2's default stops Network.run early and carries on with a truncated simulation
@@ -1034,10 +1099,7 @@ def _finish(path, ctx, provenance, status, error):
 
 def _write_results(path, module, p, ctx, metrics):
     atomic_save_npz(os.path.join(path, "arrays.npz"), ctx._arrays)
-    if ctx._rules:
-        atomic_write_json(os.path.join(path, "rules.json"),
-                          strict_json({k: r.to_dict() for k, r in ctx._rules.items()})[0])
-        atomic_write_text(os.path.join(path, "rules.txt"), "\n\n".join(str(r) for r in ctx._rules.values()) + "\n")
+    ctx.write_rules(path)
     _draw(path, module, dict(ctx._arrays), metrics, p)
     atomic_write_json(os.path.join(path, "metrics.json"), metrics)
     ctx.log(f"wrote {path}")

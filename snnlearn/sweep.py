@@ -11,7 +11,8 @@ state, so workers are processes, not threads.
 * ``results.csv`` holds one row per point: the grid values, the seed, the status, and
   every scalar metric (nested dicts flattened as ``a.b``); ``summary.png`` plots a metric
   against the first swept parameter, mean ± s.d. over seeds.
-* **Compile once** (``cpp_standalone``, experiments that declare ``RUN_ARGS``): the
+* **Compile once** (``cpp_standalone``, experiments with run-time parameters,
+  ``Param(..., runtime=True)``, simulated through :meth:`snnlearn.runs.RunContext.program`): the
   points are grouped by structure (:func:`snnlearn.runs.structure_key`: every parameter
   except the run-time ones, and the seed is never structure). Each group is one Dask
   task: its first point builds and compiles the program, every other point runs the
@@ -38,7 +39,7 @@ import numpy as np
 
 from .io import atomic_save_figure, atomic_write_text, read_json
 from .params import ParameterError, plain_defaults, resolve_params
-from .runs import STATUS_FILE, UsageError, load_experiment, release_brian_objects
+from .runs import STATUS_FILE, UsageError, load_experiment, release_brian_objects, run_time_names
 
 __all__ = ["parse_grid", "sweep_points", "run_sweep", "SweepResult"]
 
@@ -230,7 +231,7 @@ def run_sweep(name, grid_items, seeds=1, out=None, quick=False, device="cpp_stan
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     try:
-        if device == "cpp_standalone" and hasattr(module, "RUN_ARGS"):
+        if device == "cpp_standalone" and run_time_names(module):
             groups = _structure_groups(module, points, fixed, quick)
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
             log(f"{len(points)} points in {len(groups)} program structure(s): each compiled once, "

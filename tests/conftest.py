@@ -39,41 +39,19 @@ def pytest_report_header(config):
     return f"brian2 {brian2.__version__}, build cache {os.environ.get('SNNLEARN_BUILD_CACHE', '(temp)')}"
 
 
-class StandaloneTestContext:
-    """The parts of :class:`snnlearn.runs.RunContext` that the experiments' ``run``/``simulate`` use,
-    with a test-owned ``cpp_standalone`` project directory and no run directory (results stay in memory)."""
+def memory_context(seed, directory=None, device="cpp_standalone"):
+    """:meth:`snnlearn.runs.RunContext.in_memory`: the production run context with no run directory.
+    ``directory`` is accepted for callers that used to pass a project directory (compiled programs
+    now go to the build cache, as in ``snnlearn run``)."""
+    from snnlearn.runs import RunContext
 
-    def __init__(self, seed, directory):
-        import numpy as np
-
-        self.seed, self.rng, self.directory = seed, np.random.default_rng(seed), str(directory)
-        self.device, self.report, self.arrays, self.rules, self.lines = "cpp_standalone", None, {}, {}, []
-
-    def log(self, msg):
-        self.lines.append(msg)
-
-    def use_device(self, cache_key=None):
-        from snnlearn.devices import use_device
-
-        return use_device("cpp_standalone", directory=self.directory)
-
-    def brian_seed(self, offset=0):
-        brian2.seed(self.seed + offset)
-
-    def save_arrays(self, **arrays):
-        self.arrays.update(arrays)
-
-    def record_rule(self, rule, projection=None):
-        self.rules[projection or rule.name] = rule
-
-    def progress(self, iterable, total=None, desc=""):
-        return iterable
+    return RunContext.in_memory(seed, device=device)
 
 
 @pytest.fixture(scope="session")
 def standalone_context():
-    """The class :class:`StandaloneTestContext` (a session fixture, so module fixtures can use it)."""
-    return StandaloneTestContext
+    """:func:`memory_context` (a session fixture, so module fixtures can use it): the real runner's context."""
+    return memory_context
 
 
 @pytest.fixture

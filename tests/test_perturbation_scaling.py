@@ -6,29 +6,9 @@ import pytest
 from matplotlib.figure import Figure
 
 from snnlearn.experiments import perturbation_scaling as ps
+from snnlearn.runs import RunContext
 
 METHODS = ("gradient", "node_perturbation", "weight_perturbation", "serial_perturbation")
-
-
-class StandInContext:
-    """The part of the run context that run() uses."""
-
-    def __init__(self, seed):
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
-        self.arrays = {}
-        self.messages = []
-        self.progress_descs = []
-
-    def log(self, msg):
-        self.messages.append(msg)
-
-    def progress(self, iterable, total=None, desc=""):
-        self.progress_descs.append(desc)
-        return iterable
-
-    def save_arrays(self, **arrays):
-        self.arrays.update(arrays)
 
 
 TINY = dict(ps.PARAMS, sizes=["N6_M2", "N8_M2", "N8_M3"], n_seeds=4, n_variance_samples=200, budget_tau=1.0)
@@ -47,7 +27,7 @@ def test_run_rejects_bad_parameters():
                      {"eta_scale": 2.5}, {"sizes": []}):
         key = next(iter(override))
         with pytest.raises(ValueError, match="M5_N20" if key == "sizes" and override[key] else key):
-            ps.run(dict(TINY, **override), StandInContext(0))
+            ps.run(dict(TINY, **override), RunContext.in_memory(0, device="numpy"))
 
 
 def test_run_quick_metrics_structure_and_plots():
@@ -56,7 +36,7 @@ def test_run_quick_metrics_structure_and_plots():
     Also: the metrics are JSON-serialisable, the same seed reproduces them, and plot() returns a figure
     per name with labelled axes.
     """
-    ctx = StandInContext(5)
+    ctx = RunContext.in_memory(5, device="numpy")
     metrics = ps.run(TINY, ctx)
     json.dumps(metrics)
     sizes = TINY["sizes"]
@@ -82,10 +62,10 @@ def test_run_quick_metrics_structure_and_plots():
     assert all(isinstance(v, float) for v in exps["learning_time_trials"]["vs_N"].values())
     assert all(isinstance(v, float) for v in exps["learning_time_trials"]["vs_M"].values())
     assert set(metrics["parallel_over_serial"]) == set(sizes)
-    assert ctx.progress_descs and ctx.arrays
+    assert ctx.progress_calls > 0 and ctx.arrays
     assert any(k.startswith("error__") for k in ctx.arrays)
 
-    again = ps.run(TINY, StandInContext(5))
+    again = ps.run(TINY, RunContext.in_memory(5, device="numpy"))
     assert again["learning_time_trials"] == metrics["learning_time_trials"]
     assert again["variance_ratio"] == metrics["variance_ratio"]
 
@@ -113,7 +93,7 @@ def test_w1_w2_w3_through_the_experiment():
     W3: E‖ĝ‖²/‖g‖² = K + 2 ± 10 % (K = M node, K = MN weight), serial K ± 10 %, backprop variance 0.
     """
     p = dict(ps.PARAMS, sizes=["N20_M5", "N40_M5"], n_seeds=32, budget_tau=3.0, n_variance_samples=10_000)
-    m = ps.run(p, StandInContext(2))
+    m = ps.run(p, RunContext.in_memory(2, device="numpy"))
     for method in METHODS:
         for size in p["sizes"]:
             ratio = m["learning_time_trials"][method][size] / m["learning_time_theory"][method][size]

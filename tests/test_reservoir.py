@@ -402,25 +402,6 @@ def test_E4_liquid_has_fading_memory_that_needs_recurrence():
 # ----------------------------------------------------------------------------- experiment module
 
 
-class _Ctx:
-    """Stand-in for the run context of `snnlearn run`."""
-
-    def __init__(self, seed):
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
-        self.arrays = {}
-        self.messages = []
-
-    def log(self, msg):
-        self.messages.append(msg)
-
-    def progress(self, iterable, total=None, desc=""):
-        return iterable
-
-    def save_arrays(self, **arrays):
-        self.arrays.update(arrays)
-
-
 @pytest.mark.slow
 def test_reservoir_benchmarks_experiment_contract():
     """The experiment runs at toy sizes, returns JSON-serialisable metrics with every required key
@@ -437,7 +418,9 @@ def test_reservoir_benchmarks_experiment_contract():
     p.update(mc_n=20, mc_n_train=600, mc_n_test=600, mc_k_max=40, narma_n=30, narma_n_train=600,
              narma_n_test=300, force_n=150, force_train_periods=1, force_test_periods=1,
              lsm_n_pairs=1, lsm_n_train=8, lsm_n_test=4)
-    ctx = _Ctx(seed=7)
+    from snnlearn.runs import RunContext
+
+    ctx = RunContext.in_memory(7, device="numpy")
     metrics = exp.run(p, ctx)
     json.dumps(metrics)
     for key in ("memory_capacity", "memory_capacity_bound", "memory_capacity_control", "narma10_nrmse",

@@ -12,8 +12,10 @@ then in 1/second.
 from brian2 import ms, second
 
 from ..errors import RuleError
+from ..params import Param
 from ..units import unit_name
 from .base import Rule, weight_declaration
+from .declare import declared
 
 __all__ = ["hebbian", "covariance", "oja", "bcm"]
 
@@ -24,6 +26,14 @@ def _check_names(rule, pre, post):
             raise RuleError(rule, f"activity variable names must be identifiers, got {name!r}")
 
 
+@declared(
+    eta=Param(0.001, unit_text="unit of w", doc='weight change per pair at zero lag'),
+    tau=Param(20 * ms, unit=second, low=0 * second, strict=True, doc='coincidence window (trace time constant)'),
+    wmin=Param(0.0, unit_text="unit of w", doc='hard bounds'),
+    wmax=Param(1.0, unit_text="unit of w", doc='hard bounds'),
+    pairing=Param("symmetric", choices=('symmetric', 'causal', 'acausal'),
+                  doc='``"symmetric"``, ``"causal"`` or ``"acausal"``'),
+)
 def hebbian(eta=0.001, tau=20 * ms, wmin=0.0, wmax=1.0, pairing="symmetric"):
     r"""Hebbian learning on spike traces: pre and post activity coincidence within :math:`\tau`.
 
@@ -43,14 +53,7 @@ def hebbian(eta=0.001, tau=20 * ms, wmin=0.0, wmax=1.0, pairing="symmetric"):
     (docs/validation.md O3). Plain Hebb is unstable; combine it with a
     normalisation (``snnlearn.rules.subtractive_normalization``) or bounds.
 
-    ==========  ===========  ======================================================
-    parameter   unit         meaning
-    ==========  ===========  ======================================================
-    eta         unit of w    weight change per pair at zero lag
-    tau         second       coincidence window (trace time constant)
-    wmin, wmax  unit of w    hard bounds
-    pairing     --           ``"symmetric"``, ``"causal"`` or ``"acausal"``
-    ==========  ===========  ======================================================
+    <parameters>
 
     Equivalent ``Rule`` (symmetric)::
 
@@ -85,6 +88,13 @@ def hebbian(eta=0.001, tau=20 * ms, wmin=0.0, wmax=1.0, pairing="symmetric"):
     )
 
 
+@declared(
+    eta=Param(0.01 / second, unit_text="unit of w / second", doc='learning rate'),
+    x0=Param(0.0, doc='reference (mean) pre / post activities'),
+    y0=Param(0.0, doc='reference (mean) pre / post activities'),
+    pre=Param("x", doc='names of the activity variables in the groups'),
+    post=Param("y", doc='names of the activity variables in the groups'),
+)
 def covariance(eta=0.01 / second, x0=0.0, y0=0.0, pre="x", post="y"):
     r"""Covariance rule (Sejnowski 1977): Hebb on deviations from reference activities.
 
@@ -94,13 +104,7 @@ def covariance(eta=0.01 / second, x0=0.0, y0=0.0, pre="x", post="y"):
     :math:`\eta\,\mathrm{Cov}(x, y)`: correlated pairs potentiate, anti-correlated pairs
     depress, and uncorrelated ones do not drift (unlike plain Hebb).
 
-    ==========  ========  =========================================================
-    parameter   unit      meaning
-    ==========  ========  =========================================================
-    eta         1/second  learning rate
-    x0, y0      1         reference (mean) pre / post activities
-    pre, post   --        names of the activity variables in the groups
-    ==========  ========  =========================================================
+    <parameters>
 
     Equivalent ``Rule``::
 
@@ -120,6 +124,12 @@ def covariance(eta=0.01 / second, x0=0.0, y0=0.0, pre="x", post="y"):
     )
 
 
+@declared(
+    eta=Param(0.01 / second, unit=1 / second, low=0 / second, doc='learning rate'),
+    pre=Param("x", doc='names of the input / output activity variables'),
+    post=Param("y", doc='names of the input / output activity variables'),
+    w_unit=Param(None, unit_text="any", doc='unit of the weights (default: dimensionless)'),
+)
 def oja(eta=0.01 / second, pre="x", post="y", w_unit=None):
     r"""Oja's rule (Oja 1982): Hebbian learning with a decay that normalises the weights.
 
@@ -134,13 +144,7 @@ def oja(eta=0.01 / second, pre="x", post="y", w_unit=None):
     and the rule is Oja's for :math:`w/U`, that is
     :math:`\dot w = \eta\, y\,(x\,U - y\, w)` with :math:`y = \sum_i (w_i/U)\, x_i`.
 
-    ==========  ========  =========================================================
-    parameter   unit      meaning
-    ==========  ========  =========================================================
-    eta         1/second  learning rate
-    pre, post   --        names of the input / output activity variables
-    w_unit      any       unit of the weights (default: dimensionless)
-    ==========  ========  =========================================================
+    <parameters>
 
     Equivalent ``Rule``::
 
@@ -166,6 +170,14 @@ def oja(eta=0.01 / second, pre="x", post="y", w_unit=None):
     )
 
 
+@declared(
+    eta=Param(0.01 / second, unit_text="unit of w / second", low=0.0, doc='learning rate'),
+    tau_theta=Param(1 * second, unit=second, low=0 * second, strict=True,
+                    doc='time constant of the sliding threshold'),
+    y0=Param(1.0, low=0.0, strict=True, doc='activity scale of the threshold'),
+    pre=Param("x", doc='names of the input / output activity variables'),
+    post=Param("y", doc='names of the input / output activity variables'),
+)
 def bcm(eta=0.01 / second, tau_theta=1 * second, y0=1.0, pre="x", post="y"):
     r"""BCM rule with a sliding threshold (Bienenstock, Cooper & Munro 1982).
 
@@ -179,14 +191,7 @@ def bcm(eta=0.01 / second, tau_theta=1 * second, y0=1.0, pre="x", post="y"):
     :math:`\tau_\theta` must be short enough for the threshold to follow the
     activity (faster than the weights), as in Intrator & Cooper (1992).
 
-    ==========  ========  =========================================================
-    parameter   unit      meaning
-    ==========  ========  =========================================================
-    eta         1/second  learning rate
-    tau_theta   second    time constant of the sliding threshold
-    y0          1         activity scale of the threshold
-    pre, post   --        names of the input / output activity variables
-    ==========  ========  =========================================================
+    <parameters>
 
     The threshold is kept per synapse (every synapse of a neuron holds the same copy),
     so the rule needs nothing from the target group but its activity.

@@ -13,9 +13,11 @@ if it is missing.
 
 from dataclasses import dataclass, field
 
-from brian2 import Quantity, second
+from brian2 import Hz, Quantity, second
 
 from ..errors import RuleError
+from ..params import Param
+from .declare import declared
 
 __all__ = ["Homeostasis", "subtractive_normalization", "multiplicative_normalization", "synaptic_scaling"]
 
@@ -40,12 +42,38 @@ class Homeostasis:
     doc: str = ""
     weight_unit_vars: tuple = ()
 
+    def to_dict(self):
+        """A JSON-ready dict (as :meth:`snnlearn.Rule.to_dict`): quantities written as exact text."""
+        from ..units import format_quantity
+
+        return {"name": self.name, "kind": "homeostasis", "model": self.model, "regular": self.regular,
+                "interval": format_quantity(self.interval), "on_post": self.on_post,
+                "params": {k: format_quantity(v) for k, v in self.params.items()},
+                "target_vars": list(self.target_vars), "weight_unit_vars": list(self.weight_unit_vars),
+                "doc": self.doc}
+
+    def __str__(self):
+        lines = [f"Homeostasis '{self.name}' (every {self.interval})"]
+        for label, text in (("model", self.model), ("regular", self.regular), ("on_post", self.on_post)):
+            for k, line in enumerate(t for t in text.strip().splitlines() if t.strip()):
+                lines.append(f"  {label if k == 0 else '':8} {line.strip()}")
+        if self.params:
+            lines.append("  params   " + ", ".join(f"{k} = {v}" for k, v in self.params.items()))
+        return "\n".join(lines)
+
 
 def _check_interval(name, interval):
     if not (isinstance(interval, Quantity) and interval.dim == second.dim and float(interval) > 0):
         raise RuleError(name, f"interval = {interval!r} must be a positive time")
 
 
+@declared(
+    total=Param(None, unit_text="unit of w", low=0.0, doc="target sum W of each neuron's incoming weights"),
+    interval=Param(None, unit=second, low=0 * second, strict=True, doc='how often the normalisation is applied'),
+    wmin=Param(0.0, unit_text="unit of w", doc='bounds after the shift (``wmax=None``: no upper bound)'),
+    wmax=Param(None, unit_text="unit of w", doc='bounds after the shift (``wmax=None``: no upper bound)'),
+    accumulator=Param("w_total", unit_text="(name)", doc='target-group variable holding the sum (summed variable)'),
+)
 def subtractive_normalization(total, interval, wmin=0.0, wmax=None, accumulator="w_total"):
     r"""Subtractive normalisation (Miller & MacKay 1994).
 
@@ -54,14 +82,7 @@ def subtractive_normalization(total, interval, wmin=0.0, wmax=None, accumulator=
 
     .. math:: w_{ij} \leftarrow \mathrm{clip}\big(w_{ij} - (\textstyle\sum_k w_{ik} - W)/n_i,\ w_{min}, w_{max}\big)
 
-    =============  ===========  ==================================================
-    parameter      unit         meaning
-    =============  ===========  ==================================================
-    total          unit of w    target sum W of each neuron's incoming weights
-    interval       second       how often the normalisation is applied
-    wmin, wmax     unit of w    bounds after the shift (``wmax=None``: no upper bound)
-    accumulator    (name)       target-group variable holding the sum (summed variable)
-    =============  ===========  ==================================================
+    <parameters>
 
     Subtractive normalisation conserves the total but not the mean shape: it drives
     competition (weights go to the bounds), unlike multiplicative normalisation.
@@ -87,18 +108,17 @@ def subtractive_normalization(total, interval, wmin=0.0, wmax=None, accumulator=
     )
 
 
+@declared(
+    total=Param(None, unit_text="unit of w", low=0.0, doc="target sum W of each neuron's incoming weights"),
+    interval=Param(None, unit=second, low=0 * second, strict=True, doc='how often the normalisation is applied'),
+    accumulator=Param("w_total", unit_text="(name)", doc='target-group variable holding the sum (summed variable)'),
+)
 def multiplicative_normalization(total, interval, accumulator="w_total"):
     r"""Multiplicative normalisation (von der Malsburg 1973; Oja 1982 in its limit).
 
     Every ``interval``: :math:`w_{ij} \leftarrow w_{ij}\, W / \sum_k w_{ik}`.
 
-    =============  ===========  ==================================================
-    parameter      unit         meaning
-    =============  ===========  ==================================================
-    total          unit of w    target sum W of each neuron's incoming weights
-    interval       second       how often the normalisation is applied
-    accumulator    (name)       target-group variable holding the sum (summed variable)
-    =============  ===========  ==================================================
+    <parameters>
 
     Scales all weights of a neuron together: the relative pattern is kept, so it
     stabilises Hebbian growth without adding competition between the bounds.
@@ -120,6 +140,14 @@ def multiplicative_normalization(total, interval, accumulator="w_total"):
     )
 
 
+@declared(
+    target_rate=Param(None, unit=Hz, low=0 * Hz, doc='the set point of the postsynaptic rate'),
+    tau_rate=Param(None, unit=second, low=0 * second, strict=True,
+                   doc='time constant of the rate estimate (seconds or more)'),
+    eta=Param(None, low=0.0, doc='scaling rate (per spike of rate error)'),
+    interval=Param(None, unit=second, low=0 * second, strict=True, doc='how often the scaling is applied'),
+    wmax=Param(None, unit_text="unit of w", doc='optional upper bound'),
+)
 def synaptic_scaling(target_rate, tau_rate, eta, interval, wmax=None):
     r"""Homeostatic synaptic scaling (Turrigiano et al. 1998; van Rossum, Bi & Turrigiano 2000).
 
@@ -129,15 +157,7 @@ def synaptic_scaling(target_rate, tau_rate, eta, interval, wmax=None):
 
     .. math:: w \leftarrow w\,\big(1 + \eta\,(\nu_{target} - \nu)\,\Delta\big)
 
-    =============  ======  ===================================================
-    parameter      unit    meaning
-    =============  ======  ===================================================
-    target_rate    Hz      the set point of the postsynaptic rate
-    tau_rate       second  time constant of the rate estimate (seconds or more)
-    eta            1       scaling rate (per spike of rate error)
-    interval       second  how often the scaling is applied
-    wmax           unit w  optional upper bound
-    =============  ======  ===================================================
+    <parameters>
 
     Needs no target-group variable: the rate trace lives in the synapse and is
     event-driven, decayed to the current time when the scaling is applied.

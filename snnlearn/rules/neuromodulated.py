@@ -26,8 +26,10 @@ import numpy as np
 from brian2 import Quantity, ms, second
 
 from ..errors import RuleError
+from ..params import Param
 from ..units import unit_name
 from .base import Rule, weight_declaration
+from .declare import declared
 
 __all__ = ["da_stdp", "reward_stdp", "DASPNET_TAU_STDP", "DASPNET_TAU_C", "DASPNET_TAU_DA"]
 
@@ -73,6 +75,25 @@ def _check_signal(name, signal, what):
     return signal
 
 
+@declared(
+    Ap=Param(0.1, unit_text="unit of w", low=0.0, doc='eligibility added per pre-before-post pair at zero lag (0.1)'),
+    Am=Param(0.15, unit_text="unit of w", low=0.0,
+             doc='eligibility removed per post-before-pre pair (0.15 = 1.5 A+)'),
+    taupre=Param(DASPNET_TAU_STDP, unit=second, low=0 * second, strict=True,
+                 doc='presynaptic trace, 0.95 per ms: -1 ms/ln 0.95 = 19.5 ms'),
+    taupost=Param(DASPNET_TAU_STDP, unit=second, low=0 * second, strict=True, doc='postsynaptic trace (19.5 ms)'),
+    tau_c=Param(1 * second, unit=second, low=0 * second, strict=True,
+                doc='eligibility time constant :math:`\\tau_c` (1 s; daspnet 0.995 s)'),
+    update_dt=Param(10 * ms, unit=second, low=0 * second, strict=True,
+                    doc='interval of the weight update :math:`\\Delta t_{upd}` (10 ms)'),
+    tonic=Param(0.002, low=0.0, doc='tonic dopamine :math:`d_{tonic}` added to :math:`d` (0.002)'),
+    wmin=Param(0.0, unit_text="unit of w", doc='hard bounds (0 and 4)'),
+    wmax=Param(4.0, unit_text="unit of w", doc='hard bounds (0 and 4)'),
+    pairing=Param("nearest", choices=('nearest', 'all'),
+                  doc=('``"nearest"``: a spike *sets* its trace to A (daspnet); ``"all"``: traces add (all-to-all '
+                       'pairs, as NEST)')),
+    modulator=Param("d", doc='name of the dopamine signal the rule reads (``"d"``)'),
+)
 def da_stdp(Ap=0.1, Am=0.15, taupre=DASPNET_TAU_STDP, taupost=DASPNET_TAU_STDP, tau_c=1 * second,
             update_dt=10 * ms, tonic=0.002, wmin=0.0, wmax=4.0, pairing="nearest", modulator="d"):
     r"""Dopamine-modulated STDP with an eligibility trace (Izhikevich 2007).
@@ -103,21 +124,7 @@ def da_stdp(Ap=0.1, Am=0.15, taupre=DASPNET_TAU_STDP, taupost=DASPNET_TAU_STDP, 
     :func:`snnlearn.modulators.neuromodulator` (decay :math:`\tau_d` = 0.2 s, a reward
     adds 0.5 in ``daspnet``), linked at :func:`snnlearn.connect`.
 
-    ==========  ===========  ===============================================================
-    parameter   unit         meaning (default: ``daspnet.m``)
-    ==========  ===========  ===============================================================
-    Ap          unit of w    eligibility added per pre-before-post pair at zero lag (0.1)
-    Am          unit of w    eligibility removed per post-before-pre pair (0.15 = 1.5 A+)
-    taupre      second       presynaptic trace, 0.95 per ms: -1 ms/ln 0.95 = 19.5 ms
-    taupost     second       postsynaptic trace (19.5 ms)
-    tau_c       second       eligibility time constant :math:`\tau_c` (1 s; daspnet 0.995 s)
-    update_dt   second       interval of the weight update :math:`\Delta t_{upd}` (10 ms)
-    tonic       1            tonic dopamine :math:`d_{tonic}` added to :math:`d` (0.002)
-    wmin, wmax  unit of w    hard bounds (0 and 4)
-    pairing     --           ``"nearest"``: a spike *sets* its trace to A (daspnet);
-                             ``"all"``: traces add (all-to-all pairs, as NEST)
-    modulator   --           name of the dopamine signal the rule reads (``"d"``)
-    ==========  ===========  ===============================================================
+    <parameters>
 
     Equivalent ``Rule`` (nearest-spike pairing)::
 
@@ -176,6 +183,24 @@ def da_stdp(Ap=0.1, Am=0.15, taupre=DASPNET_TAU_STDP, taupost=DASPNET_TAU_STDP, 
     )
 
 
+@declared(
+    eta=Param(1.0, low=0.0, doc='learning rate (weight change per unit eligibility and reward)'),
+    Ap=Param(0.01, unit_text="unit of w", low=0.0, doc='eligibility per pre-before-post pair at zero lag'),
+    Am=Param(0.0105, unit_text="unit of w", low=0.0, doc='eligibility removed per post-before-pre pair'),
+    taupre=Param(20 * ms, unit=second, low=0 * second, strict=True, doc='presynaptic STDP trace (20 ms)'),
+    taupost=Param(20 * ms, unit=second, low=0 * second, strict=True, doc='postsynaptic STDP trace (20 ms)'),
+    tau_e=Param(500 * ms, unit=second, low=0 * second, strict=True,
+                doc='eligibility time constant :math:`\\tau_e` (0.5 s)'),
+    update_dt=Param(500 * ms, unit=second, low=0 * second, strict=True,
+                    doc='interval of the update (the trial duration, 0.5 s)'),
+    wmin=Param(0.0, unit_text="unit of w", doc='hard bounds'),
+    wmax=Param(1.0, unit_text="unit of w", doc='hard bounds'),
+    baseline=Param(True, choices=(True, False), doc='subtract the expected reward (``True``) or use raw R'),
+    pairing=Param("all", choices=('all', 'nearest'), doc='``"all"`` or ``"nearest"``'),
+    reset=Param(False, choices=(True, False), doc='clear the eligibility after each update (``False``)'),
+    reward=Param("R", doc='name of the reward signal (``"R"``)'),
+    expected=Param("Rbar", doc='name of the expected-reward signal (``"Rbar"``)'),
+)
 def reward_stdp(eta=1.0, Ap=0.01, Am=0.0105, taupre=20 * ms, taupost=20 * ms, tau_e=500 * ms,
                 update_dt=500 * ms, wmin=0.0, wmax=1.0, baseline=True, pairing="all", reset=False, reward="R",
                 expected="Rbar"):
@@ -205,23 +230,7 @@ def reward_stdp(eta=1.0, Ap=0.01, Am=0.0105, taupre=20 * ms, taupost=20 * ms, ta
     per-stimulus critic). With such a trial circuit, set ``update_dt`` to the trial
     duration so that each reward is applied once, at the end of its trial.
 
-    ==========  ===========  ===============================================================
-    parameter   unit         meaning
-    ==========  ===========  ===============================================================
-    eta         1            learning rate (weight change per unit eligibility and reward)
-    Ap          unit of w    eligibility per pre-before-post pair at zero lag
-    Am          unit of w    eligibility removed per post-before-pre pair
-    taupre      second       presynaptic STDP trace (20 ms)
-    taupost     second       postsynaptic STDP trace (20 ms)
-    tau_e       second       eligibility time constant :math:`\tau_e` (0.5 s)
-    update_dt   second       interval of the update (the trial duration, 0.5 s)
-    wmin, wmax  unit of w    hard bounds
-    baseline    --           subtract the expected reward (``True``) or use raw R
-    pairing     --           ``"all"`` or ``"nearest"``
-    reset       --           clear the eligibility after each update (``False``)
-    reward      --           name of the reward signal (``"R"``)
-    expected    --           name of the expected-reward signal (``"Rbar"``)
-    ==========  ===========  ===============================================================
+    <parameters>
 
     Equivalent ``Rule`` (with baseline)::
 

@@ -26,8 +26,10 @@ import numpy as np
 from brian2 import Quantity, ms, second
 
 from ..errors import RuleError
+from ..params import Param
 from ..units import unit_name
 from .base import Rule, weight_declaration
+from .declare import declared
 
 __all__ = ["node_perturbation", "weight_perturbation", "serial_perturbation", "reinforce"]
 
@@ -58,6 +60,20 @@ def _identifier(name, key, value):
     return value
 
 
+@declared(
+    eta=Param(0.01, unit_text="(unit of w)²", low=0.0, doc='learning rate (for a dimensionless input; see above)'),
+    sigma=Param(1.0, unit_text="unit of the noise", low=0.0, strict=True,
+                doc='standard deviation :math:`\\sigma` of the perturbation'),
+    tau_noise=Param(5 * ms, unit=second, low=0 * second, strict=True,
+                    doc=':math:`\\tau_\\xi`, with :math:`\\int C = 2\\sigma^2\\tau_\\xi`'),
+    tau_x=Param(20 * ms, unit=second, low=0 * second, strict=True,
+                doc="presynaptic trace :math:`\\tau_x` (the neuron's PSP decay)"),
+    update_dt=Param(500 * ms, unit=second, low=0 * second, strict=True,
+                    doc='interval of the update (the trial duration)'),
+    wmin=Param(-10.0, unit_text="unit of w", doc='hard bounds (guard against runaway)'),
+    wmax=Param(10.0, unit_text="unit of w", doc='hard bounds (guard against runaway)'),
+    noise=Param("noise", doc='name of the perturbation variable of the target group'),
+)
 def node_perturbation(eta=0.01, sigma=1.0, tau_noise=5 * ms, tau_x=20 * ms, update_dt=500 * ms,
                       wmin=-10.0, wmax=10.0, noise="noise"):
     r"""Node perturbation in a spiking network (Fiete & Seung 2006).
@@ -86,17 +102,7 @@ def node_perturbation(eta=0.01, sigma=1.0, tau_noise=5 * ms, tau_x=20 * ms, upda
     Its variance grows with the number of perturbed neurons times the number of
     independent noise samples per trial, not with the number of synapses.
 
-    ==========  ==============  ============================================================
-    parameter   unit            meaning
-    ==========  ==============  ============================================================
-    eta         (unit of w)²    learning rate (for a dimensionless input; see above)
-    sigma       unit of noise   standard deviation :math:`\sigma` of the perturbation
-    tau_noise   second          :math:`\tau_\xi`, with :math:`\int C = 2\sigma^2\tau_\xi`
-    tau_x       second          presynaptic trace :math:`\tau_x` (the neuron's PSP decay)
-    update_dt   second          interval of the update (the trial duration)
-    wmin, wmax  unit of w       hard bounds (guard against runaway)
-    noise       --              name of the perturbation variable of the target group
-    ==========  ==============  ============================================================
+    <parameters>
 
     Equivalent ``Rule``::
 
@@ -138,6 +144,15 @@ def node_perturbation(eta=0.01, sigma=1.0, tau_noise=5 * ms, tau_x=20 * ms, upda
     )
 
 
+@declared(
+    eta=Param(0.01, unit_text="(unit of w)²", low=0.0, doc='learning rate'),
+    sigma=Param(0.01, unit_text="unit of w", low=0.0, strict=True,
+                doc='standard deviation of the weight perturbation'),
+    update_dt=Param(500 * ms, unit=second, low=0 * second, strict=True,
+                    doc='interval of the update (the trial duration)'),
+    wmin=Param(-10.0, unit_text="unit of w", doc='hard bounds of the unperturbed weight'),
+    wmax=Param(10.0, unit_text="unit of w", doc='hard bounds of the unperturbed weight'),
+)
 def weight_perturbation(eta=0.01, sigma=0.01, update_dt=500 * ms, wmin=-10.0, wmax=10.0):
     r"""Weight perturbation, parallel: every weight perturbed at once (Werfel, Xie & Seung 2005).
 
@@ -157,14 +172,7 @@ def weight_perturbation(eta=0.01, sigma=0.01, update_dt=500 * ms, wmin=-10.0, wm
     synapses: its noise grows with the number of synapses. A trial costs two forward
     passes. The perturbation is drawn with Brian2's ``randn()``.
 
-    ==========  ============  ============================================================
-    parameter   unit          meaning
-    ==========  ============  ============================================================
-    eta         (unit of w)²  learning rate
-    sigma       unit of w     standard deviation of the weight perturbation
-    update_dt   second        interval of the update (the trial duration)
-    wmin, wmax  unit of w     hard bounds of the unperturbed weight
-    ==========  ============  ============================================================
+    <parameters>
 
     Equivalent ``Rule``::
 
@@ -197,6 +205,15 @@ def weight_perturbation(eta=0.01, sigma=0.01, update_dt=500 * ms, wmin=-10.0, wm
     )
 
 
+@declared(
+    eta=Param(0.01, unit_text="(unit of w)²", low=0.0, doc='learning rate'),
+    sigma=Param(0.01, unit_text="unit of w", low=0.0, strict=True,
+                doc='size of the perturbation (the sign is random)'),
+    update_dt=Param(500 * ms, unit=second, low=0 * second, strict=True,
+                    doc='interval of the update (the trial duration)'),
+    wmin=Param(-10.0, unit_text="unit of w", doc='hard bounds'),
+    wmax=Param(10.0, unit_text="unit of w", doc='hard bounds'),
+)
 def serial_perturbation(eta=0.01, sigma=0.01, update_dt=500 * ms, wmin=-10.0, wmax=10.0):
     r"""Serial weight perturbation: one weight per trial (Werfel, Xie & Seung 2005).
 
@@ -216,14 +233,7 @@ def serial_perturbation(eta=0.01, sigma=0.01, update_dt=500 * ms, wmin=-10.0, wm
     (pre, post) pair; with sparser connectivity a trial that draws a missing pair perturbs
     nothing, and the factor :math:`K` keeps the estimate unbiased.
 
-    ==========  ============  ============================================================
-    parameter   unit          meaning
-    ==========  ============  ============================================================
-    eta         (unit of w)²  learning rate
-    sigma       unit of w     size of the perturbation (the sign is random)
-    update_dt   second        interval of the update (the trial duration)
-    wmin, wmax  unit of w     hard bounds
-    ==========  ============  ============================================================
+    <parameters>
 
     Equivalent ``Rule``::
 
@@ -267,6 +277,17 @@ def serial_perturbation(eta=0.01, sigma=0.01, update_dt=500 * ms, wmin=-10.0, wm
     )
 
 
+@declared(
+    eta=Param(0.01, unit_text="unit of w", low=0.0, doc='learning rate (times the escape gain when ``gain=None``)'),
+    tau_x=Param(20 * ms, unit=second, low=0 * second, strict=True,
+                doc="presynaptic trace :math:`\\tau_x` (the neuron's PSP decay)"),
+    update_dt=Param(500 * ms, unit=second, low=0 * second, strict=True,
+                    doc='interval of the update (the trial duration)'),
+    wmin=Param(-10.0, unit_text="unit of w", doc='hard bounds'),
+    wmax=Param(10.0, unit_text="unit of w", doc='hard bounds'),
+    rate=Param("rho", doc="name of the target group's intensity variable (Hz), ``rho``"),
+    gain=Param(None, doc="name of a target-group variable :math:`\\rho'/\\rho`, or None"),
+)
 def reinforce(eta=0.01, tau_x=20 * ms, update_dt=500 * ms, wmin=-10.0, wmax=10.0, rate="rho", gain=None):
     r"""REINFORCE for stochastic spiking neurons (Williams 1992; Xie & Seung 2004; Pfister et al. 2006).
 
@@ -307,16 +328,7 @@ def reinforce(eta=0.01, tau_x=20 * ms, update_dt=500 * ms, wmin=-10.0, wmax=10.0
     spike includes that step's input unless the post pathway runs first
     (``S.post.order = -2``), a second-order effect.
 
-    ==========  ============  ============================================================
-    parameter   unit          meaning
-    ==========  ============  ============================================================
-    eta         unit of w     learning rate (times the escape gain when ``gain=None``)
-    tau_x       second        presynaptic trace :math:`\tau_x` (the neuron's PSP decay)
-    update_dt   second        interval of the update (the trial duration)
-    wmin, wmax  unit of w     hard bounds
-    rate        --            name of the target group's intensity variable (Hz), ``rho``
-    gain        --            name of a target-group variable :math:`\rho'/\rho`, or None
-    ==========  ============  ============================================================
+    <parameters>
 
     Equivalent ``Rule`` (``gain=None``)::
 

@@ -23,11 +23,13 @@ Spike-pairing conventions (all pair and triplet rules here, and the STDP part of
   spike time depresses by :math:`A_- e^{-d/\tau_-}`.
 """
 
-from brian2 import ms
+from brian2 import ms, second
 
 from ..errors import RuleError
+from ..params import Param
 from ..units import unit_name
 from .base import Rule, weight_declaration
+from .declare import declared
 
 __all__ = ["stdp_additive", "stdp_multiplicative", "triplet_stdp", "TRIPLET_PARAMETER_SETS"]
 
@@ -49,6 +51,18 @@ def _pairing(name, pairing):
     return "+=" if pairing == "all" else "="
 
 
+@declared(
+    Ap=Param(0.005, unit_text="unit of w", low=0.0, doc='potentiation amplitude :math:`A_+` (Song: 0.005 g_max)'),
+    Am=Param(0.00525, unit_text="unit of w", low=0.0, doc='depression amplitude :math:`A_-` (> 0; Song: 1.05 A_+)'),
+    taupre=Param(20 * ms, unit=second, low=0 * second, strict=True,
+                 doc=':math:`\\tau_+`, presynaptic trace time constant (20 ms)'),
+    taupost=Param(20 * ms, unit=second, low=0 * second, strict=True,
+                  doc=':math:`\\tau_-`, postsynaptic trace time constant (20 ms)'),
+    wmax=Param(1.0, unit_text="unit of w", doc='upper bound :math:`g_{max}`'),
+    pairing=Param("all", choices=('all', 'nearest'),
+                  doc=('``"all"``: all-to-all (traces add); ``"nearest"``: the nearest preceding spike only (traces '
+                       'reset)')),
+)
 def stdp_additive(Ap=0.005, Am=0.00525, taupre=20 * ms, taupost=20 * ms, wmax=1.0, pairing="all"):
     r"""Additive STDP with hard bounds (Song, Miller & Abbott 2000).
 
@@ -67,17 +81,7 @@ def stdp_additive(Ap=0.005, Am=0.00525, taupre=20 * ms, taupost=20 * ms, wmax=1.
     delay :math:`d` the lag is :math:`t_{post} - (t_{pre} + d)`: see the module's
     pairing conventions.
 
-    ==========  ===========  ======================================================
-    parameter   unit         meaning
-    ==========  ===========  ======================================================
-    Ap          unit of w    potentiation amplitude :math:`A_+` (Song: 0.005 g_max)
-    Am          unit of w    depression amplitude :math:`A_-` (> 0; Song: 1.05 A_+)
-    taupre      second       :math:`\tau_+`, presynaptic trace time constant (20 ms)
-    taupost     second       :math:`\tau_-`, postsynaptic trace time constant (20 ms)
-    wmax        unit of w    upper bound :math:`g_{max}`
-    pairing     --           ``"all"``: all-to-all (traces add); ``"nearest"``: the
-                             nearest preceding spike only (traces reset)
-    ==========  ===========  ======================================================
+    <parameters>
 
     Equivalent ``Rule`` (all-to-all)::
 
@@ -109,6 +113,14 @@ def stdp_additive(Ap=0.005, Am=0.00525, taupre=20 * ms, taupost=20 * ms, wmax=1.
     )
 
 
+@declared(
+    Ap=Param(0.005, unit_text="unit of w", low=0.0, doc='potentiation step :math:`A_+`'),
+    Am=Param(0.0105, low=0.0, doc='depression fraction :math:`A_-` (relative to w)'),
+    taupre=Param(20 * ms, unit=second, low=0 * second, strict=True, doc=':math:`\\tau_+`'),
+    taupost=Param(20 * ms, unit=second, low=0 * second, strict=True, doc=':math:`\\tau_-`'),
+    wmax=Param(1.0, unit_text="unit of w", doc='hard cap (set it well above the equilibrium weight)'),
+    pairing=Param("all", choices=('all', 'nearest'), doc='``"all"`` or ``"nearest"``'),
+)
 def stdp_multiplicative(Ap=0.005, Am=0.0105, taupre=20 * ms, taupost=20 * ms, wmax=1.0, pairing="all"):
     r"""Multiplicative (soft-bound) STDP (van Rossum, Bi & Turrigiano 2000).
 
@@ -125,16 +137,7 @@ def stdp_multiplicative(Ap=0.005, Am=0.0105, taupre=20 * ms, taupost=20 * ms, wm
     (no competition between the bounds), unlike :func:`stdp_additive`. ``wmax`` only
     caps runaway weights; the equilibrium lies below it.
 
-    ==========  ===========  ======================================================
-    parameter   unit         meaning
-    ==========  ===========  ======================================================
-    Ap          unit of w    potentiation step :math:`A_+`
-    Am          1            depression fraction :math:`A_-` (relative to w)
-    taupre      second       :math:`\tau_+`
-    taupost     second       :math:`\tau_-`
-    wmax        unit of w    hard cap (set it well above the equilibrium weight)
-    pairing     --           ``"all"`` or ``"nearest"``
-    ==========  ===========  ======================================================
+    <parameters>
 
     Equivalent ``Rule`` (all-to-all)::
 
@@ -178,6 +181,14 @@ TRIPLET_PARAMETER_SETS = {
 }
 
 
+@declared(
+    parameter_set=Param("visual_all_to_all", choices=tuple(TRIPLET_PARAMETER_SETS),
+                        doc="a key of TRIPLET_PARAMETER_SETS; names ending in 'nearest' use nearest-spike "
+                            "interactions"),
+    wmax=Param(1.0, unit_text="unit of w", low=0.0, strict=True, doc="hard upper bound (lower bound 0)"),
+    taup=Param(16.8 * ms, unit=second, low=0 * second, strict=True, doc=":math:`\\tau_+`, fast presynaptic trace"),
+    taum=Param(33.7 * ms, unit=second, low=0 * second, strict=True, doc=":math:`\\tau_-`, fast postsynaptic trace"),
+)
 def triplet_stdp(parameter_set="visual_all_to_all", wmax=1.0, taup=16.8 * ms, taum=33.7 * ms, **overrides):
     r"""Triplet STDP (Pfister & Gerstner 2006).
 
@@ -199,17 +210,11 @@ def triplet_stdp(parameter_set="visual_all_to_all", wmax=1.0, taup=16.8 * ms, ta
     first in a step, a coincident pair potentiates by :math:`r_1 (A_2^+ + A_3^+ o_2)` with
     :math:`r_1` just incremented in the all-to-all sets.
 
-    ==============  ======  ===============================================
-    parameter       unit    meaning
-    ==============  ======  ===============================================
-    parameter_set   --      a key of ``TRIPLET_PARAMETER_SETS``; names ending in
-                            ``nearest`` use nearest-spike interactions
-    A2p, A3p        w       pair / triplet potentiation amplitudes
-    A2m, A3m        w       pair / triplet depression amplitudes
-    taup, taum      second  :math:`\tau_+ = 16.8` ms, :math:`\tau_- = 33.7` ms
-    taux, tauy      second  slow pre / post trace time constants
-    wmax            w       hard upper bound (lower bound 0)
-    ==============  ======  ===============================================
+    <parameters>
+
+    The amplitudes and slow time constants of the chosen set can be overridden by keyword:
+    ``A2p``, ``A3p`` (pair / triplet potentiation, unit of w), ``A2m``, ``A3m`` (pair /
+    triplet depression, unit of w), ``taux``, ``tauy`` (slow pre / post traces, second).
 
     Equivalent ``Rule`` (all-to-all)::
 

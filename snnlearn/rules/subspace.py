@@ -12,8 +12,10 @@ of its own: it is :func:`snnlearn.rules.oja` on deflated inputs (see ``models/su
 from brian2 import second
 
 from ..errors import RuleError
+from ..params import Param
 from ..units import unit_name
 from .base import Rule
+from .declare import declared
 
 __all__ = ["similarity_matching_feedforward", "similarity_matching_lateral"]
 
@@ -39,6 +41,14 @@ def _weights(w_unit):
     return ("", unit, {}) if unit == "1" else (" * w_unit", unit, {"w_unit": w_unit})
 
 
+@declared(
+    eta=Param(0.2 / second, unit=1 / second, low=0 / second, doc='learning rate'),
+    pre=Param("x", doc='names of the input / output activity variables'),
+    post=Param("y", doc='names of the input / output activity variables'),
+    w_unit=Param(None, unit_text="any",
+                 doc=('unit of the weights (default: dimensionless); the activities stay dimensionless and the '
+                      'Hebbian term is ``y*x*w_unit``')),
+)
 def similarity_matching_feedforward(eta=0.2 / second, pre="x", post="y", w_unit=None):
     r"""Hebbian feedforward rule of similarity matching (Pehlevan, Hu & Chklovskii 2015).
 
@@ -46,14 +56,7 @@ def similarity_matching_feedforward(eta=0.2 / second, pre="x", post="y", w_unit=
 
     Hebbian growth with a decay: at the fixed point :math:`W = \langle y x^\top\rangle`.
 
-    ==========  ========  =========================================================
-    parameter   unit      meaning
-    ==========  ========  =========================================================
-    eta         1/second  learning rate
-    pre, post   --        names of the input / output activity variables
-    w_unit      any       unit of the weights (default: dimensionless); the activities
-                          stay dimensionless and the Hebbian term is ``y*x*w_unit``
-    ==========  ========  =========================================================
+    <parameters>
 
     Equivalent ``Rule``::
 
@@ -74,6 +77,13 @@ def similarity_matching_feedforward(eta=0.2 / second, pre="x", post="y", w_unit=
     )
 
 
+@declared(
+    eta=Param(0.2 / second, unit=1 / second, low=0 / second, doc='learning rate of the feedforward weights'),
+    tau=Param(0.5, low=0.0, strict=True,
+              doc='lateral time scale relative to the feedforward one (0.5: M learns twice as fast as W)'),
+    post=Param("y", doc='name of the output activity variable (read on both sides)'),
+    w_unit=Param(None, unit_text="any", doc='unit of the weights (default: dimensionless)'),
+)
 def similarity_matching_lateral(eta=0.2 / second, tau=0.5, post="y", w_unit=None):
     r"""Anti-Hebbian lateral rule of similarity matching (Pehlevan, Hu & Chklovskii 2015).
 
@@ -84,14 +94,7 @@ def similarity_matching_lateral(eta=0.2 / second, tau=0.5, post="y", w_unit=None
     its effect: correlated outputs inhibit each other more, which decorrelates them. At
     the fixed point :math:`M = \langle y y^\top\rangle`.
 
-    ==========  ========  =========================================================
-    parameter   unit      meaning
-    ==========  ========  =========================================================
-    eta         1/second  learning rate of the feedforward weights
-    tau         1         lateral time scale relative to the feedforward one (0.5:
-                          M learns twice as fast as W)
-    post        --        name of the output activity variable (read on both sides)
-    ==========  ========  =========================================================
+    <parameters>
 
     Equivalent ``Rule``::
 
