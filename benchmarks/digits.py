@@ -34,6 +34,14 @@ def _images(n_images, seed=0):
     return x_tr[rng.permutation(len(y_tr))[:n_images]]
 
 
+def _theta_plus_mv(n_exc):
+    """The experiment's threshold increment at this size (mV): 0.1 mV x N / 100 (experiments/digits.py)."""
+    from snnlearn.experiments.digits import PARAMS, threshold_increment
+    from brian2 import mV
+
+    return float(threshold_increment(PARAMS["theta_plus"], n_exc) / mV)
+
+
 def run_snnlearn(n_exc, n_images, threads=1, seed=0):
     """Seconds to train on ``n_images`` (program run only) and the compile+first-run time."""
     from brian2 import Hz, get_device, mV
@@ -42,7 +50,7 @@ def run_snnlearn(n_exc, n_images, threads=1, seed=0):
     from snnlearn.devices import use_device
 
     x = _images(n_images, seed)
-    params = {"rate_max": 255 * Hz, "w_total": 8.0, "Ap": 0.015, "Am": 0.0075, "theta_plus": 0.2 * mV}
+    params = {"rate_max": 255 * Hz, "w_total": 8.0, "Ap": 0.015, "Am": 0.0075, "theta_plus": _theta_plus_mv(n_exc) * mV}
     w0 = dc.random_weights(64, n_exc, params["w_total"], np.random.default_rng(seed))
     times = []
     for _ in range(2):  # the first call compiles, the second reuses the program
@@ -57,27 +65,52 @@ def run_snnlearn(n_exc, n_images, threads=1, seed=0):
     return {"first_call_s": times[0], "second_call_s": times[1], "run_binary_s": run_binary}
 
 
-def run_bindsnet(n_exc, n_images, threads=1, seed=0):
-    """Seconds for BindsNET's DiehlAndCook2015 to train on the same images; raises ImportError without it."""
+def run_bindsnet(images, n_exc, theta_plus_mv, threads=1, seed=0):
+    """Seconds for BindsNET's DiehlAndCook2015 to train on ``images`` (n, 64, values in [0, 1]); raises
+    ImportError without bindsnet and torch. Imports nothing from snnlearn (it may run in another venv)."""
     import torch
     from bindsnet.encoding import poisson
     from bindsnet.models import DiehlAndCook2015
 
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    x = _images(n_images, seed)
     dt, t_on, t_off = 0.5, 350.0, 150.0
     net = DiehlAndCook2015(n_inpt=64, n_neurons=n_exc, exc=22.5, inh=17.5, dt=dt, norm=8.0,
-                           theta_plus=0.2, inpt_shape=(1, 8, 8))
+                           theta_plus=theta_plus_mv, inpt_shape=(1, 8, 8))
+    rest = torch.zeros(int(t_off / dt), 1, 1, 8, 8)
     t0 = time.perf_counter()
-    for img in x:
+    for img in images:
         rates = torch.tensor(img * 255.0, dtype=torch.float).view(1, 8, 8)
         spikes = poisson(datum=rates, time=int(t_on), dt=dt)
         net.run(inputs={"X": spikes.view(int(t_on / dt), 1, 1, 8, 8)}, time=t_on)
-        net.run(inputs={"X": torch.zeros(int(t_off / dt), 1, 1, 8, 8)}, time=t_off)  # rest
+        net.run(inputs={"X": rest}, time=t_off)  # rest
         net.reset_state_variables()
-    return {"run_s": time.perf_counter() - t0, "version": __import__("bindsnet").__version__ if hasattr(
-        __import__("bindsnet"), "__version__") else None}
+    import bindsnet
+
+    return {"run_s": time.perf_counter() - t0, "version": getattr(bindsnet, "__version__", None),
+            "torch": torch.__version__, "torch_threads": torch.get_num_threads()}
+
+
+def run_bindsnet_in(python, images, n_exc, theta_plus_mv, threads=1, seed=0):
+    """:func:`run_bindsnet` in another interpreter ``python`` (a venv with bindsnet and torch), through this
+    file's ``--bindsnet-worker`` mode. Raises ImportError with the worker's last line when it fails."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "images.npy")
+        np.save(path, images)
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+        # run as a module from the repository root (run as a script, benchmarks/profile.py would shadow the
+        # standard library's profile module, which torch imports)
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        proc = subprocess.run([python, "-m", "benchmarks.digits", "--bindsnet-worker", path, str(n_exc),
+                               str(theta_plus_mv), str(threads), str(seed)], capture_output=True, text=True, env=env,
+                              cwd=root)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ImportError(f"bindsnet worker ({python}) failed: {last}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def markdown(rows):
@@ -92,11 +125,23 @@ def markdown(rows):
     return lines
 
 
+def _worker(argv):
+    """``--bindsnet-worker IMAGES.npy N_EXC THETA_PLUS_MV THREADS SEED``: print run_bindsnet's result as JSON."""
+    path, n_exc, theta, threads, seed = argv
+    out = run_bindsnet(np.load(path), int(n_exc), float(theta), int(threads), int(seed))
+    print(json.dumps(out))
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-exc", type=int, nargs="+", default=[100])
     ap.add_argument("--images", type=int, default=200)
+    ap.add_argument("--bindsnet-images", type=int, default=20,
+                    help="images for the BindsNET side (it runs one Python step per 0.5 ms; images/s is per image)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--bindsnet-python", default=os.environ.get("BINDSNET_PYTHON"),
+                    help="interpreter of a venv with bindsnet and torch (default: this one; env BINDSNET_PYTHON)")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     ap.add_argument("--tag", default="")
     args = ap.parse_args(argv)
@@ -109,9 +154,14 @@ def main(argv=None):
         sec = s["run_binary_s"] or s["second_call_s"]
         row["snnlearn_images_per_s"] = args.images / sec
         try:
-            b = run_bindsnet(n, args.images, args.threads)
+            imgs = _images(args.bindsnet_images)
+            if args.bindsnet_python:
+                b = run_bindsnet_in(args.bindsnet_python, imgs, n, _theta_plus_mv(n), args.threads)
+            else:
+                b = run_bindsnet(imgs, n, _theta_plus_mv(n), args.threads)
             row["bindsnet"] = b
-            row["bindsnet_images_per_s"] = args.images / b["run_s"]
+            row["bindsnet_images"] = args.bindsnet_images
+            row["bindsnet_images_per_s"] = args.bindsnet_images / b["run_s"]
             row["ratio"] = row["snnlearn_images_per_s"] / row["bindsnet_images_per_s"]
         except ImportError as exc:
             row["bindsnet"] = f"skipped: {exc}"
@@ -130,4 +180,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] == ["--bindsnet-worker"]:
+        raise SystemExit(_worker(sys.argv[2:]))
     raise SystemExit(main())

@@ -18,6 +18,10 @@ Routes (the same network, the same initial weights per seed, the same presentati
   critic Rbar; ``reward_stdp`` (Frémaux et al. 2010) with eligibility reset per presentation. Its own
   read-out (``accuracy.reward_stdp``) is the class of the most active neuron with the given labels; the
   label-assignment read-out is also recorded (``accuracy_assigned.reward_stdp``);
+* ``perturbation``: the same given classes, reward and per-class critic; node perturbation (Fiete & Seung
+  2006, the catalog's ``node_perturbation``): each neuron gets a conductance perturbation drawn once per
+  training presentation, and the weights follow (R - Rbar) x perturbation x presynaptic activity. Read out
+  like ``reward_stdp``;
 * ``frozen``: plasticity off (random normalised weights, no threshold adaptation), the stdp read-out;
 * ``kmeans``: k-means with ``n_exc`` centroids on the training images, winner-take-all responses, the same
   label assignment and read-out;
@@ -28,9 +32,10 @@ most active neuron), the reward route's own read-out and its like-for-like plast
 ``rewarded_check`` compares the number of rewarded presentations counted inside the simulation with the
 reward's definition recomputed from the recorded spike counts.
 
-Calibration (README): ``theta_plus`` was calibrated at N = 100. The threshold rise per neuron in one epoch
-grows as 1/N, so at N = 25 the default 0.2 mV silences the network (0.13 accuracy); 0.05 mV (scaled with N)
-gives 0.78. The default does not scale it yet.
+Size scaling: the adaptive threshold's increment per spike is given at N = 100 (``theta_plus``,
+``theta_plus_reward``) and scaled in proportion to N (:func:`threshold_increment`), so that each neuron's
+threshold rises by the same amount in one epoch at every size. Calibration at N = 100 (seeds 0, 1, full
+split): 0.2 mV gave 0.82 (3.3 spikes per test image), 0.1 mV 0.87-0.90 (8 spikes per test image).
 
 Accuracy is measured on the held-out 30 % of a stratified 70/30 split (fixed by ``split_seed``). Seeds vary
 the initial weights, the order of the training images and the spike noise. Accuracy against presentations
@@ -46,7 +51,7 @@ from brian2 import Hz, mV, ms, second
 from snnlearn.models import diehl_cook as dc
 from snnlearn.params import Param, ParameterError
 
-SPIKING = ("stdp", "reward_stdp", "frozen")
+SPIKING = dc.ROUTES  # stdp, reward_stdp, perturbation, frozen
 ROUTES = SPIKING + ("kmeans", "logistic")
 
 PARAMS = {
@@ -54,7 +59,8 @@ PARAMS = {
     "n_seeds": 3,
     "routes": list(SPIKING),  # spiking routes to simulate (kmeans and logistic always run)
     "n_train": 0,  # training presentations (one epoch; 0: the whole training split, 1257 images)
-    "n_label": Param(600, low=0, doc="training images shown with learning off to assign labels (0: all)"),  # training images (class-balanced subset) shown with learning off for the label assignment (0: all)
+    # training images (class-balanced subset) shown again with learning off for the label assignment (0: all)
+    "n_label": Param(0, low=0, doc="training images shown with learning off to assign labels (0: all)"),
     "n_test": 0,  # test images (0: the whole test split, 540 images)
     "split_seed": 0,
     "test_fraction": 0.3,
@@ -68,9 +74,13 @@ PARAMS = {
     "wmax": 1.0,
     "Ap": 0.015,  # STDP amplitudes (the eligibility's, for reward_stdp)
     "Am": 0.0075,
-    "theta_plus": 0.2 * mV,  # threshold increment per spike, stdp route
-    "theta_plus_reward": 0.05 * mV,  # threshold increment per spike, reward route
+    # threshold increment per spike AT N = 100, scaled in proportion to N (theta_plus x N / 100; see
+    # threshold_increment): stdp route, and the reward-driven routes
+    "theta_plus": 0.1 * mV,
+    "theta_plus_reward": 0.05 * mV,
     "eta_r": 3.0,
+    "eta_np": 0.02,  # node perturbation: learning rate
+    "sigma_np": 0.1,  # node perturbation: SD of the conductance perturbation (units of the leak conductance)
     "critic_alpha": 0.1,
     "beta": 10.0,
     "tau_elig": 500 * ms,
@@ -81,12 +91,27 @@ PARAMS = {
 QUICK = {"sizes": [25], "n_seeds": 1, "n_train": 100, "n_label": 100, "n_test": 100, "online_window": 50,
          "online_block": 25}
 
-COLORS = {"stdp": "#0072B2", "reward_stdp": "#D55E00", "frozen": "#777777", "kmeans": "#009E73",
+COLORS = {"stdp": "#0072B2", "reward_stdp": "#D55E00", "perturbation": "#E69F00", "frozen": "#777777", "kmeans": "#009E73",
           "logistic": "#CC79A7"}
-LABELS = {"stdp": "STDP (unsupervised)", "reward_stdp": "reward-modulated STDP", "frozen": "plasticity off",
+LABELS = {"stdp": "STDP (unsupervised)", "reward_stdp": "reward-modulated STDP",
+          "perturbation": "node perturbation", "frozen": "plasticity off",
           "kmeans": "k-means + label assignment", "logistic": "logistic regression (pixels)"}
 MODEL_KEYS = ("dt", "t_on", "t_off", "rate_max", "w_total", "wmax", "Ap", "Am", "theta_plus", "eta_r",
-              "critic_alpha", "beta", "tau_elig")
+              "critic_alpha", "beta", "tau_elig", "eta_np", "sigma_np")
+N_REF = 100  # the size at which theta_plus is given
+
+
+def threshold_increment(theta_plus_ref, n_exc):
+    """The adaptive threshold's increment per spike at size ``n_exc``: ``theta_plus_ref x n_exc / N_REF``.
+
+    Why in proportion to N: theta does not decay within an epoch (tau_theta = 1e4 s), and with lateral
+    inhibition each image is answered by few neurons, so over P presentations a neuron fires about
+    (spikes per image) x P / N times and its threshold rises by theta_plus x (spikes per image) x P / N.
+    Keeping that rise (the homeostatic pressure that spreads the images over the neurons) the same at
+    every size needs theta_plus proportional to N. A fixed increment calibrated at N = 100 silences the
+    network at N = 25 (4x the rise) and weakens the competition at N = 400.
+    """
+    return theta_plus_ref * (n_exc / N_REF)
 
 
 def _check(p):
@@ -128,8 +153,7 @@ def simulate_route(p, ctx, route, n, r, split):
     labels = np.concatenate([y_train, y_lab, y_te])
     learn = np.r_[np.ones(len(y_train)), np.zeros(len(y_lab) + len(y_te))]
     q = {k: p[k] for k in MODEL_KEYS}
-    if route == "reward_stdp":
-        q["theta_plus"] = p.theta_plus_reward
+    q["theta_plus"] = threshold_increment(p.theta_plus_reward if route in dc.REWARD_ROUTES else p.theta_plus, n)
     t0 = time.perf_counter()
     with ctx.use_device(cache_key=("digits", route, n, len(labels))) as sim:
         ctx.brian_seed(offset=r)
@@ -190,7 +214,7 @@ def run(p, ctx):
                 pred_vote = dc.predict_vote(out["resp_test"], nl)
                 acc_vote = dc.accuracy(pred_vote, y_te)
                 given = np.arange(n) % dc.N_CLASSES
-                if route == "reward_stdp":
+                if route in dc.REWARD_ROUTES:
                     if r == 0:  # the reward counted in the simulation against its definition on the counts
                         metrics.setdefault("rewarded_check", {})[f"N{n}"] = {
                             "simulated": out["rewarded"],
@@ -224,7 +248,7 @@ def run(p, ctx):
                 arrays[f"online_x_{key}"] = ends
                 arrays[f"online_acc_{key}"] = curve
                 ctx.log(f"{route:>11s} N{n:<4d} seed {r}: test accuracy {acc:.3f}"
-                        + (f" (assigned labels {acc_vote:.3f})" if route == "reward_stdp" else "")
+                        + (f" (assigned labels {acc_vote:.3f})" if route in dc.REWARD_ROUTES else "")
                         + f", {metrics['spikes_per_test_image'][route][f'N{n}'][-1]:.1f} spikes/image, "
                         f"{out['wall']:.0f} s")
     summarize(metrics)
@@ -243,7 +267,7 @@ def summarize(metrics):
     metrics["summary"] = summary
     frozen = metrics["accuracy"].get("frozen", {})
     gain = {}
-    for route in ("stdp", "reward_stdp"):
+    for route in ("stdp",) + dc.REWARD_ROUTES:
         for size, vals in metrics["accuracy"].get(route, {}).items():
             if size in frozen:
                 gain.setdefault(route, {})[size] = float(np.mean(vals) - np.mean(frozen[size]))
@@ -274,14 +298,18 @@ def plot(data, metrics, p):
     sizes = [int(n) for n in p.sizes]
     acc = metrics["accuracy"]
     figs = {}
-    routes = [r for r in ("stdp", "reward_stdp", "frozen") if f"w_{r}_N{sizes[0]}_s0" in data]
+    routes = [r for r in SPIKING if f"w_{r}_N{sizes[0]}_s0" in data]
 
     # receptive fields
     n_rf = _pick_size(sizes)
-    panels = [r for r in ("stdp", "reward_stdp", "frozen") if f"w_{r}_N{n_rf}_s0" in data]
+    panels = [r for r in SPIKING if f"w_{r}_N{n_rf}_s0" in data]
     panels += ["kmeans"] if f"w_kmeans_N{n_rf}" in data else []
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.9), squeeze=False)
-    for ax, route in zip(axes[0], panels):
+    ncols = min(len(panels), 3)
+    nrows = int(np.ceil(len(panels) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols + 1.2, 3.9 * nrows), squeeze=False)
+    for ax in axes.ravel()[len(panels):]:
+        ax.axis("off")
+    for ax, route in zip(axes.ravel(), panels):
         w = data[f"w_kmeans_N{n_rf}"] if route == "kmeans" else data[f"w_{route}_N{n_rf}_s0"]
         w = w / np.maximum(w.max(axis=0, keepdims=True), 1e-12)  # each field scaled to its maximum
         cmap = plt.get_cmap("gray_r").copy()
@@ -293,9 +321,9 @@ def plot(data, metrics, p):
         if route in acc:
             title += f"\ntest accuracy {acc[route][f'N{n_rf}'][0]:.2f}"
         ax.set_title(title, fontsize="small")
-        if route == "reward_stdp":
+        if route in dc.REWARD_ROUTES:
             ax.set_xlabel("neuron k has class k mod 10 (column = class)", fontsize="x-small")
-    fig.colorbar(im, ax=list(axes[0]), shrink=0.7, label="weight / neuron's max weight")
+    fig.colorbar(im, ax=list(axes.ravel()), shrink=0.7, label="weight / neuron's max weight")
     fig.suptitle(f"Receptive fields (8x8 input weights), N = {n_rf}, seed 0", fontsize="medium")
     figs["digits_receptive_fields"] = fig
 
@@ -328,7 +356,7 @@ def plot(data, metrics, p):
 
     # accuracy against n_exc
     fig, ax = plt.subplots(figsize=(8.2, 3.8))
-    for route in ("logistic", "kmeans", "stdp", "reward_stdp", "frozen"):
+    for route in ("logistic", "kmeans") + SPIKING:
         if route not in acc:
             continue
         vals = [acc[route][f"N{n}"] for n in sizes]
@@ -351,7 +379,7 @@ def plot(data, metrics, p):
 
     # confusion matrices
     n_big = sizes[-1]
-    cm_routes = [r for r in ("stdp", "reward_stdp") if f"pred_{r}_N{n_big}_s0" in data]
+    cm_routes = [r for r in ("stdp",) + dc.REWARD_ROUTES if f"pred_{r}_N{n_big}_s0" in data]
     if cm_routes:
         fig, axes = plt.subplots(1, len(cm_routes), figsize=(4.4 * len(cm_routes), 4.0), squeeze=False)
         for ax, route in zip(axes[0], cm_routes):

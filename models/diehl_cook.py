@@ -29,14 +29,24 @@ same sum over the other neurons; R = [A > B]. For beta = 10 per spike this equal
 most spikes is of the right class" whenever the winner leads by at least one spike (ties between
 classes go to the class with more tied neurons). No spike at all gives R = 0.
 
-Also here (pure numpy, tested on hand-computed cases): the data split, label assignment by highest mean
-response, the two read-outs (class vote of assigned labels; class of the most active neuron) and accuracy.
+Also here: the data split. Label assignment by highest mean response, the two read-outs (class vote of
+assigned labels; class of the most active neuron) and accuracy live in :mod:`snnlearn.metrics.classification`
+and are re-exported here under their old names.
+
+Node perturbation route (``perturbation``, Fiete & Seung 2006): the same given classes, reward and
+per-class critic as ``reward_stdp``; each excitatory neuron i receives a conductance perturbation xi_i
+(``noise``, in units of the leak conductance, like ``ge``), drawn from N(0, sigma_np^2) at the start of
+each training presentation and held for it (zero during evaluation), and the catalog's
+``node_perturbation`` changes the weights by eta (R - Rbar) xi_i int x_j dt / (sigma^2 T) at the end of
+the presentation (x_j: the input spike trace with the input conductance's time constant).
 """
 
 import numpy as np
 from brian2 import Clock, Hz, NeuronGroup, Network, PoissonGroup, SpikeMonitor, Synapses, TimedArray, mV, ms
 
 import snnlearn as sl
+from snnlearn.metrics.classification import (accuracy, assign_labels, confusion, online_accuracy,  # noqa: F401
+                                            predict_vote, predict_winner)
 
 __all__ = ["load_split", "assign_labels", "predict_vote", "predict_winner", "accuracy", "confusion",
            "online_accuracy", "DEFAULTS", "build_network", "responses_by_presentation", "kmeans_responses"]
@@ -58,7 +68,12 @@ DEFAULTS = {
     "wmax": 1.0,
     "Ap": 0.01, "Am": 0.005, "taupre": 20 * ms, "taupost": 20 * ms,
     "eta_r": 1.0, "tau_elig": 500 * ms, "critic_alpha": 0.1, "beta": 10.0,
+    "eta_np": 0.02, "sigma_np": 0.1,  # node perturbation: learning rate, SD of the conductance perturbation
 }
+
+#: Routes that :func:`build_network` builds; the reward-driven ones read the in-simulation reward.
+ROUTES = ("stdp", "reward_stdp", "perturbation", "frozen")
+REWARD_ROUTES = ("reward_stdp", "perturbation")
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -84,92 +99,6 @@ def subset(x, y, n, rng):
     idx = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: per[c]] for c in range(N_CLASSES)])
     idx = rng.permutation(idx)
     return x[idx], y[idx]
-
-
-# ----------------------------------------------------------------------------- label assignment
-def assign_labels(responses, labels, n_classes=N_CLASSES):
-    """Each neuron's class: the class with its highest mean response (Diehl & Cook 2015).
-
-    ``responses`` (n_images, n_neurons): spike counts; ``labels`` (n_images,). A neuron that never
-    responds gets -1 (no vote). Ties go to the lower class. Classes absent from ``labels`` are never
-    assigned.
-    """
-    r = np.asarray(responses, dtype=float)
-    labels = np.asarray(labels)
-    if r.ndim != 2 or r.shape[0] != labels.shape[0]:
-        raise ValueError(f"responses must be (n_images, n_neurons) with one label per image, got {r.shape} "
-                         f"and {labels.shape}")
-    means = np.full((n_classes, r.shape[1]), -np.inf)
-    for c in range(n_classes):
-        sel = labels == c
-        if sel.any():
-            means[c] = r[sel].mean(axis=0)
-    out = np.argmax(means, axis=0)
-    out[r.sum(axis=0) <= 0] = -1
-    return out
-
-
-def predict_vote(responses, neuron_labels, n_classes=N_CLASSES):
-    """Diehl & Cook's read-out: per class, the mean response of the neurons assigned to it; the class
-    with the highest mean wins. An image without any response from a labelled neuron gets -1 (wrong)."""
-    r = np.asarray(responses, dtype=float)
-    nl = np.asarray(neuron_labels)
-    scores = np.zeros((r.shape[0], n_classes))
-    for c in range(n_classes):
-        sel = nl == c
-        if sel.any():
-            scores[:, c] = r[:, sel].mean(axis=1)
-    pred = np.argmax(scores, axis=1)
-    pred[scores.max(axis=1) <= 0] = -1
-    return pred
-
-
-def predict_winner(responses, neuron_labels):
-    """The class of the most active neuron (the reward route's read-out); -1 when nothing fired.
-    Ties go to the lowest-numbered neuron."""
-    r = np.asarray(responses, dtype=float)
-    nl = np.asarray(neuron_labels)
-    pred = nl[np.argmax(r, axis=1)].copy()
-    pred[r.max(axis=1) <= 0] = -1
-    return pred
-
-
-def accuracy(pred, labels):
-    """Fraction of images whose prediction equals the label (a prediction of -1 is wrong)."""
-    pred, labels = np.asarray(pred), np.asarray(labels)
-    if pred.shape != labels.shape or pred.size == 0:
-        raise ValueError(f"need as many predictions as labels (> 0), got {pred.shape} and {labels.shape}")
-    return float(np.mean(pred == labels))
-
-
-def confusion(pred, labels, n_classes=N_CLASSES):
-    """Counts (true class, predicted class); predictions of -1 go to an extra last column."""
-    m = np.zeros((n_classes, n_classes + 1), dtype=int)
-    for t, p in zip(np.asarray(labels), np.asarray(pred)):
-        m[t, p if p >= 0 else n_classes] += 1
-    return m
-
-
-def online_accuracy(responses, labels, window=250, block=100, neuron_labels=None):
-    """Accuracy against presentations during training, measured on images the network has not yet
-    learned from: image k is classified from its own response with labels assigned from the responses
-    to the ``window`` presentations before it (or with fixed ``neuron_labels``). Returns the block ends
-    (presentations) and the accuracy in each block of ``block`` images."""
-    r = np.asarray(responses, dtype=float)
-    y = np.asarray(labels)
-    ends, acc = [], []
-    start = 0 if neuron_labels is not None else window
-    for b0 in range(start, len(y) - block + 1, block):
-        correct = []
-        for k in range(b0, b0 + block):
-            if neuron_labels is None:
-                nl = assign_labels(r[k - window:k], y[k - window:k])
-                correct.append(predict_vote(r[k:k + 1], nl)[0] == y[k])
-            else:
-                correct.append(predict_winner(r[k:k + 1], neuron_labels)[0] == y[k])
-        ends.append(b0 + block)
-        acc.append(float(np.mean(correct)))
-    return np.array(ends), np.array(acc)
 
 
 def kmeans_responses(x_fit, x_eval, n_clusters, seed):
@@ -204,8 +133,8 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
     learn = np.asarray(learn, dtype=float)
     if learn.shape != (n_pres,):
         raise ValueError(f"learn must have one 0/1 value per presentation, got shape {learn.shape}")
-    if route not in ("stdp", "reward_stdp", "frozen"):
-        raise ValueError(f"route must be 'stdp', 'reward_stdp' or 'frozen', got {route!r}")
+    if route not in ROUTES:
+        raise ValueError(f"build_network: route must be one of {', '.join(ROUTES)}, got {route!r}")
 
     pixels = TimedArray(images, dt=T, name="digit_pixels")
     learn_ta = TimedArray(learn, dt=T, name="learn_phase")
@@ -215,8 +144,13 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
     # the gate: on for t_on at the start of each presentation (the epsilon keeps t = kT inside slot k)
     inputs = PoissonGroup(n_in, rates="rate_max * digit_pixels(t, i) * int(t - T_pres * floor(t / T_pres + 1e-6) "
                                       "< t_on)", namespace=ns, name="pixels_in", dt=q["dt"])
-    exc = NeuronGroup(n_exc, """
-        dv/dt = ((v_rest_e - v) + ge * (E_exc - v) + gi * (E_inh - v)) / tau_e : volt (unless refractory)
+    # node perturbation: a conductance perturbation xi_i (``noise``, in units of the leak conductance, like
+    # ge), drawn once per presentation (Fiete & Seung 2006; Werfel et al. 2005), zero during evaluation
+    perturbed = route == "perturbation"
+    g_in = "(ge + noise)" if perturbed else "ge"
+    exc = NeuronGroup(n_exc, f"""
+        dv/dt = ((v_rest_e - v) + {g_in} * (E_exc - v) + gi * (E_inh - v)) / tau_e : volt (unless refractory)
+        {"noise : 1" if perturbed else ""}
         dge/dt = -ge / tau_ge : 1
         dgi/dt = -gi / tau_gi : 1
         dtheta/dt = -theta / tau_theta * learn_phase(t) : volt
@@ -258,6 +192,22 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
         task = reward_task(exc, labels, learn_ta, T, q)
         rule = sl.rules.reward_stdp(eta=q["eta_r"], Ap=q["Ap"], Am=q["Am"], taupre=q["taupre"], taupost=q["taupost"],
                                     tau_e=q["tau_elig"], update_dt=T, wmin=0.0, wmax=q["wmax"], reset=True)
+        S = sl.connect(inputs, exc, rule, transmit="ge_post += w", w=w0.ravel(), homeostasis=[norm],
+                       modulators={"R": (task["group"], "R"), "Rbar": (task["group"], "Rbar")}, name="input_exc",
+                       dt=q["dt"])
+        objects += task["objects"]
+    elif route == "perturbation":
+        if labels is None or len(labels) != n_pres:
+            raise ValueError("build_network: the perturbation route needs one label per presentation")
+        task = reward_task(exc, labels, learn_ta, T, q)
+        # one perturbation per neuron and presentation: piecewise constant in bins of width T, so that
+        # int C = 2 sigma^2 tau_noise with tau_noise = T / 2 (the rule's normalisation); x_j follows the
+        # input conductance's kernel (tau_x = tau_ge), so that d(input)/dw_ij = x_j as the rule assumes
+        exc.run_regularly("noise = sigma_np * randn() * learn_phase(t)", dt=T, when="start", order=-18,
+                          name="exc_perturbation_draw")
+        exc.namespace["sigma_np"] = q["sigma_np"]
+        rule = sl.rules.node_perturbation(eta=q["eta_np"], sigma=q["sigma_np"], tau_noise=T / 2, tau_x=q["tau_ge"],
+                                          update_dt=T, wmin=0.0, wmax=q["wmax"])
         S = sl.connect(inputs, exc, rule, transmit="ge_post += w", w=w0.ravel(), homeostasis=[norm],
                        modulators={"R": (task["group"], "R"), "Rbar": (task["group"], "Rbar")}, name="input_exc",
                        dt=q["dt"])
