@@ -66,6 +66,15 @@ _DURATION_ENV = "SNNLEARN_DURATION"
 _CHUNK_SEED_ENV = "SNNLEARN_CHUNK_SEED"
 
 
+#: What of a SpikeGeneratorGroup changes while it runs: how far through its spike list it is.
+_GENERATOR_STATE = ("_lastindex",)
+
+
+def _generator_env(name):
+    """Environment variable carrying SpikeGeneratorGroup ``name``'s position into a chunk."""
+    return "SNNLEARN_GENERATOR_" + "".join(c if c.isalnum() else "_" for c in name)
+
+
 class StandaloneChunkError(RuntimeError):
     """A network or a call sequence that a chunked standalone run cannot represent."""
 
@@ -252,6 +261,7 @@ class ChunkedProgram:
         self.compiled = False
         self.recompiled = None  # whether compile() ran the compiler (None before compile)
         self._state_vars = {}
+        self._generator_keys = {}  # "gen._lastindex" -> environment variable carrying it into the next chunk
         self._monitor_vars = {}
         self._scalars = {}  # "owner.var" -> value for every element, for the next chunk only
         self._queue_length = None
@@ -274,6 +284,7 @@ class ChunkedProgram:
         if self.report_period is not None:
             kwargs["report_period"] = self.report_period
         self.net.run(self.chunk * second, namespace=namespace, **kwargs)
+        self._collect_variables()  # before the patch: the start code carries the generators' positions
         runs = [args for func, args in device.main_queue if func == "run_network"]
         if len(runs) != 1 or runs[0][0] is not self.net:
             raise StandaloneChunkError("unexpected Brian2 program layout: cannot make the run chunkable")
@@ -295,7 +306,6 @@ class ChunkedProgram:
         before = binary_mtime(self.directory)
         device.build(directory=self.directory, compile=True, run=False, with_output=False)
         self.recompiled = before is None or binary_mtime(self.directory) != before
-        self._collect_variables()
         self.compiled = True
 
     def _start_code(self):
@@ -308,8 +318,14 @@ class ChunkedProgram:
         for clock in sorted(self.net._clocks, key=lambda c: c.name):
             lines += [f"        {clock.name}.set_interval(_t0, _t0);",
                       f"        {clock.name}.t[0] = {clock.name}.timestep[0] * {clock.name}.dt[0];"]
-        lines += ["    }",
-                  f'    const char* _snnlearn_cs = getenv("{_CHUNK_SEED_ENV}");',
+        lines += ["    }"]
+        from brian2 import get_device
+
+        for key, env in sorted(self._generator_keys.items()):
+            array = get_device().get_array_name(self._state_vars[key], access_data=True)
+            lines += [f'    const char* {env} = getenv("{env}");',
+                      f"    if ({env} != NULL) brian::{array}[0] = (int32_t)strtol({env}, NULL, 10);"]
+        lines += [f'    const char* _snnlearn_cs = getenv("{_CHUNK_SEED_ENV}");',
                   "    if (_snnlearn_cs != NULL)",
                   f"        for (int _i=0; _i<{_n_generators()}; _i++)",
                   "            brian::_random_generators[_i].seed(strtoul(_snnlearn_cs, NULL, 10) + _i);",
@@ -317,11 +333,18 @@ class ChunkedProgram:
         return "\n".join(lines)
 
     def _collect_variables(self):
+        from brian2 import SpikeGeneratorGroup
+
         for obj in _all_objects(self.net):
             for var in _owned_arrays(obj):
                 key = f"{obj.name}.{var.name}"
                 if _is_monitor(obj):
                     self._monitor_vars[key] = var
+                elif isinstance(obj, SpikeGeneratorGroup):
+                    if var.name in _GENERATOR_STATE:  # read-only (no run_args): passed in through the environment
+                        self._state_vars[key] = var
+                        self._generator_keys[key] = _generator_env(obj.name)
+                    # the spike list itself is compiled into the program; passing it back in corrupts it
                 elif not var.read_only:
                     self._state_vars[key] = var
 
@@ -396,8 +419,12 @@ class ChunkedProgram:
         arg_dir = os.path.join(self.directory, "snnlearn_state")
         os.makedirs(arg_dir, exist_ok=True)
         args = []
+        generators = {}
         for key, values in sorted((self.state or {}).items()):
             if values.size == 0:
+                continue
+            if key in self._generator_keys:
+                generators[self._generator_keys[key]] = int(values[0])
                 continue
             path = os.path.join(arg_dir, f"{key}.dat")
             np.ascontiguousarray(values, dtype=self._state_vars[key].dtype).tofile(path)
@@ -409,7 +436,7 @@ class ChunkedProgram:
             args.append(f"{key}={text}")
         self._scalars = {}
         env = {SEED_ENV: self.seed, _T_START_ENV: repr(float(self.t)), _DURATION_ENV: repr(float(duration)),
-               _CHUNK_SEED_ENV: chunk_seed(self.seed, self.chunk_index)}
+               _CHUNK_SEED_ENV: chunk_seed(self.seed, self.chunk_index), **generators}
         try:
             with environment(**env):
                 device.run(directory=self.directory, with_output=self.show_output, run_args=args)

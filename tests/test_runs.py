@@ -202,3 +202,28 @@ def test_run_sets_variables_between_runs(tmp_path):
     ctx.run(net, 1 * brian2.ms, set={G.I: [1.0, 3.0]})
     np.testing.assert_array_equal(G.I[:], [1.0, 3.0])
     assert np.all(G.v[:] > 0)
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+@pytest.mark.parametrize("period_ms", [0, 50])
+def test_spike_generators_emit_each_spike_once_across_chunks(tmp_path, monkeypatch, period_ms):
+    """A SpikeGeneratorGroup carries its position in the spike list from chunk to chunk: every spike is
+    emitted once, at its time (once the first chunk's position was lost, every later chunk replayed all earlier
+    spikes at its first step; and passing the spike list back in crashed the program)."""
+    import brian2
+    from brian2 import ms, second
+
+    monkeypatch.setenv("SNNLEARN_BUILD_CACHE", str(tmp_path / "cache"))
+    ctx = RunContext(str(tmp_path), seed=0, device="cpp_standalone", quiet=True, checkpoint_every=0.1 * second)
+    step = 7
+    times = np.arange(0, 300 if period_ms == 0 else period_ms, step)
+    with ctx.use_device(cache_key=("generator_chunks", period_ms)) as sim:
+        gen = brian2.SpikeGeneratorGroup(2, np.arange(times.size) % 2, times * ms, period=period_ms * ms, name="gen")
+        mon = brian2.SpikeMonitor(gen, name="gen_spikes")
+        ctx.run(brian2.Network(gen, mon), 0.3 * second)
+        sim.build()
+        got = np.round(np.asarray(mon.t / ms), 6)
+    expected = times if period_ms == 0 else np.concatenate([times + k * period_ms for k in range(300 // period_ms)])
+    assert ctx.checkpoints_written == 3
+    np.testing.assert_array_equal(got, expected)
