@@ -9,12 +9,24 @@ mean weight, the "polarity marker") and 20 % noise, or with no bias (scrambled),
 the symmetric Hebbian pair rule with subtractive normalisation and non-freezing bounds
 (``models.cortical_sheet.map_rule``).
 
-Developmental mechanism (``anneal``, on by default): Kohonen's (1982) shrinking neighbourhood.
-The width of the cortical lateral excitation shrinks exponentially from
-``<geometry>_anneal_sigma_start`` to ``<geometry>_lateral_sigma`` over ``anneal_time``, then
-stays; the peak excitation rises so that the summed excitation a unit receives stays constant
-(``gain_exponent = 1``). Widths and gains are TimedArrays read by a ``run_regularly`` operation
-every ``anneal_step``, inside the compiled program (``models.cortical_sheet.annealed_lateral_synapses``).
+Developmental mechanism (``anneal``, on by default), coarse to fine in two places at once:
+
+* Kohonen's (1982) shrinking neighbourhood: the width of the cortical lateral excitation shrinks
+  exponentially from ``<geometry>_anneal_sigma_start`` to ``<geometry>_lateral_sigma`` over
+  ``anneal_time``, then stays; its peak rises so that the summed excitation a unit receives stays
+  constant (``gain_exponent = 1``; ``models.cortical_sheet.annealed_lateral_synapses``);
+* shrinking input correlations (``input_anneal``): the stimulus bump starts
+  ``<geometry>_input_width_start`` times wider (its peak lower, its summed rate the same) and
+  narrows to ``<geometry>_bump_sigma`` over the same ``anneal_time``, like the spontaneous
+  activity of the developing retina, correlated over a larger extent than the visual input
+  that follows it (retinal waves: Meister, Wong, Baylor & Shatz 1991, Science 252:939).
+
+Widths, gains and input widths are TimedArrays read every ``anneal_step`` inside the compiled
+program. Why both: with narrow input correlations, receptive fields of 1, 2 or 3 cycles over the
+input ring grow about equally fast, so shrinking only the lateral width (which fixes one cortical
+cycle) still left twisted and kinked maps in about 4 of 10 seeds (docs/validation.md); wide
+input bumps first favour the single-cycle receptive field, so that the map unfolds with winding
++-1 before it sharpens.
 Conditions: one per bias (the first, b = 0, is the headline: from scratch; b > 0 is the
 polarity-marker comparison), and with ``fixed_width_control`` the same b = 0 network without
 annealing (today's network). A map meets the criterion with order >= ``criterion_order`` (ring:
@@ -49,7 +61,8 @@ PARAMS = {
     "frozen_control": True,           # a frozen-weights twin of every replica of the first bias
     "fixed_width_control": True,      # bias 0 without annealing (today's network): n_seeds more replicas
     # developmental mechanism: Kohonen's (1982) shrinking neighbourhood, inside the compiled program
-    "anneal": True,                   # lateral excitation width sigma_start -> lateral_sigma
+    "anneal": True,                   # lateral excitation width sigma_start -> lateral_sigma, input bump width too
+    "input_anneal": True,             # with anneal: the input bump starts <geometry>_input_width_start times wider
     "anneal_time": 100 * second,      # exponential shrinking over ..., then held
     "anneal_step": 1 * second,        # width updated every ...
     "gain_exponent": 1.0,             # 1: summed lateral excitation held constant while the width shrinks
@@ -78,6 +91,7 @@ PARAMS = {
     "ring_bump_sigma": 5.0,           # inputs
     "ring_lateral_sigma": 2.0,        # cortical units (final width when annealing)
     "ring_anneal_sigma_start": 10.0,  # cortical units
+    "ring_input_width_start": 5.0,    # input bump width at t = 0, in multiples of ring_bump_sigma (peak / factor)
     "ring_Je": 0.6,
     "ring_Ji": 0.08,
     "ring_w_max": 0.08,
@@ -90,6 +104,7 @@ PARAMS = {
     "sheet_bump_sigma": 1.5,
     "sheet_lateral_sigma": 1.0,
     "sheet_anneal_sigma_start": 2.0,  # calibrated: 4 -> 1 left maps contracted (0/8), 2 -> 1 gave 1/8 (150 s), 2/8 (300 s)
+    "sheet_input_width_start": 2.0,   # input bump width at t = 0, in multiples of sheet_bump_sigma (peak / factor^2)
     "sheet_Je": 0.5,
     "sheet_Ji": 0.06,
     "sheet_w_max": 0.13,
@@ -110,12 +125,12 @@ def geometry_config(p):
     else:
         in_shape = (int(p.sheet_inputs_side),) * 2
         out_shape = (int(p.sheet_units_side),) * 2
-    cfg = {k: p[g + k] for k in ("biases", "bump_sigma", "lateral_sigma", "anneal_sigma_start", "Je", "Ji", "w_max",
-                                 "w_init", "eta")}
+    cfg = {k: p[g + k] for k in ("biases", "bump_sigma", "lateral_sigma", "anneal_sigma_start", "input_width_start",
+                                 "Je", "Ji", "w_max", "w_init", "eta")}
     cfg.update(in_shape=in_shape, out_shape=out_shape, periodic=p.geometry == "ring")
     if not cfg["biases"]:
         raise ValueError(f"{g}biases: give at least one bias")
-    for k in ("w_init", "w_max", "eta", "bump_sigma", "lateral_sigma", "anneal_sigma_start"):
+    for k in ("w_init", "w_max", "eta", "bump_sigma", "lateral_sigma", "anneal_sigma_start", "input_width_start"):
         if not float(cfg[k]) > 0:
             raise ValueError(f"{g}{k} must be positive, got {cfg[k]}")
     return cfg
@@ -228,6 +243,17 @@ def lateral_widths(p, cfg, annealed):
     return np.stack([shrink if a else flat for a in annealed], axis=1)
 
 
+def input_widths(p, cfg, annealed):
+    """Input bump width factor per ``anneal_step`` (rows) and replica (columns): for annealed
+    replicas (with ``input_anneal``) it shrinks exponentially from ``<geometry>_input_width_start``
+    to 1 over ``anneal_time`` (the bump's peak divided by the factor per dimension, so that its
+    summed rate stays constant), otherwise 1."""
+    shrink = annealing_schedule(cfg["input_width_start"], 1.0, p.anneal_time, p.duration, step=p.anneal_step)
+    flat = np.ones(shrink.shape)
+    use = bool(p.input_anneal)
+    return np.stack([shrink if (a and use) else flat for a in annealed], axis=1)
+
+
 def simulate(p, ctx):
     _check(p)
     cfg = geometry_config(p)
@@ -240,11 +266,13 @@ def simulate(p, ctx):
     n_rep = w0p.shape[0] + (0 if w0f is None else w0f.shape[0])
     annealed = [c[2] for c in conds for _ in range(n_seeds)] + ([conds[0][2]] * n_seeds if w0f is not None else [])
     widths = lateral_widths(p, cfg, annealed)
+    in_widths = input_widths(p, cfg, annealed)
     schedule = bump_schedule(rng, p.duration, cfg["in_shape"], copies=n_rep, bin_dt=p.bin,
                              dwell_bins=(int(p.dwell_min), int(p.dwell_max)), periodic=cfg["periodic"])
     rule = map_rule(eta=cfg["eta"], tau_h=p.tau_h, wmax=cfg["w_max"], interval=p.update_interval)
     ctx.record_rule(rule, "inputs -> cortex (feedforward)")
-    key = ("topographic_map", p.geometry, cfg["in_shape"], cfg["out_shape"], w0p.shape[0], n_rep, "annealed lateral")
+    key = ("topographic_map", p.geometry, cfg["in_shape"], cfg["out_shape"], w0p.shape[0], n_rep, "annealed lateral",
+           "annealed input")
     with ctx.use_device(cache_key=key) as sim:
         ctx.brian_seed()
         m = build_map_network(cfg["in_shape"], cfg["out_shape"], schedule, w0p, w0f, rng, sigma=cfg["bump_sigma"],
@@ -253,6 +281,7 @@ def simulate(p, ctx):
                               cortex_kw={"mu": p.mu, "sigma_n": p.sigma_n, "tau_m": p.tau_m,
                                          "refractory": p.refractory},
                               record_dt=p.record_interval, dt=p.dt, lateral_widths=widths, anneal_step=p.anneal_step,
+                              input_widths=in_widths,
                               gain_exponent=float(p.gain_exponent), name="topo")
         ctx.log(f"{p.geometry}: {cfg['in_shape']} inputs -> {cfg['out_shape']} units, {w0p.shape[0]} learning "
                 f"replicas ({[c[0] for c in conds]} x {n_seeds} seeds)"
@@ -271,7 +300,7 @@ def simulate(p, ctx):
         "t_history_s": np.append(t_hist, float(p.duration / second)),
         "cortex_rate_hz": counts.reshape(n_rep, n_out).mean(axis=1) / float(p.duration / second),
         "stimulus_centres": schedule.centres, "stimulus_on": schedule.on,
-        "lateral_width": widths, "lateral_width_t_s": np.arange(widths.shape[0]) * float(p.anneal_step / second),
+        "lateral_width": widths, "input_width": in_widths * float(cfg["bump_sigma"]), "lateral_width_t_s": np.arange(widths.shape[0]) * float(p.anneal_step / second),
     }
     if w0f is not None:
         data["w_frozen_final"] = w_frozen
@@ -468,9 +497,12 @@ def plot(data, metrics, p):
         ax.set_xlabel("time (s)")
         ax.set_ylabel("excitation width σ (cortical units)", color="C0")
         ax2 = ax.twinx()
-        ax2.step(tw, gain, where="post", color="C3", label="peak excitation J_e(t)")
-        ax2.set_ylabel("peak excitation J_e (jump of v, threshold 1)", color="C3")
-        ax.set_title("Kohonen's shrinking neighbourhood,\nsummed excitation held constant", fontsize="medium")
+        if "input_width" in data:
+            ax2.step(tw, data["input_width"][:, col], where="post", color="C3", label="input bump width")
+            ax2.set_ylabel("input bump width (input cells)", color="C3")
+            ax2.set_ylim(bottom=0)
+        ax.set_ylim(bottom=0)
+        ax.set_title("shrinking lateral excitation (Kohonen 1982)\nand shrinking input correlations", fontsize="medium")
         ax = axes[1]
         d = np.arange(0, (out_shape[0] // 2 if ring else out_shape[0]) + 1)
         picks = np.unique(np.linspace(0, tw.size - 1, 5).round().astype(int))

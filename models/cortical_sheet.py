@@ -535,7 +535,7 @@ class MapNetwork:
 def build_map_network(in_shape, out_shape, schedule, w0_plastic, w0_frozen, rng, sigma=5.0, peak=38 * Hz,
                       baseline=2 * Hz, periodic=True, Je=0.6, sigma_lat=2.0, Ji=0.08, rule=None, w_max=0.08,
                       cortex_kw=None, record_dt=None, dt=0.5 * ms, lateral_widths=None, anneal_step=1 * second,
-                      gain_exponent=1.0, name="map"):
+                      gain_exponent=1.0, input_widths=None, name="map"):
     """Topographic-map network of check T2 (ring) or its sheet version.
 
     One replica per copy of ``schedule`` (:func:`snnlearn.inputs.bump_schedule`): the first
@@ -551,7 +551,11 @@ def build_map_network(in_shape, out_shape, schedule, w0_plastic, w0_frozen, rng,
     ``(n_steps, replicas)``, one width per ``anneal_step``, e.g. :func:`annealing_schedule`) the
     excitation width follows that schedule inside the compiled program, its summed excitation
     held at that of ``sigma_lat`` with peak ``Je`` (:func:`annealed_lateral_synapses`; Kohonen
-    1982's shrinking neighbourhood). Returns a :class:`MapNetwork`.
+    1982's shrinking neighbourhood). With ``input_widths`` (factors of ``sigma``, same layout, one per
+    ``anneal_step``) the input bump's width follows that schedule too, its peak divided by the
+    factor per dimension (summed rate constant; :func:`snnlearn.inputs.bump_inputs`): wide input
+    correlations first, as in the spontaneous activity of the developing retina. Returns a
+    :class:`MapNetwork`.
     """
     in_shape = tuple(int(s) for s in np.atleast_1d(in_shape))
     out_shape = tuple(int(s) for s in np.atleast_1d(out_shape))
@@ -571,7 +575,7 @@ def build_map_network(in_shape, out_shape, schedule, w0_plastic, w0_frozen, rng,
                          "were given")
     rule = map_rule(wmax=w_max) if rule is None else rule
     inputs = bump_inputs(in_shape, schedule, sigma=sigma, peak=peak, baseline=baseline, periodic=periodic,
-                         name=f"{name}_bump", dt=dt)
+                         name=f"{name}_bump", dt=dt, width_schedule=input_widths, width_step=anneal_step)
     cortex = cortical_layer(B * n_out, rng, name=f"{name}_cortex", dt=dt, **({"mu": 0.2} | (cortex_kw or {})))
     if lateral_widths is None:
         li, lj, lw = local_global_lateral(out_shape, Je, sigma_lat, Ji, periodic=periodic)
