@@ -1,0 +1,417 @@
+"""Fiete & Seung (2006): learning a song by perturbing conductances (docs/validation.md, check F1).
+
+An HVC-like sparse sequence drives conductance-based RA neurons through plastic synapses;
+LMAN-like Poisson fibres add a fluctuating excitatory conductance to every RA neuron (the
+perturbation); two motor outputs read the RA rates and are compared with a tutor's song,
+a target rate trajectory over the 0.5-s motif (``models/hvc_ra.py``). The plastic
+synapses learn by the catalog's node-perturbation rule on the conductance fluctuation.
+
+Three measurements:
+
+* **F1a, gradient alignment.** Weights frozen at their initial values, K =
+  ``k_per_synapse`` x (number of synapses) perturbed trials run side by side (one
+  compiled program, one trial each). The rule's update of trial k is u_k = (R_k - Rbar) e_k (R = -E, Rbar the mean reward of the other
+  trials). Its average over K trials is compared (cosine) with a finite-difference
+  gradient of the noise-averaged error, -dE/dW, computed with common random numbers:
+  the same frozen LMAN spike trains for W_ij +- h and the unperturbed copy, averaged
+  over ``fd_samples`` noise samples. The effective dimension d_eff of the perturbation
+  is measured from the trials themselves: E|u|² = (d_eff + 2)|g|² (the definition of
+  check W3, with the noise-free |g|² estimated without bias from the K-trial mean,
+  (K|ū|² - mean|u|²)/(K - 1)); then cos(K) ≈ sqrt(K/(K + d_eff + 1)) and the check is
+  read at K = 4 d_eff. Control: the same updates with the rewards shuffled across trials.
+* **F1b, learning.** ``n_seeds`` networks learn for ``n_trials`` trials (each its own
+  LMAN noise), the reward and its running-mean baseline computed in Brian2 at the end of
+  every trial; controls receive the reward of another network's trial (yoked: a reward
+  unrelated to their own perturbation). Error relative to its initial value.
+* **F1c, size.** The same task drawn with ``size_factor`` times as many HVC and RA
+  neurons, trained side by side at the learning-rate multiples ``eta_factors`` (one
+  compiled run; each multiple scales a copy's reward and baseline): trials to half of the
+  initial error (median over seeds), larger / base, at the fastest multiple of each size
+  (``ratio_best_eta``, as Werfel et al. compare learning times at the best rate) and at
+  the same rate (``ratio_same_eta``).
+
+Departures from the papers: integrate-and-fire RA neurons without RA recurrence or
+inhibition; the target is a tutor network's mean song (so that it can be reached exactly);
+the reward is the continuous error, not binarised or delayed; 25 HVC x 10 RA by default.
+"""
+
+import numpy as np
+from brian2 import Network, ms, second
+
+from snnlearn.models import hvc_ra
+from snnlearn.params import Param
+
+PARAMS = {
+    "n_hvc": Param(25, low=2, high=2000, doc="HVC neurons (one burst each per motif)"),
+    "n_ra": Param(10, low=1, high=1000, doc="RA neurons (perturbed, plastic inputs)"),
+    "duration": Param(500 * ms, low=100 * ms, high=5 * second, doc="motif (trial) duration"),
+    "dt": Param(0.1 * ms, low=0.01 * ms, high=0.5 * ms, doc="simulation time step"),
+    "w0_mean": Param(2.8, low=0.0, high=8.0,
+                     doc="mean initial HVC -> RA weight, nS (uniform +- 1 nS; 2.8: about the tutor's mean RA rate)"),
+    "tutor_trials": Param(40, low=2, high=10000, doc="tutor trials averaged into the target song"),
+    "k_per_synapse": Param(12.0, low=0.0, high=1000.0,
+                           doc="F1a: frozen perturbed trials per plastic synapse (0: skip F1a; d_eff was 1.7-2.3 per synapse)"),
+    "fd_samples": Param(30, low=1, high=10000, doc="F1a: noise samples averaged per finite difference"),
+    "fd_step": Param(0.5, low=0.0, strict=True, high=5.0, doc="F1a: finite-difference step h, nS"),
+    "n_trials": Param(2000, low=0, high=10**6, doc="F1b: learning trials (0: skip learning)"),
+    "n_seeds": Param(2, low=1, high=100, doc="F1b: independent learners (each with a yoked control)"),
+    "eta": Param(8e-4, low=0.0, high=1.0, doc="learning rate, nS per unit of reward (R = -E in Hz²)"),
+    "alpha": Param(0.05, low=0.0, strict=True, high=1.0, doc="running-mean rate of the reward baseline"),
+    "eta_factors": Param([0.5, 1.0, 2.0], low=0.0, strict=True, min_len=1,
+                         doc="F1c: learning-rate multiples run at both sizes (the fastest is compared)"),
+    "size_factor": Param(2, low=1, high=8, doc="F1c: the larger network has this many times n_hvc and n_ra (1: skip)"),
+}
+
+QUICK = {"n_hvc": 20, "n_ra": 8, "fd_samples": 15, "n_trials": 1000, "n_seeds": 1, "size_factor": 1,
+         "eta_factors": [1.0]}
+
+HEADLINE = ("F1a.d_eff", "F1a.K_check", "F1a.cos_at_K_check", "F1a.cos_shuffled_at_K_check",
+            "F1b.final_over_initial", "F1b.trials_to_30pct", "F1b.control_final_over_initial", "F1c.ratio_best_eta", "F1c.ratio_same_eta")
+
+
+def make_task(p, rng, factor=1):
+    """The task at ``factor`` times the base size (the same margins, rates and weight laws)."""
+    return hvc_ra.make_task(int(p.n_hvc) * factor, int(p.n_ra) * factor, rng, duration=p.duration, dt=p.dt,
+                            w0_mean=float(p.w0_mean), w0_spread=2.0, tutor_p=0.3, w_max=8.0, w_lman=1.0)
+
+
+def _outputs(task, spike_i, spike_t, n_copies):
+    """Motor outputs y (n_copies, n_out, n_steps) in Hz of consecutive whole networks."""
+    r = hvc_ra.readout_traces(spike_i, spike_t, n_copies * task.n_ra, task).reshape(n_copies, task.n_ra, -1)
+    return np.einsum("ki,cit->ckt", task.readout / task.n_ra, r)
+
+
+def _errors_chunked(task, spike_i, spike_t, n_copies, chunk=200):
+    """Trial error E (Hz²) of each of ``n_copies`` networks, in chunks (memory)."""
+    spike_i, spike_t = np.asarray(spike_i), np.asarray(spike_t)
+    out = np.empty(n_copies)
+    per = task.n_ra
+    for c0 in range(0, n_copies, chunk):
+        c1 = min(n_copies, c0 + chunk)
+        sel = (spike_i >= c0 * per) & (spike_i < c1 * per)
+        y = _outputs(task, spike_i[sel] - c0 * per, spike_t[sel], c1 - c0)
+        out[c0:c1] = hvc_ra.trial_errors(y, task.target)
+    return out
+
+
+def fd_layout(task, n_samples, h, rng):
+    """Weights, LMAN fibre trains and bookkeeping of the finite-difference copies.
+
+    For noise sample m and RA neuron i: one unperturbed copy of neuron i and, for every
+    HVC input j, copies with W_ij + h and W_ij - h, all driven by the same LMAN fibres
+    (Bernoulli(r dt) per step, as Brian2's ``PoissonInput``). Rows are ordered
+    (m, i, [base, (j, +), (j, -) for j]).
+    """
+    n_ra, n_hvc, n_l = task.n_ra, task.n_hvc, task.n_lman
+    per = 2 * n_hvc + 1
+    W = np.empty((n_samples, n_ra, per, n_hvc))
+    W[:] = task.w0[None, :, None, :]
+    j = np.arange(n_hvc)
+    W[:, :, 1 + 2 * j, j] += h
+    W[:, :, 2 + 2 * j, j] -= h
+    W = np.clip(W, 0.0, task.w_max)
+    n_fibres = n_samples * n_ra * n_l
+    p_spike = task.r_lman * float(task.dt / second)
+    fire = rng.random((n_fibres, task.n_steps)) < p_spike
+    idx, step = np.nonzero(fire)
+    times = step * float(task.dt / second)
+    fibre = np.repeat(np.arange(n_fibres), per)  # fibre f of (m, i) -> every copy of (m, i)
+    owner = np.arange(n_fibres) // n_l  # (m, i)
+    neuron = (owner[:, None] * per + np.arange(per)[None, :]).ravel()
+    lman = (idx, times * second, n_fibres, fibre, neuron)
+    return W.reshape(-1, n_hvc), lman
+
+
+def fd_gradient(task, spike_i, spike_t, n_samples, h):
+    """dE/dW (n_ra, n_hvc) in Hz²/nS by central differences over ``n_samples`` common noise samples.
+
+    The error of copy (m, i, j, +-) is the network's error with neuron i replaced by the
+    copy and the other neurons taken from sample m's unperturbed copies (the neurons do not
+    interact). Also returns the per-sample differences (n_samples, n_ra, n_hvc).
+    """
+    n_ra, n_hvc = task.n_ra, task.n_hvc
+    per = 2 * n_hvc + 1
+    a = task.readout / n_ra  # (n_out, n_ra)
+    spike_i, spike_t = np.asarray(spike_i), np.asarray(spike_t)
+    diffs = np.empty((n_samples, n_ra, n_hvc))
+    for m in range(n_samples):
+        lo, hi = m * n_ra * per, (m + 1) * n_ra * per
+        sel = (spike_i >= lo) & (spike_i < hi)
+        r = hvc_ra.readout_traces(spike_i[sel] - lo, spike_t[sel], n_ra * per, task).reshape(n_ra, per, -1)
+        base = r[:, 0]  # (n_ra, n_steps)
+        y_base = a @ base  # (n_out, n_steps)
+        # y with neuron i replaced: y_base + a[:, i] (r_copy - r_base_i)
+        dy = a.T[:, :, None, None] * (r[:, None, 1:] - base[:, None, None])  # (n_ra, n_out, 2n_hvc, T)
+        y = y_base[None, :, None, :] + dy
+        E = np.mean((y - task.target.T[None, :, None, :]) ** 2, axis=(1, 3))  # (n_ra, 2 n_hvc)
+        diffs[m] = (E[:, 0::2] - E[:, 1::2]) / (2 * h)
+    return diffs.mean(axis=0), diffs
+
+
+def tutor_targets(tasks, n_trials, ctx, key, n_initial=5):
+    """Each task's tutor song: the mean motor output (n_steps, n_out) in Hz over ``n_trials``
+    perturbed trials of the tutor weights, all tasks in one compiled run. Returns the
+    single-trial outputs (n_out, n_steps) of the first task's tutor (n_trials of them) and of
+    its initial network (``n_initial``), for the figure and the noise floor."""
+    with ctx.use_device(cache_key=key) as sim:
+        ctx.brian_seed()
+        models = []
+        for q, task in enumerate(tasks):
+            rows = [task.w_tutor] * n_trials + ([task.w0] * n_initial if q == 0 else [])
+            models.append(hvc_ra.build_frozen(task, np.concatenate(rows), name=f"tutor{q}"))
+        net = Network(*[o for m in models for o in m["objects"]])
+        ctx.run(net, tasks[0].duration, namespace={})
+        sim.build()
+        spikes = [(np.asarray(m["spikes"].i), np.asarray(m["spikes"].t / second)) for m in models]
+    out = None
+    for q, (task, (i, t)) in enumerate(zip(tasks, spikes)):
+        y = _outputs(task, i, t, n_trials + (n_initial if q == 0 else 0))
+        task.target = y[:n_trials].mean(axis=0).T
+        if q == 0:
+            out = (y[:n_trials], y[n_trials:])
+    return out
+
+
+def cos(a, b):
+    a, b = np.ravel(a), np.ravel(b)
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def alignment(u, g, ks):
+    """cos(mean of the first K updates, g) for each K in ``ks`` (averaged over disjoint blocks of K)."""
+    out = []
+    for k in ks:
+        blocks = max(1, min(8, u.shape[0] // k))
+        out.append(float(np.mean([cos(u[b * k:(b + 1) * k].mean(axis=0), g) for b in range(blocks)])))
+    return np.array(out)
+
+
+def effective_dimension(u):
+    """d_eff from single-trial updates u (K, ...): E|u|² = (d_eff + 2)|g|², |g|² estimated without bias."""
+    K = u.shape[0]
+    flat = u.reshape(K, -1)
+    second_moment = float(np.mean(np.sum(flat ** 2, axis=1)))
+    mean = flat.mean(axis=0)
+    g2 = (K * float(mean @ mean) - second_moment) / (K - 1)
+    return second_moment / g2 - 2.0, g2, second_moment
+
+
+def probe_gradient(task, p, ctx, key):
+    """F1a: frozen-weight trials with the rule's eligibility, and the finite-difference gradient.
+
+    Returns a dict: ``u`` (K, n_ra, n_hvc) single-trial updates (R - Rbar) e in Hz²/nS,
+    ``u_shuffled``, ``E`` (K,) trial errors, ``g`` (n_ra, n_hvc) = -dE/dW, ``g_halves``.
+    """
+    K, M, h = int(np.ceil(float(p.k_per_synapse) * task.n_syn)), int(p.fd_samples), float(p.fd_step)
+    W_fd, lman = fd_layout(task, M, h, ctx.rng)
+    with ctx.use_device(cache_key=key) as sim:
+        ctx.brian_seed()
+        batch = hvc_ra.build_frozen(task, np.tile(task.w0, (K, 1)), name="batch", rule_eta=0.0)
+        fd = hvc_ra.build_frozen(task, W_fd, name="fd", lman=lman)
+        net = Network(*batch["objects"], *fd["objects"])
+        ctx.run(net, task.duration, namespace={})
+        sim.build()
+        elig = np.asarray(batch["synapses"].elig[:], dtype=float)  # 1/nS
+        bi, bt = np.asarray(batch["spikes"].i), np.asarray(batch["spikes"].t / second)
+        fi, ft = np.asarray(fd["spikes"].i), np.asarray(fd["spikes"].t / second)
+    E = _errors_chunked(task, bi, bt, K)
+    loo = (E.sum() - E) / (K - 1)  # baseline: mean error of the other trials
+    elig = elig.reshape(K, task.n_ra, task.n_hvc)
+    u = -(E - loo)[:, None, None] * elig  # (R - Rbar) e with R = -E
+    perm = ctx.rng.permutation(K)
+    u_shuffled = -(E[perm] - loo[perm])[:, None, None] * elig
+    grad, diffs = fd_gradient(task, fi, ft, M, h)
+    half = M // 2
+    return {"u": u, "u_shuffled": u_shuffled, "E": E, "g": -grad, "fd_diffs": diffs,
+            "g_halves": (-diffs[:half].mean(axis=0), -diffs[half:].mean(axis=0)) if half else None,
+            "rate_batch": len(bi) / (K * task.n_ra * float(task.duration / second))}
+
+
+def trials_to(curve, fraction, smooth=50):
+    """First trial at which the running mean (``smooth`` trials) of ``curve`` falls to ``fraction``
+    of its initial value (the mean of the first ``smooth`` trials); None if never."""
+    c = np.convolve(curve, np.ones(smooth) / smooth, mode="valid")
+    below = np.nonzero(c <= fraction * c[0])[0]
+    return int(below[0] + smooth // 2) if below.size else None
+
+
+def run(p, ctx):
+    factor = int(p.size_factor)
+    tasks = [make_task(p, ctx.rng)] + ([make_task(p, ctx.rng, factor)] if factor > 1 and p.n_trials > 0 else [])
+    task = tasks[0]
+    ctx.log(f"network: {task.n_hvc} HVC -> {task.n_ra} RA -> {task.n_out} outputs ({task.n_syn} plastic synapses); "
+            f"LMAN conductance mean {hvc_ra.lman_stats(task)[0]:.2f} nS, sd {hvc_ra.lman_stats(task)[1]:.2f} nS")
+    ctx.record_rule(hvc_ra.perturbation_rule(task, float(p.eta)), "HVC -> RA")
+    y_tutor, y_initial = tutor_targets(tasks, int(p.tutor_trials), ctx, ("conductance_perturbation", "tutor", len(tasks)))
+    floor = float(np.mean(hvc_ra.trial_errors(y_tutor, task.target))) * p.tutor_trials / (p.tutor_trials - 1)
+    metrics = {"n_hvc": task.n_hvc, "n_ra": task.n_ra, "n_synapses": task.n_syn,
+               "tutor_trial_error": floor}
+    arrays = {"target": task.target, "tutor_trial": y_tutor[0], "initial_trial": y_initial[0],
+              "t_ms": np.arange(task.n_steps) * float(p.dt / ms)}
+
+    # ---- F1a: gradient alignment with frozen weights ----------------------------------------
+    if float(p.k_per_synapse) * task.n_syn >= 2:
+        res = probe_gradient(task, p, ctx, ("conductance_perturbation", "probe"))
+        u, g = res["u"], res["g"]
+        d_eff, g2, second_moment = effective_dimension(u)
+        K = u.shape[0]
+        ks = np.unique(np.clip(np.round(np.array([0.125, 0.25, 0.5, 1, 2, 4]) * d_eff).astype(int), 1, K))
+        k_check = int(round(4 * d_eff))
+        cos_k = alignment(u, g, ks)
+        cos_shuffled = alignment(res["u_shuffled"], g, ks)
+        metrics["F1a"] = {
+            "d_eff": d_eff, "trials": K, "K_check": k_check,
+            "cos_at_K_check": float(cos(u[:k_check].mean(axis=0), g)) if k_check <= K else None,
+            "cos_shuffled_at_K_check": float(cos(res["u_shuffled"][:k_check].mean(axis=0), g)) if k_check <= K else None,
+            "K": ks.tolist(), "cos": cos_k.tolist(), "cos_predicted": np.sqrt(ks / (ks + d_eff + 1)).tolist(),
+            "cos_shuffled": cos_shuffled.tolist(),
+            "norm_ratio": float(np.linalg.norm(u.mean(axis=0)) / np.linalg.norm(g)),
+            "fd_halves_cos": cos(*res["g_halves"]) if res["g_halves"] is not None else None,
+            "initial_error": float(res["E"].mean()),
+        }
+        if k_check > K:
+            ctx.log(f"F1a: K = 4 d_eff = {k_check} exceeds the {K} frozen trials; raise k_per_synapse")
+        arrays.update(f1a_K=ks, f1a_cos=cos_k, f1a_cos_shuffled=cos_shuffled, f1a_g=g, f1a_mean_update=u.mean(axis=0),
+                      f1a_errors=res["E"])
+
+    # ---- F1b / F1c: learning, yoked controls, the doubled network --------------------------
+    if int(p.n_trials) > 0:
+        n = int(p.n_seeds)
+        factors = [float(f) for f in p.eta_factors]
+        if 1.0 not in factors:
+            factors = [1.0] + factors
+        nf = len(factors)
+        # copies: learners (factor-major, n seeds each), then n yoked controls that receive the reward of the
+        # learners at factor 1 (another network's reward: unrelated to their own perturbation)
+        f1 = factors.index(1.0)
+        scales = [np.repeat(factors, n), np.repeat(factors, n)]
+        scales[0] = np.concatenate([scales[0], np.ones(n)])
+        sources = [np.concatenate([np.arange(nf * n), f1 * n + np.arange(n)]), np.arange(nf * n)]
+        with ctx.use_device(cache_key=("conductance_perturbation", "train", len(tasks), n, nf)) as sim:
+            ctx.brian_seed()
+            models = [hvc_ra.build_learners(tk, len(scales[q]), float(p.eta), reward_scale=scales[q],
+                                            reward_source=sources[q], alpha=float(p.alpha), name=f"song{q}")
+                      for q, tk in enumerate(tasks)]
+            net = Network(*[o for m in models for o in m["objects"]])
+            ctx.run(net, int(p.n_trials) * task.duration + task.dt, namespace={})
+            sim.build()
+            errors = []
+            for tk, m in zip(tasks, models):
+                sq = np.asarray(m["error_monitor"].sq, dtype=float)[:, 1:int(p.n_trials) + 1]
+                errors.append(sq.reshape(-1, tk.n_out, sq.shape[1]).sum(axis=1))
+        head, tail = 20, 100
+        ratio = lambda e: float(e[-tail:].mean() / e[:head].mean())  # noqa: E731
+        learners, controls = errors[0][f1 * n:(f1 + 1) * n], errors[0][nf * n:]
+        metrics["F1b"] = {
+            "eta": float(p.eta),
+            "final_over_initial": [ratio(e) for e in learners],
+            "control_final_over_initial": [ratio(e) for e in controls],
+            "trials_to_30pct": [trials_to(e, 0.3) for e in learners],
+            "trials_to_50pct": [trials_to(e, 0.5) for e in learners],
+            "initial_error": [float(e[:head].mean()) for e in learners],
+            "tutor_error_over_initial": floor / float(np.mean([e[:head].mean() for e in learners])),
+        }
+        arrays.update(learning_errors=learners, control_errors=controls)
+
+        def t50(errs):  # per learning-rate factor: the median over seeds of the trials to half the error
+            out = []
+            for k in range(nf):
+                t = [trials_to(e, 0.5) for e in errs[k * n:(k + 1) * n]]
+                out.append(float(np.median(t)) if all(x is not None for x in t) else None)
+            return out
+
+        if len(tasks) > 1:
+            base, big = t50(errors[0]), t50(errors[1])
+            best = lambda ts: min(x for x in ts if x is not None) if any(x is not None for x in ts) else None  # noqa: E731
+            b0, b1 = best(base), best(big)
+            metrics["F1c"] = {
+                "size_factor": factor, "n_synapses_big": tasks[1].n_syn, "eta_factors": factors,
+                "trials_to_50pct_base": base, "trials_to_50pct_big": big,
+                "ratio_best_eta": b1 / b0 if b0 and b1 else None,
+                "ratio_same_eta": big[f1] / base[f1] if base[f1] and big[f1] else None,
+                "final_over_initial_big": [ratio(e) for e in errors[1][f1 * n:(f1 + 1) * n]],
+            }
+            arrays.update(big_errors=errors[1][f1 * n:(f1 + 1) * n])
+    ctx.save_arrays(**arrays)
+    return metrics
+
+
+def _smooth(curve, n=50):
+    return np.convolve(curve, np.ones(n) / n, mode="valid")
+
+
+def plot(data, metrics, p):
+    import matplotlib.pyplot as plt
+
+    figs = {}
+    t = data["t_ms"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True)
+    for k, ax in enumerate(axes):
+        ax.plot(t, data["tutor_trial"][k], color="0.6", lw=0.8, label="one tutor trial")
+        ax.plot(t, data["initial_trial"][k], color="tab:orange", lw=0.8, label="one trial before learning")
+        ax.plot(t, data["target"][:, k], color="k", lw=1.5, label="target (tutor mean)")
+        ax.set_xlabel("time in motif (ms)")
+        ax.set_title(f"motor output {k + 1}", fontsize="medium")
+    axes[0].set_ylabel("output rate y (Hz)")
+    axes[0].legend(fontsize="small")
+    fig.tight_layout()
+    figs["song_target"] = fig
+
+    if "f1a_K" in data:
+        m = metrics["F1a"]
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+        ax = axes[0]
+        K = data["f1a_K"]
+        kk = np.geomspace(max(1, K.min() / 2), K.max() * 1.5, 100)
+        ax.semilogx(kk, np.sqrt(kk / (kk + m["d_eff"] + 1)), color="0.5", ls="--",
+                    label=r"predicted $\sqrt{K/(K + d_{eff} + 1)}$")
+        ax.semilogx(K, data["f1a_cos"], "o-", label="rule (reward)")
+        ax.semilogx(K, data["f1a_cos_shuffled"], "s-", color="tab:red", label="shuffled reward")
+        ax.axhline(0.8, color="k", lw=0.6)
+        ax.axvline(4 * m["d_eff"], color="k", lw=0.6, ls=":")
+        ax.set_xlabel("trials averaged K")
+        ax.set_ylabel("cos(mean update, -finite-difference gradient)")
+        ax.set_title(f"F1a: d_eff = {m['d_eff']:.0f} ({m['trials']} frozen trials); dotted: K = 4 d_eff",
+                     fontsize="medium")
+        ax.set_ylim(-0.3, 1.0)
+        ax.legend(fontsize="small", loc="upper left")
+        ax = axes[1]
+        g, u = data["f1a_g"].ravel(), data["f1a_mean_update"].ravel()
+        ax.scatter(g, u, s=6)
+        lim = np.max(np.abs(np.concatenate([g, u])))
+        ax.plot([-lim, lim], [-lim, lim], color="k", lw=0.6)
+        ax.set_xlabel(r"$-\partial E/\partial W_{ij}$, finite differences (Hz$^2$/nS)")
+        ax.set_ylabel(r"mean rule update $(R-\bar R)e_{ij}$ (Hz$^2$/nS)")
+        ax.set_title(f"all {g.size} synapses, mean over {m['trials']} trials", fontsize="medium")
+        fig.tight_layout()
+        figs["gradient_alignment"] = fig
+
+    if "learning_errors" in data:
+        fig, ax = plt.subplots(figsize=(6.5, 3.8))
+        for q, e in enumerate(data["learning_errors"]):
+            ax.plot(np.arange(e.size - 49) + 25, _smooth(e) / e[:20].mean(), color="tab:blue", lw=1,
+                    label="learning" if q == 0 else None)
+        for q, e in enumerate(data["control_errors"]):
+            ax.plot(np.arange(e.size - 49) + 25, _smooth(e) / e[:20].mean(), color="tab:red", lw=1,
+                    label="yoked control (another network's reward)" if q == 0 else None)
+        if "big_errors" in data:
+            f = metrics["F1c"]["size_factor"]
+            for q, e in enumerate(data["big_errors"]):
+                ax.plot(np.arange(e.size - 49) + 25, _smooth(e) / e[:20].mean(), color="tab:green", lw=1,
+                        label=f"network x{f} (HVC and RA)" if q == 0 else None)
+        ax.axhline(0.3, color="k", lw=0.6, ls="--")
+        ax.axhline(0.5, color="0.6", lw=0.6, ls=":")
+        ax.set_xlabel("trial")
+        ax.set_ylabel("error / initial error (50-trial mean)")
+        ax.set_ylim(0, 1.3)
+        ax.set_title("F1b/F1c: learning the song from a scalar reward", fontsize="medium")
+        ax.legend(fontsize="small")
+        fig.tight_layout()
+        figs["learning"] = fig
+    return figs
+
+
+if __name__ == "__main__":
+    from snnlearn.cli import main_for
+
+    main_for("conductance_perturbation")
