@@ -56,6 +56,7 @@ def run(p, ctx):
     record_dt = p.sample_dt * 200
     with ctx.use_device(cache_key=("hebbian_pca", n)) as sim:
         m = build_rate_readout(samples, rule, p.sample_dt, w0=w0, record_dt=record_dt, name="oja")
+        ctx.plan(total * p.sample_dt)
         ctx.run(m["net"], int(p.n_samples) * p.sample_dt)
         m["synapses"].plasticity = float(p.anneal_factor)
         ctx.run(m["net"], int(p.n_samples_annealed) * p.sample_dt)

@@ -94,6 +94,7 @@ def simulate(p, ctx):
         ctx.log(f"{len(cond)} replicas ({len(p.sigma_E)} sigma_E x {p.n_seeds} seeds"
                 f"{' + identical-eyes controls' if p.identical_eyes_control else ''}), "
                 f"{m.ff_pre.size} plastic synapses, {p.duration} of development")
+        ctx.plan(p.duration)
         ctx.run(m.net, p.duration, namespace={})
         sim.build()
         pre, post = np.asarray(m.ff.i[:]), np.asarray(m.ff.j[:])

@@ -117,6 +117,7 @@ def simulate(p, ctx):
             objects += m["objects"] + m["circuit"].record()
             learners[name] = m
         ctx.log(f"{len(LEARNERS)} learners, {p.n_inputs} inputs x {p.n_outputs} outputs, {n} passes of {T}")
+        ctx.plan(n * T + p.dt)
         ctx.run(Network(*objects), n * T + p.dt, report_period=10 * second)
         sim.build()
         data = {"targets": targets, "w0": w0}

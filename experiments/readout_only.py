@@ -119,6 +119,7 @@ def simulate(p, ctx):
             ctx.record_rule(rule, projection)
         ctx.log(f"{len(lanes)} lanes (N = {sorted({m[0] for m in meta})}, {p.n_seeds} seeds, {CONDITIONS}), "
                 f"{p.n_passes} passes of {T}, {int(model['liquid'].N)} liquid neurons in all")
+        ctx.plan(model["run_time"])
         ctx.run(Network(*model["objects"], *model["rewards"].record()), model["run_time"], report_period=10 * second)
         sim.build()
         res = lane_results(model, lanes, T)

@@ -269,6 +269,7 @@ def simulate(p, ctx):
             objects.append(probe)
             ctx.record_rule(probe.rule, "inputs -> node-perturbation outputs (control probe, not transmitting)")
         net = Network(*objects)
+        ctx.plan(sched.run_time(p.dt))
         ctx.run(net, sched.run_time(p.dt), report_period=10 * second)
         sim.build()
         timers = getattr(get_device(), "timers", None)

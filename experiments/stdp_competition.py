@@ -97,6 +97,7 @@ def simulate(p, ctx):
         ctx.log(f"{len(blocks)} neurons x {m['n_exc']} plastic synapses, learning for {format_quantity(p.duration)}, "
                 f"then frozen control: neuron 0 at {format_quantity(p.frozen_rate)} for "
                 f"{format_quantity(p.frozen_duration)}")
+        ctx.plan(p.duration + p.frozen_duration)
         ctx.run(m["net"], p.duration + p.frozen_duration, report_period=10 * second)
         return m
 

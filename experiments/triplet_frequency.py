@@ -87,6 +87,7 @@ def run(p, ctx):
             S = sl.connect(pre, post, g["rule"], connect="i == j", w=1.0, dt=p.dt, name=f"syn_{rule_name}")
             objects += [pre, post, S]
             synapses[rule_name] = S
+        ctx.plan(duration)
         ctx.run(Network(*objects), duration)
         sim.build()
         final = {name: np.asarray(S.w[:], dtype=float) for name, S in synapses.items()}

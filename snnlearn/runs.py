@@ -138,6 +138,8 @@ class RunContext:
         self._chunked = None
         self._resume_t = resume_from  # simulated time (s) of the checkpoint to continue from
         self._sim_time = 0.0
+        self._planned = None  # total simulated time (s) the experiment said it will run (ctx.plan)
+        self._simulated_here = 0.0  # simulated seconds actually run in this process (not skipped on resume)
         self._last_checkpoint = 0.0
         self._checkpoint_record = None  # the verified checkpoint.json of a resumed runtime run
         self.checkpoints_written = 0
@@ -371,6 +373,7 @@ class RunContext:
             chunk = end - t if every is None else min(every, end - t)
             net.run(chunk * brian2.second, **kwargs)
             t += chunk
+            self._advance(chunk, t)
             if self.device != "cpp_standalone":
                 reached = float(net.t / brian2.second)
                 if reached < t - 1e-9 * max(1.0, t):  # Brian2 stops early on Ctrl-C (or stop()): not complete
@@ -437,11 +440,38 @@ class RunContext:
             prog.save(self.directory)
             self.checkpoints_written += 1
             self.log(f"checkpoint at {prog.t:g} s of simulated time")
+            self._advance(length, prog.t)
             self._flush_log()
         self.program_info["chunks"] = prog.chunk_index
         self._sim_time = end
         if net not in self._networks:
             self._networks.append(net)
+
+    def plan(self, simulated_time):
+        """Say how much simulated time the whole run will take (every ``ctx.run`` together).
+
+        Progress then shows the whole run: after each stretch of simulation (each chunk in
+        ``cpp_standalone`` with checkpoints, each run or checkpoint interval at run time), a
+        log line gives the simulated time done out of the plan, the wall time elapsed and an
+        estimate of the time left. A single ``cpp_standalone`` program (no checkpoints) shows
+        Brian2's own report of the program, which is then the whole run.
+        """
+        import brian2
+
+        self._planned = float(simulated_time / brian2.second)
+        self._plan_wall0 = time.perf_counter()
+
+    def _advance(self, seconds, reached):
+        """Account for ``seconds`` of simulated time just run (the run has reached ``reached`` s) and report."""
+        self._simulated_here += float(seconds)
+        if not self._planned or self.device == "cpp_standalone" and not self.chunked:
+            return  # a whole cpp_standalone program runs at sim.build(): Brian2's report shows it
+        elapsed = time.perf_counter() - self._plan_wall0
+        left = max(self._planned - float(reached), 0.0)
+        rate = self._simulated_here / elapsed if elapsed > 0 else 0.0
+        eta = f", about {format_duration(left / rate)} left" if rate > 0 and left > 0 else ""
+        self.log(f"progress: {min(float(reached), self._planned):g} of {self._planned:g} s simulated "
+                 f"({100 * min(float(reached) / self._planned, 1.0):.0f} %), {format_duration(elapsed)} elapsed{eta}")
 
     def check_networks(self):
         """Runaway check of every network run through :meth:`run`: NaN/inf anywhere, rates above :attr:`max_rate`.

@@ -227,3 +227,20 @@ def test_spike_generators_emit_each_spike_once_across_chunks(tmp_path, monkeypat
     expected = times if period_ms == 0 else np.concatenate([times + k * period_ms for k in range(300 // period_ms)])
     assert ctx.checkpoints_written == 3
     np.testing.assert_array_equal(got, expected)
+
+
+def test_planned_run_reports_progress_with_an_eta_over_the_whole_run():
+    """ctx.plan(total) makes every stretch of simulation report the whole run's progress: done out of the plan,
+    elapsed, and the time left (absent once done), across several ctx.run calls."""
+    import brian2
+
+    ctx = RunContext(None, seed=0, device="numpy", quiet=True, checkpoint_every=None)
+    G = brian2.NeuronGroup(1, "dv/dt = -v/(10*ms) : 1", method="exact")
+    net = brian2.Network(G)
+    ctx.plan(40 * brian2.ms)
+    ctx.run(net, 10 * brian2.ms)
+    ctx.run(net, 30 * brian2.ms)
+    lines = [line for line in ctx._log_lines if "progress:" in line]
+    assert len(lines) == 2
+    assert "10 of 0.04 s" not in lines[0] and "0.01 of 0.04 s simulated (25 %)" in lines[0] and "left" in lines[0]
+    assert "0.04 of 0.04 s simulated (100 %)" in lines[1] and "left" not in lines[1]
