@@ -9,6 +9,9 @@ start from the same initial weights (flat, ``init_noise`` noise, no topographic 
 * **self-organising** (unsupervised): the T2 network of :mod:`models.cortical_sheet` -- LIF
   units with local excitation and global inhibition, the symmetric Hebbian pair rule with
   subtractive normalisation (``map_rule``); the bump jumps to a random position every 50-100 ms;
+  with the developmental mechanism of ``topographic_map`` (``som_anneal``): the lateral
+  excitation width (from 0.2 of the ring) and the input bump width (from 0.25 of the ring, its
+  summed rate constant) shrink together over ``som_anneal_time_per_unit * n_out``;
 * **reward** (reward only): :mod:`models.reward_map` -- escape-noise units, one trial per bump
   position; the reward, computed inside the simulation, is minus the squared error between the
   units' expected spike counts and a bump of activity at the matching output position
@@ -34,7 +37,7 @@ import numpy as np
 from brian2 import Hz, Network, ms, second
 
 from snnlearn.experiments.topographic_map import ring_measures
-from snnlearn.models.cortical_sheet import build_map_network, coarse_bias, map_rule
+from snnlearn.models.cortical_sheet import annealing_schedule, build_map_network, coarse_bias, map_rule
 from snnlearn.models.reward_map import RULES, bump_patterns, build_reward_map, map_targets
 from snnlearn.models.reward_tasks import Escape
 from snnlearn.inputs import bump_schedule
@@ -61,6 +64,12 @@ PARAMS = {
     "som_Ji_total": 3.0,              # global inhibition, summed over the ring (Ji = Ji_total / n_out)
     "som_w_max": 0.1,
     "som_eta": 5e-3,
+    # developmental mechanism of the self-organising route (experiments.topographic_map, issue 16):
+    # lateral excitation width and input bump width shrink together over som_anneal_time_per_unit * n_out
+    "som_anneal": True,
+    "som_anneal_lateral_start": 0.2,  # lateral width at t = 0, fraction of the ring (n_out units); ends at som_lateral_sigma
+    "som_anneal_input_start": 0.25,   # input bump width at t = 0, fraction of the ring (n_in inputs); ends at bump_sigma
+    "som_anneal_time_per_unit": 2 * second,  # calibrated at n_out = 20: 40 s orders 5/5 seeds, 20 s 2/5, none 0/5
     "mu": 0.2,
     "sigma_n": 0.3,
     "tau_m": 20 * ms,
@@ -108,6 +117,9 @@ def _check(p):
                 "reward_w_max", "som_eta", "reward_eta", "target_peak", "target_sigma", "som_lateral_sigma", "w_init"):
         if not float(p[key]) > 0:
             raise ValueError(f"{key} must be positive, got {p[key]}")
+    for key in ("som_anneal_lateral_start", "som_anneal_input_start", "som_anneal_time_per_unit"):
+        if not float(p[key]) >= 0:
+            raise ValueError(f"{key} must be >= 0, got {p[key]}")
     if float(p.trial_gap) < 0:
         raise ValueError(f"trial_gap must be >= 0, got {p.trial_gap}")
     if p.record_interval > p.duration / 4:
@@ -131,6 +143,26 @@ def geometry(p, n_out):
     k = int(p.inputs_per_unit)
     return {"n_out": n_out, "n_in": k * n_out, "sigma_in": float(p.bump_sigma) * k,
             "n_pos": int(p.positions_per_unit) * n_out}
+
+
+ANNEAL_STEP = 1 * second
+
+
+def som_schedules(p, n_out):
+    """The self-organising route's developmental mechanism for a map of ``n_out`` units: the
+    lateral excitation width (units) and the input bump width factor per second of simulated
+    time, both shrinking exponentially over ``som_anneal_time_per_unit * n_out`` from a start set as a fraction
+    of the ring (:func:`models.cortical_sheet.annealing_schedule`); constant without ``som_anneal``."""
+    g = geometry(p, n_out)
+    final = float(p.som_lateral_sigma)
+    n = int(np.ceil(float(p.duration / ANNEAL_STEP) - 1e-9))
+    if not p.som_anneal:
+        return np.full(n, final), np.ones(n)
+    lat0 = max(float(p.som_anneal_lateral_start) * n_out, final)
+    in0 = max(float(p.som_anneal_input_start) * g["n_in"] / g["sigma_in"], 1.0)
+    T_a = p.som_anneal_time_per_unit * n_out
+    return (annealing_schedule(lat0, final, T_a, p.duration, step=ANNEAL_STEP),
+            annealing_schedule(in0, 1.0, T_a, p.duration, step=ANNEAL_STEP))
 
 
 def initial_weights(n_in, n_out, p, rng):
@@ -202,13 +234,15 @@ def simulate_seed(p, ctx, sizes, k):
         for s in setups:
             n_in, n_out = s["n_in"], s["n_out"]
             som_rule = map_rule(eta=p.som_eta, tau_h=p.tau_h, wmax=p.som_w_max, interval=p.update_interval)
+            lat_w, in_w = som_schedules(p, n_out)
             som = build_map_network((n_in,), (n_out,), s["schedule"], s["w0"][None] * float(p.som_w_max), None, rng,
                                     sigma=s["sigma_in"], peak=p.peak_rate, baseline=p.baseline_rate, periodic=True,
                                     Je=p.som_Je, sigma_lat=p.som_lateral_sigma, Ji=p.som_Ji_total / n_out,
                                     rule=som_rule, w_max=p.som_w_max,
                                     cortex_kw={"mu": p.mu, "sigma_n": p.sigma_n, "tau_m": p.tau_m,
                                                "refractory": p.refractory},
-                                    record_dt=p.record_interval, dt=p.dt, name=f"som{n_out}")
+                                    record_dt=p.record_interval, dt=p.dt, lateral_widths=lat_w, input_widths=in_w,
+                                    anneal_step=ANNEAL_STEP, name=f"som{n_out}")
             rew = build_reward_map(s["w0"] * float(p.reward_w_max), s["patterns"], s["trials"], s["targets"],
                                    rule=p.reward_rule, eta=p.reward_eta, sigma_noise=p.sigma_noise,
                                    tau_noise=p.tau_noise, w_max=p.reward_w_max, escape=escape, offset=p.trial_gap,

@@ -2,8 +2,11 @@
 
 Fast tests: the building blocks of ``models.reward_map`` and the experiment's helpers, and
 one-line errors on bad input. Slow test (``cpp_standalone``): the small map (n_out = 10,
-40 inputs) learned both ways for 60 s of simulated time each, in one compiled program, 3 seeds
-(issue 16: every seed); both routes must reach topographic order >= 0.9 in every seed
+40 inputs) learned both ways for 90 s of simulated time each, in one compiled program, 3 seeds
+(issue 16: every seed; the self-organising route with its developmental mechanism, annealed
+over 20 s: calibration at n_out = 10, 5 of 5 seeds reached order 0.9 after 25-52 s, 4 of 5
+without the mechanism; at n_out = 20, 5 of 5 against 0 of 5 in 120 s); both routes must reach
+topographic order >= 0.9 in every seed
 (|rho_FL| of unit position against RF centre).
 How many trials each took is a finding, not a requirement: it is printed and attached to the
 test report (``record_property``), with no threshold on which route is faster.
@@ -135,7 +138,7 @@ def test_both_routes_reach_an_ordered_small_map(tmp_path, record_property):
 
     n_seeds = 3
     res = run_experiment("maps_vs_reward", seed=1, out=str(tmp_path / "run"), quick=True, sizes=[10],
-                         duration=60 * second, n_seeds=n_seeds)
+                         duration=90 * second, n_seeds=n_seeds)
     assert res.status == "complete"
     routes = res.metrics["routes"]
     found = {}
@@ -152,7 +155,7 @@ def test_both_routes_reach_an_ordered_small_map(tmp_path, record_property):
         assert m["initial_order"] < 0.5, (route, m)
         # ... and reach an ordered map in every seed (docs/validation.md check T2's measure; issue 16's criterion)
         assert m["seeds_reaching_criterion"] == n_seeds, (f"{route}: {m['seeds_reaching_criterion']} of {n_seeds} "
-                                                          f"seeds reached order 0.9 in 60 s; found {found}", m)
+                                                          f"seeds reached order 0.9 in 90 s; found {found}", m)
         assert min(m["final_order_per_seed"]) >= 0.85, (route, m, found)
     # the self-organised map is selective (T2 without bias: s >= 0.5) and has no topographic errors left
     so = routes["self_organising"]["N10"]
