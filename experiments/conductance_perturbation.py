@@ -46,8 +46,8 @@ PARAMS = {
     "n_ra": Param(10, low=1, high=1000, doc="RA neurons (perturbed, plastic inputs)"),
     "duration": Param(500 * ms, low=100 * ms, high=5 * second, doc="motif (trial) duration"),
     "dt": Param(0.1 * ms, low=0.01 * ms, high=0.5 * ms, doc="simulation time step"),
-    "w0_mean": Param(2.8, low=0.0, high=8.0,
-                     doc="mean initial HVC -> RA weight, nS (uniform +- 1 nS; 2.8: about the tutor's mean RA rate)"),
+    "w0_mean": Param(2.4, low=0.0, high=8.0,
+                     doc="mean initial HVC -> RA weight, nS (uniform +- 1 nS; the tutor's mean weight is 2.4 nS)"),
     "tutor_trials": Param(40, low=2, high=10000, doc="tutor trials averaged into the target song"),
     "k_per_synapse": Param(12.0, low=0.0, high=1000.0,
                            doc="F1a: frozen perturbed trials per plastic synapse (0: skip F1a; d_eff was 1.7-2.3 per synapse)"),
@@ -55,7 +55,7 @@ PARAMS = {
     "fd_step": Param(0.5, low=0.0, strict=True, high=5.0, doc="F1a: finite-difference step h, nS"),
     "n_trials": Param(2000, low=0, high=10**6, doc="F1b: learning trials (0: skip learning)"),
     "n_seeds": Param(2, low=1, high=100, doc="F1b: independent learners (each with a yoked control)"),
-    "eta": Param(8e-4, low=0.0, high=1.0, doc="learning rate, nS per unit of reward (R = -E in Hz²)"),
+    "eta": Param(1.5e-3, low=0.0, high=1.0, doc="learning rate, nS per unit of reward (R = -E in Hz²)"),
     "alpha": Param(0.05, low=0.0, strict=True, high=1.0, doc="running-mean rate of the reward baseline"),
     "eta_factors": Param([0.5, 1.0, 2.0], low=0.0, strict=True, min_len=1,
                          doc="F1c: learning-rate multiples run at both sizes (the fastest is compared)"),
@@ -67,6 +67,12 @@ QUICK = {"n_hvc": 20, "n_ra": 8, "fd_samples": 15, "n_trials": 1000, "n_seeds": 
 
 HEADLINE = ("F1a.d_eff", "F1a.K_check", "F1a.cos_at_K_check", "F1a.cos_shuffled_at_K_check",
             "F1b.final_over_initial", "F1b.trials_to_30pct", "F1b.control_final_over_initial", "F1c.ratio_best_eta", "F1c.ratio_same_eta")
+
+
+def validate(p):
+    """Combinations the bounds cannot express."""
+    if 0 < int(p.n_trials) < 200:
+        raise ValueError(f"n_trials = {p.n_trials}: a learning curve needs at least 200 trials (or 0 to skip learning)")
 
 
 def make_task(p, rng, factor=1):

@@ -2,8 +2,9 @@
 docs/validation.md, check F1).
 
 One module fixture runs the experiment once (three compiled programs: the tutor's song, a batch of
-frozen-weight trials with the finite-difference copies, the learning run with yoked controls) on a
-seed and a size that the calibration did not use (calibration: seeds 1 and 2, 25 HVC x 10 RA).
+frozen-weight trials with the finite-difference copies, the learning run with yoked controls) at
+seed 11 with 20 HVC x 8 RA (the model was calibrated at seeds 1-3 with 25 HVC x 10 RA; this
+configuration was also run while setting the control's bound below).
 
 * F1a: the mean of K single-trial updates of the rule (weights frozen) aligns with the
   finite-difference gradient as sqrt(K/(K + d_eff + 1)) predicts, and reaches cos >= 0.8 at
@@ -12,10 +13,10 @@ seed and a size that the calibration did not use (calibration: seeds 1 and 2, 25
   shuffling the rewards across trials destroys the alignment.
 * F1b: the error falls to <= 30 % of its initial value within 2000 trials; a yoked control
   (another network's reward, unrelated to its own perturbation) does not learn: its weights
-  only diffuse. Calibration of the control's bound: over 10 control networks (seeds 2, 3, 11;
-  initial weights 2.0-3.2 nS; eta 8e-4 and 1.5e-3) its error ended at 0.84-0.97 of the initial
-  (diffusion moves the error either way), so the proposed ">= 0.9" is replaced by ">= 0.75 and
-  at least 3 times the learner's ratio" (learners: 0.09-0.25).
+  only diffuse. Calibration of the control's bound: over 13 control networks (seeds 2, 3, 11;
+  initial weights 2.0-3.2 nS; eta 8e-4 and 1.5e-3 nS) its error ended at 0.84-1.03 of the
+  initial (diffusion moves the error either way), so the proposed ">= 0.9" is replaced by
+  ">= 0.75 and at least 3 times the learner's ratio".
 
 The doubled network (F1c) runs in the experiment only (its cost does not fit this test's budget).
 """
