@@ -29,11 +29,14 @@ from brian2 import Hz, ms, second
 import snnlearn as sl
 from snnlearn.models.reward_tasks import Escape, build_two_stimulus
 from snnlearn.modulators import TrialSchedule
+from snnlearn.params import Param
 
 PARAMS = {
     "n_trials": 3000,  # trials of 500 ms
     "trial_duration": 500 * ms,
     "eta": 0.002,  # learning rate of every learning condition (per trial, per unit eligibility and reward)
+    "eta_rstdp_scale": Param(1.0, low=0.0, doc="the R-STDP conditions learn with eta_rstdp_scale x eta "
+                                                "(REINFORCE with eta)"),
     "Ap": 1.0,  # R-STDP: eligibility per pre-before-post pair at zero lag
     "Am": 0.0,  # R-STDP: eligibility removed per post-before-pre pair
     "tau_e": 5 * second,  # R-STDP eligibility time constant (cleared after each trial's update)
@@ -44,6 +47,11 @@ PARAMS = {
     "sigma_reward": 3.0,  # width of the reward, in spikes
     "final_window": 500,  # trials over which the final error is averaged
     "curve_block": 50,  # trials per point of the learning curves
+    "rho0": Param(10 * Hz, low=0 * Hz, strict=True,
+                  doc="escape neuron: rate scale, rho = rho0 softplus((u - theta)/delta)"),
+    "theta": Param(2.0, doc="escape neuron: soft threshold (the mean of u is w.x)"),
+    "delta": Param(1.0, low=0.0, strict=True,
+                   doc="escape neuron: width of the soft threshold (smaller: spikes follow the input's fluctuations)"),
     "dt": 1 * ms,
 }
 
@@ -57,7 +65,7 @@ BASELINE_OF = {"raw": "none", "global_baseline": "global", "per_stimulus_critic"
 def rules(p):
     """The rule of each condition (label -> Rule)."""
     common = dict(eta=p.eta, update_dt=p.trial_duration, wmin=-1.0, wmax=1.0)
-    rstdp = dict(common, Ap=p.Ap, Am=p.Am, tau_e=p.tau_e, reset=True)
+    rstdp = dict(common, eta=p.eta * p.eta_rstdp_scale, Ap=p.Ap, Am=p.Am, tau_e=p.tau_e, reset=True)
     return {
         "raw": sl.rules.reward_stdp(baseline=False, **rstdp),
         "global_baseline": sl.rules.reward_stdp(baseline=True, **rstdp),
@@ -88,7 +96,8 @@ def simulate(p, ctx):
         ctx.brian_seed()
         from brian2 import Network
 
-        m = build_two_stimulus(conds, schedule, rate_on=p.rate_on, rng=rng, w0=p.w0, targets=p.targets,
+        escape = Escape(rho0=p.rho0, theta=p.theta, delta=p.delta)
+        m = build_two_stimulus(conds, schedule, rate_on=p.rate_on, rng=rng, w0=p.w0, escape=escape, targets=p.targets,
                                sigma_reward=p.sigma_reward, alpha=p.alpha, dt=p.dt)
         monitors = []
         for c in m["circuits"]:
