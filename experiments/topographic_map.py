@@ -104,12 +104,12 @@ PARAMS = {
     "sheet_bump_sigma": 1.5,
     "sheet_lateral_sigma": 1.0,
     "sheet_anneal_sigma_start": 2.0,  # calibrated: 4 -> 1 left maps contracted (0/8), 2 -> 1 gave 1/8 (150 s), 2/8 (300 s)
-    "sheet_input_width_start": 2.0,   # input bump width at t = 0, in multiples of sheet_bump_sigma (peak / factor^2)
+    "sheet_input_width_start": 3.0,   # input bump width at t = 0, in multiples of sheet_bump_sigma (peak / factor^2)
     "sheet_Je": 0.5,
     "sheet_Ji": 0.06,
     "sheet_w_max": 0.13,
     "sheet_w_init": 0.25,
-    "sheet_eta": 1e-3,
+    "sheet_eta": 2e-3,                # calibrated with the input annealing: 2e-3, 300-400 s, anneal 150 s: 5/9 seeds
 }
 
 QUICK = {"n_seeds": 1, "duration": 40 * second, "record_interval": 5 * second}
@@ -493,12 +493,14 @@ def plot(data, metrics, p):
         gain = lateral_gain(out_shape, width, cfg["lateral_sigma"], cfg["Je"], ring, float(p.gain_exponent))
         fig, axes = plt.subplots(1, 3, figsize=(15, 3.9), layout="constrained")
         ax = axes[0]
-        ax.step(tw, width, where="post", color="C0", label="excitation width σ(t)")
+        ax.step(tw, width, where="post", color="C0", lw=2, label="lateral excitation width σ(t) (left axis)")
         ax.set_xlabel("time (s)")
         ax.set_ylabel("excitation width σ (cortical units)", color="C0")
         ax2 = ax.twinx()
         if "input_width" in data:
-            ax2.step(tw, data["input_width"][:, col], where="post", color="C3", label="input bump width")
+            ax2.step(tw, data["input_width"][:, col], where="post", color="C3", ls="--", lw=2,
+                     label="input bump width (right axis)")
+            ax.legend(handles=ax.get_lines() + ax2.get_lines(), fontsize="x-small", loc="upper right")
             ax2.set_ylabel("input bump width (input cells)", color="C3")
             ax2.set_ylim(bottom=0)
         ax.set_ylim(bottom=0)
