@@ -216,7 +216,7 @@ def run(p, ctx):
                 given = np.arange(n) % dc.N_CLASSES
                 if route in dc.REWARD_ROUTES:
                     if r == 0:  # the reward counted in the simulation against its definition on the counts
-                        metrics.setdefault("rewarded_check", {})[f"N{n}"] = {
+                        metrics.setdefault("rewarded_check", {}).setdefault(route, {})[f"N{n}"] = {
                             "simulated": out["rewarded"],
                             "from_counts": float(dc.reward_from_counts(out["resp_train"], out["y_train"],
                                                                        given, float(p.beta)).sum()),
@@ -346,6 +346,10 @@ def plot(data, metrics, p):
         if route in acc:
             ax.axhline(np.mean(acc[route][f"N{n_c}"]), color=COLORS[route], ls=ls, lw=1.2,
                        label=LABELS[route] + " (test)")
+    given = metrics.get("accuracy_given_labels", {}).get("frozen", {}).get(f"N{n_c}")
+    if given and any(r in dc.REWARD_ROUTES for r in routes):  # the reward routes' like-for-like control
+        ax.axhline(np.mean(given), color=COLORS["frozen"], ls=(0, (1, 4)), lw=1.2,
+                   label=LABELS["frozen"] + ", given labels (test)")
     ax.set_xlabel("training presentations (images)")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1.02)
@@ -359,12 +363,14 @@ def plot(data, metrics, p):
     for route in ("logistic", "kmeans") + SPIKING:
         if route not in acc:
             continue
-        vals = [acc[route][f"N{n}"] for n in sizes]
+        have = [n for n in sizes if f"N{n}" in acc[route]]  # a route may have run at some sizes only
+        vals = [acc[route][f"N{n}"] for n in have]
         mean = [np.mean(v) for v in vals]
         sd = [np.std(v) for v in vals]
         ls = "-." if route == "logistic" else "-"
-        ax.errorbar(sizes, mean, yerr=sd, fmt="o" + ls, ms=4, capsize=3, color=COLORS[route], label=LABELS[route])
-        for n, v in zip(sizes, vals):
+        label = LABELS[route] + (" (given labels)" if route in dc.REWARD_ROUTES else "")
+        ax.errorbar(have, mean, yerr=sd, fmt="o" + ls, ms=4, capsize=3, color=COLORS[route], label=label)
+        for n, v in zip(have, vals):
             ax.plot([n] * len(v), v, ".", ms=3, color=COLORS[route], alpha=0.6)
     ax.set_xscale("log")
     ax.set_xticks(sizes, [str(n) for n in sizes])
@@ -378,7 +384,7 @@ def plot(data, metrics, p):
     figs["digits_accuracy_vs_size"] = fig
 
     # confusion matrices
-    n_big = sizes[-1]
+    n_big = _pick_size(sizes)
     cm_routes = [r for r in ("stdp",) + dc.REWARD_ROUTES if f"pred_{r}_N{n_big}_s0" in data]
     if cm_routes:
         fig, axes = plt.subplots(1, len(cm_routes), figsize=(4.4 * len(cm_routes), 4.0), squeeze=False)

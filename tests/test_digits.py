@@ -35,11 +35,14 @@ def test_split_is_fixed_and_stratified():
 # (N = 25 with 400 presentations was cheaper, but there the reward route did not learn: 0.26-0.27 against
 # 0.26-0.35 plasticity-off, seeds 3 and 4, and STDP's margin over plasticity-off was 0.27-0.30.)
 SEED = 3
-#: STDP route at this reduced size. Calibration (before this test was written; the issue's 0.85 is for the full
-#: test split): seed 3 measured 0.82 (plasticity off 0.335, k-means 0.86, logistic 0.965), seed 4 measured
-#: 0.79 (plasticity off 0.435); the full-size N = 100 runs of experiments/digits.py give 0.841-0.844 (3 seeds). 0.75 leaves ~2 binomial SDs
-#: of the 200 test images (SD 0.03) below the lowest measurement.
-THRESHOLD_STDP = 0.75
+#: STDP route at this reduced size (threshold increment 0.1 mV at N = 100, labels from 200 images). Calibration
+#: (python experiments/digits.py --seed 3 with these overrides and n_seeds=2): 0.835 and 0.845 (plasticity off
+#: 0.335 and 0.425, k-means 0.86 and 0.90, logistic 0.965); the full split gives 0.872 / 0.898 / 0.878
+#: (seeds 0-2): the issue's 0.85 is for the full split (met there, README), not this subset (200 labelling
+#: images and 200 test images cost ~0.04; the full split does not fit the test budget). 0.78 leaves
+#: 2 binomial SDs of the 200 test images (SD 0.026) below the lowest measurement; it was 0.75 with the
+#: previous 0.2 mV increment (0.82 / 0.79 measured).
+THRESHOLD_STDP = 0.78
 OVERRIDES = {"sizes": [100], "n_seeds": 1, "routes": ["stdp", "reward_stdp", "frozen"], "n_train": 0,
              "n_label": 200, "n_test": 200, "online_window": 200, "online_block": 200}
 
@@ -79,15 +82,16 @@ def test_reward_route_learns_above_plasticity_off(digits_run):
     with plasticity off, read out the same way (class of the most active neuron, given labels). The reward
     counted inside the simulation equals its definition evaluated on the recorded spike counts.
 
-    Calibration: seeds 3 and 4 gave 0.515 and 0.35 with the given labels (plasticity off read out the same way:
-    about chance, 0.1). Against the plasticity-off network with labels ASSIGNED after the fact (the STDP
-    read-out, 0.335 and 0.435) the reward route is NOT reliably better at this size (+0.18 and -0.085), so that
-    comparison is reported by the experiment (README), not asserted here."""
+    Calibration (seed 3, n_seeds=2, these overrides): 0.515 and 0.485 with the given labels, plasticity off read
+    out the same way 0.08 and 0.08 (chance 0.1); rewarded in 315 of 1257 training presentations. Against the
+    plasticity-off network with labels ASSIGNED after the fact (the STDP read-out, 0.335 and 0.425) the reward
+    route gains only +0.18 and +0.06 at this size, so that comparison is reported by the experiment (README),
+    not asserted here."""
     p, m, ctx = digits_run
     given = m["accuracy_given_labels"]
     reward, frozen = given["reward_stdp"]["N100"][0], given["frozen"]["N100"][0]
     assert reward - frozen >= 0.15, (reward, frozen)
-    check = m["rewarded_check"]["N100"]
+    check = m["rewarded_check"]["reward_stdp"]["N100"]
     assert check["simulated"] == check["from_counts"]
-    # rewarded in at least 1.5x the chance fraction (0.1) of the training presentations (measured: 0.24-0.30)
+    # rewarded in at least 1.5x the chance fraction (0.1) of the training presentations (measured: 0.25)
     assert check["simulated"] >= 0.15 * (int(p.n_train) or 1257)
