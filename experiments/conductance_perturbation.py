@@ -23,9 +23,10 @@ Three measurements:
   LMAN noise), the reward and its running-mean baseline computed in Brian2 at the end of
   every trial; controls receive the reward of another network's trial (yoked: a reward
   unrelated to their own perturbation). Error relative to its initial value.
-* **F1c, size.** The same task drawn with ``size_factor`` times as many HVC and RA
-  neurons, trained side by side at the learning-rate multiples ``eta_factors`` (one
-  compiled run; each multiple scales a copy's reward and baseline): trials to half of the
+* **F1c, size.** A network with ``size_factor`` times as many HVC and RA neurons (its
+  own random weights and readout) learns the same tutor song, side by side with the base
+  network, at the learning-rate multiples ``eta_factors`` (one compiled run; each
+  multiple scales a copy's reward and baseline): trials to half of the
   initial error (median over seeds), larger / base, at the fastest multiple of each size
   (``ratio_best_eta``, as Werfel et al. compare learning times at the best rate) and at
   the same rate (``ratio_same_eta``).
@@ -51,7 +52,7 @@ PARAMS = {
     "tutor_trials": Param(40, low=2, high=10000, doc="tutor trials averaged into the target song"),
     "k_per_synapse": Param(12.0, low=0.0, high=1000.0,
                            doc="F1a: frozen perturbed trials per plastic synapse (0: skip F1a; d_eff was 1.7-2.3 per synapse)"),
-    "fd_samples": Param(30, low=1, high=10000, doc="F1a: noise samples averaged per finite difference"),
+    "fd_samples": Param(60, low=1, high=10000, doc="F1a: noise samples averaged per finite difference"),
     "fd_step": Param(0.5, low=0.0, strict=True, high=5.0, doc="F1a: finite-difference step h, nS"),
     "n_trials": Param(2000, low=0, high=10**6, doc="F1b: learning trials (0: skip learning)"),
     "n_seeds": Param(2, low=1, high=100, doc="F1b: independent learners (each with a yoked control)"),
@@ -248,7 +249,9 @@ def run(p, ctx):
     ctx.log(f"network: {task.n_hvc} HVC -> {task.n_ra} RA -> {task.n_out} outputs ({task.n_syn} plastic synapses); "
             f"LMAN conductance mean {hvc_ra.lman_stats(task)[0]:.2f} nS, sd {hvc_ra.lman_stats(task)[1]:.2f} nS")
     ctx.record_rule(hvc_ra.perturbation_rule(task, float(p.eta)), "HVC -> RA")
-    y_tutor, y_initial = tutor_targets(tasks, int(p.tutor_trials), ctx, ("conductance_perturbation", "tutor", len(tasks)))
+    y_tutor, y_initial = tutor_targets(tasks[:1], int(p.tutor_trials), ctx, ("conductance_perturbation", "tutor"))
+    for bigger in tasks[1:]:  # F1c: the larger network learns the same song
+        bigger.target = task.target
     floor = float(np.mean(hvc_ra.trial_errors(y_tutor, task.target))) * p.tutor_trials / (p.tutor_trials - 1)
     metrics = {"n_hvc": task.n_hvc, "n_ra": task.n_ra, "n_synapses": task.n_syn,
                "tutor_trial_error": floor}
