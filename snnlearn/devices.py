@@ -237,7 +237,10 @@ def use_device(name, directory=None, threads=0, cache_key=None, show_output=Fals
         # Ctrl-C while make runs: Brian2's os.system hides it from us; the guard reports it in a file
         old_make_cmd = prefs.devices.cpp_standalone.make_cmd_unix
         if old_make_cmd == "make":
-            prefs.devices.cpp_standalone.make_cmd_unix = f"{shlex.quote(sys.executable)} -m snnlearn.make_guard"
+            # run by path with -S: only the standard library loads, so the guard catches a Ctrl-C within
+            # milliseconds of starting (``-m snnlearn.make_guard`` imported Brian2 first, for seconds)
+            guard = os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_guard.py")
+            prefs.devices.cpp_standalone.make_cmd_unix = f"{shlex.quote(sys.executable)} -S {shlex.quote(guard)}"
         interrupted_flag = os.path.join(directory, ".snnlearn-make-interrupted")
         with contextlib.suppress(FileNotFoundError):
             os.unlink(interrupted_flag)

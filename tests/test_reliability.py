@@ -690,14 +690,14 @@ def test_runaway_fails_the_run_in_cpp_standalone(tmp_path, chunked):
 
 
 def _guarded_make_running(session):
-    """True while a 'snnlearn.make_guard' (Brian2's make, wrapped) runs in the process group ``session``."""
+    """True while snnlearn's make_guard.py (Brian2's make, wrapped) runs in the process group ``session``."""
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as fh:
                 cmdline = fh.read().replace(b"\0", b" ")
-            if b"snnlearn.make_guard" in cmdline and os.getpgid(int(pid)) == session:
+            if b"make_guard.py" in cmdline and os.getpgid(int(pid)) == session:
                 return True
         except (OSError, ProcessLookupError):
             continue
