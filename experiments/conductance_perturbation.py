@@ -51,7 +51,7 @@ PARAMS = {
                      doc="mean initial HVC -> RA weight, nS (uniform +- 1 nS; the tutor's mean weight is 2.4 nS)"),
     "tutor_trials": Param(40, low=2, high=10000, doc="tutor trials averaged into the target song"),
     "k_per_synapse": Param(12.0, low=0.0, high=1000.0,
-                           doc="F1a: frozen perturbed trials per plastic synapse (0: skip F1a; d_eff was 1.7-2.3 per synapse)"),
+                           doc="F1a: frozen perturbed trials per plastic synapse (0: skip F1a; K = 4 d_eff needs 6.3-9.3: d_eff was 1.6-2.3 per synapse)"),
     "fd_samples": Param(60, low=1, high=10000, doc="F1a: noise samples averaged per finite difference"),
     "fd_step": Param(0.5, low=0.0, strict=True, high=5.0, doc="F1a: finite-difference step h, nS"),
     "n_trials": Param(2000, low=0, high=10**6, doc="F1b: learning trials (0: skip learning)"),

@@ -30,7 +30,7 @@ SEED = 11
 OVERRIDES = {
     "n_hvc": 20,
     "n_ra": 8,
-    "k_per_synapse": 12.0,  # 1920 trials: d_eff was 1.7-2.3 per synapse in the calibration
+    "k_per_synapse": 12.0,  # 1920 trials: d_eff was 1.6-2.3 per synapse in the calibration
     "fd_samples": 60,  # the finite-difference reference: 30 samples left it at cos ~0.95 with the true gradient
     "n_trials": 2000,
     "n_seeds": 1,
