@@ -88,6 +88,10 @@ PARAMS = {
     "online_block": 100,
 }
 
+#: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
+NO_CHECKPOINTS = ("one compiled program per size, route and seed, each a few minutes at most; a checkpoint "
+                  "holds the state of one program")
+
 QUICK = {"sizes": [25], "n_seeds": 1, "n_train": 100, "n_label": 100, "n_test": 100, "online_window": 50,
          "online_block": 25}
 
@@ -206,51 +210,53 @@ def run(p, ctx):
             if r == 0:
                 arrays[f"w_kmeans_N{n}"] = centres.T
 
-    for n in sizes:
-        for route in p.routes:
-            for r in range(n_seeds):
-                out = simulate_route(p, ctx, route, n, r, split)
-                nl = dc.assign_labels(out["resp_label"], y_lab)
-                pred_vote = dc.predict_vote(out["resp_test"], nl)
-                acc_vote = dc.accuracy(pred_vote, y_te)
-                given = np.arange(n) % dc.N_CLASSES
-                if route in dc.REWARD_ROUTES:
-                    if r == 0:  # the reward counted in the simulation against its definition on the counts
-                        metrics.setdefault("rewarded_check", {}).setdefault(route, {})[f"N{n}"] = {
-                            "simulated": out["rewarded"],
-                            "from_counts": float(dc.reward_from_counts(out["resp_train"], out["y_train"],
-                                                                       given, float(p.beta)).sum()),
-                            "winner_correct": float(np.sum(dc.predict_winner(out["resp_train"], given)
-                                                           == out["y_train"]))}
-                    pred = dc.predict_winner(out["resp_test"], given)
-                    put("accuracy_assigned", route, n, acc_vote)
-                    ends, curve = dc.online_accuracy(out["resp_train"], out["y_train"], block=int(p.online_block),
-                                                     neuron_labels=given)
-                else:
-                    pred = pred_vote
-                    ends, curve = dc.online_accuracy(out["resp_train"], out["y_train"], int(p.online_window),
-                                                     int(p.online_block))
-                acc = dc.accuracy(pred, y_te)
-                put("accuracy", route, n, acc)
-                # every route read out with the given labels (k mod 10, most active neuron): the reward
-                # route's own read-out, and the same read-out of the other routes as its control
-                put("accuracy_given_labels", route, n, dc.accuracy(dc.predict_winner(out["resp_test"], given), y_te))
-                put("spikes_per_test_image", route, n, float(out["resp_test"].sum(axis=1).mean()))
-                put("silent_test_fraction", route, n, float((out["resp_test"].sum(axis=1) == 0).mean()))
-                put("wall_s", route, n, round(out["wall"], 1))
-                if len(curve):
-                    put("online_final", route, n, float(curve[-1]))
-                key = f"{route}_N{n}_s{r}"
-                arrays[f"w_{key}"] = out["w"]
-                arrays[f"theta_{key}"] = out["theta"]
-                arrays[f"pred_{key}"] = pred
-                arrays[f"resp_test_{key}"] = out["resp_test"].astype(np.float32)
-                arrays[f"online_x_{key}"] = ends
-                arrays[f"online_acc_{key}"] = curve
-                ctx.log(f"{route:>11s} N{n:<4d} seed {r}: test accuracy {acc:.3f}"
-                        + (f" (assigned labels {acc_vote:.3f})" if route in dc.REWARD_ROUTES else "")
-                        + f", {metrics['spikes_per_test_image'][route][f'N{n}'][-1]:.1f} spikes/image, "
-                        f"{out['wall']:.0f} s")
+    programs = [(n, route, r) for n in sizes for route in p.routes for r in range(n_seeds)]
+    started = time.perf_counter()
+    for k, (n, route, r) in enumerate(ctx.progress(programs, desc="programs"), 1):  # one compiled program each
+        out = simulate_route(p, ctx, route, n, r, split)
+        nl = dc.assign_labels(out["resp_label"], y_lab)
+        pred_vote = dc.predict_vote(out["resp_test"], nl)
+        acc_vote = dc.accuracy(pred_vote, y_te)
+        given = np.arange(n) % dc.N_CLASSES
+        if route in dc.REWARD_ROUTES:
+            if r == 0:  # the reward counted in the simulation against its definition on the counts
+                metrics.setdefault("rewarded_check", {}).setdefault(route, {})[f"N{n}"] = {
+                    "simulated": out["rewarded"],
+                    "from_counts": float(dc.reward_from_counts(out["resp_train"], out["y_train"],
+                                                               given, float(p.beta)).sum()),
+                    "winner_correct": float(np.sum(dc.predict_winner(out["resp_train"], given)
+                                                   == out["y_train"]))}
+            pred = dc.predict_winner(out["resp_test"], given)
+            put("accuracy_assigned", route, n, acc_vote)
+            ends, curve = dc.online_accuracy(out["resp_train"], out["y_train"], block=int(p.online_block),
+                                             neuron_labels=given)
+        else:
+            pred = pred_vote
+            ends, curve = dc.online_accuracy(out["resp_train"], out["y_train"], int(p.online_window),
+                                             int(p.online_block))
+        acc = dc.accuracy(pred, y_te)
+        put("accuracy", route, n, acc)
+        # every route read out with the given labels (k mod 10, most active neuron): the reward
+        # route's own read-out, and the same read-out of the other routes as its control
+        put("accuracy_given_labels", route, n, dc.accuracy(dc.predict_winner(out["resp_test"], given), y_te))
+        put("spikes_per_test_image", route, n, float(out["resp_test"].sum(axis=1).mean()))
+        put("silent_test_fraction", route, n, float((out["resp_test"].sum(axis=1) == 0).mean()))
+        put("wall_s", route, n, round(out["wall"], 1))
+        if len(curve):
+            put("online_final", route, n, float(curve[-1]))
+        key = f"{route}_N{n}_s{r}"
+        arrays[f"w_{key}"] = out["w"]
+        arrays[f"theta_{key}"] = out["theta"]
+        arrays[f"pred_{key}"] = pred
+        arrays[f"resp_test_{key}"] = out["resp_test"].astype(np.float32)
+        arrays[f"online_x_{key}"] = ends
+        arrays[f"online_acc_{key}"] = curve
+        left = (time.perf_counter() - started) / k * (len(programs) - k)
+        ctx.log(f"[{k}/{len(programs)}, about {left / 60:.0f} min left] "
+                f"{route:>11s} N{n:<4d} seed {r}: test accuracy {acc:.3f}"
+                + (f" (assigned labels {acc_vote:.3f})" if route in dc.REWARD_ROUTES else "")
+                + f", {metrics['spikes_per_test_image'][route][f'N{n}'][-1]:.1f} spikes/image, "
+                f"{out['wall']:.0f} s")
     summarize(metrics)
     ctx.save_arrays(**arrays)
     return metrics
