@@ -188,3 +188,18 @@ def test_user_rule_with_units_agrees_on_every_back_end(device_name, standalone_d
     other = run_user_rule(device_name, directory=standalone_dir if device_name == "cpp_standalone" else None)
     for a, b in zip(other, reference):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-15)
+
+
+def test_node_perturbation_with_a_conductance_perturbation_builds_and_learns():
+    """sigma in nS (a conductance perturbation, Fiete & Seung 2006) gives the eligibility a unit (1/S): its reset
+    after each update must keep that unit (it read 'elig = 0', which Brian2 refused)."""
+    from brian2 import PoissonGroup, run
+
+    rule = sl.rules.node_perturbation(sigma=1 * nS, tau_noise=5 * ms, eta=0.01 * nS, update_dt=10 * ms)
+    pre = PoissonGroup(3, 200 * Hz)
+    post = NeuronGroup(2, "dv/dt = -v/(10*ms) : 1\nnoise = 0.5*nS : siemens", method="exact")
+    reward = NeuronGroup(1, "R : 1\nRbar : 1")
+    reward.R = 1.0
+    S = sl.connect(pre, post, rule, w=0.1, modulators={"R": (reward, "R"), "Rbar": (reward, "Rbar")})
+    run(25 * ms)
+    assert np.all(np.asarray(S.w[:]) > 0.1)  # positive reward x positive perturbation x input: potentiation

@@ -134,7 +134,7 @@ def node_perturbation(eta=0.01, sigma=1.0, tau_noise=5 * ms, tau_x=20 * ms, upda
             {weight_declaration(unit)}
         """,
         on_pre="x += 1",
-        regular="w = clip(w + eta * (R - Rbar) * elig, wmin, wmax)\nelig = 0",
+        regular="w = clip(w + eta * (R - Rbar) * elig, wmin, wmax)\nelig = 0 * elig",
         regular_dt=update_dt,
         modulators=("R", "Rbar"),
         params={"eta": eta, "sigma": sigma, "tau_noise": tau_noise, "tau_x": tau_x, "wmin": wmin, "wmax": wmax},
