@@ -63,6 +63,10 @@ PARAMS = {
     "size_factor": Param(2, low=1, high=8, doc="F1c: the larger network has this many times n_hvc and n_ra (1: skip)"),
 }
 
+#: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
+NO_CHECKPOINTS = ("three compiled programs (gradient alignment, learning, the doubled network); a checkpoint "
+                  "holds the state of one program")
+
 QUICK = {"n_hvc": 20, "n_ra": 8, "fd_samples": 15, "n_trials": 1000, "n_seeds": 1, "size_factor": 1,
          "eta_factors": [1.0]}
 
