@@ -364,7 +364,9 @@ def od_run(tmp_path_factory):
     import snnlearn.experiments.ocular_dominance as od
 
     p = resolve_params(od.PARAMS, od.QUICK, {"sigma_E": [1.0, 2.0], "n_seeds": 3, "identical_eyes_control": True})
-    ctx = StandInContext(OD_SEED, str(tmp_path_factory.mktemp("od_standalone")))
+    from snnlearn.runs import RunContext
+
+    ctx = RunContext.in_memory(OD_SEED)          # ocular_dominance uses the runner's ctx.plan
     metrics = od.run(p, ctx)
     return p, metrics, ctx
 
