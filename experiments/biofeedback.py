@@ -46,6 +46,10 @@ PARAMS = {
     "tau_baseline": Param(1 * second, low=0 * ms, strict=True, doc="running mean of the dopamine (expected reward)"),
 }
 
+#: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
+NO_CHECKPOINTS = ("models/biofeedback.py runs the network itself, a baseline and a learning phase switched "
+                  "from Python; not yet through ctx.run")
+
 QUICK = {"duration": 60 * second, "baseline_duration": 20 * second, "final_window": 20 * second, "n_rewarded": 1}
 
 HEADLINE = ("rewarded.*.rate_ratio", "rewarded.*.population_change", "yoked.rate_ratio")

@@ -33,6 +33,10 @@ PARAMS = {
     "raster_window": 2 * second,  # raster of the rewarded copy at the end of the run
 }
 
+#: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
+NO_CHECKPOINTS = ("models/izhikevich2007.py runs the network itself, switching the raster monitor on from "
+                  "Python for the last window; not yet through ctx.run")
+
 QUICK = {"duration": 120 * second, "no_reward_control": False, "yoked_control": False, "record_dt": 5 * second,
          "sample_weights": 200}
 

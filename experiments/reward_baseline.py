@@ -104,7 +104,8 @@ def simulate(p, ctx):
             monitors += c.record()
         net = Network(*m["objects"], *monitors)
         ctx.log(f"{len(conds)} output neurons x 100 synapses, {p.n_trials} trials of {p.trial_duration}")
-        net.run(schedule.run_time(p.dt), report=ctx.report, report_period=10 * second)
+        ctx.plan(schedule.run_time(p.dt))
+        ctx.run(net, schedule.run_time(p.dt), report_period=10 * second)
         sim.build()
         data = {"stimulus": schedule.stimuli.copy(), "patterns": m["patterns"]}
         for label, c, S in zip(CONDITIONS, m["circuits"], m["synapses"]):
