@@ -97,6 +97,10 @@ PARAMS = {
 #: What `snnlearn run` prints at the end.
 HEADLINE = ("routes.*.N*.seeds_reaching_criterion", "routes.*.N*.trials_to_criterion_per_seed")
 
+#: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
+NO_CHECKPOINTS = ("one compiled program per seed (both routes at every size), each a few minutes; a checkpoint "
+                  "holds the state of one program")
+
 QUICK = {"sizes": [10], "n_seeds": 1, "duration": 60 * second}
 
 ROUTES = ("self_organising", "reward")

@@ -286,7 +286,8 @@ def simulate(p, ctx):
         ctx.log(f"{p.geometry}: {cfg['in_shape']} inputs -> {cfg['out_shape']} units, {w0p.shape[0]} learning "
                 f"replicas ({[c[0] for c in conds]} x {n_seeds} seeds)"
                 f"{f' + {w0f.shape[0]} frozen twins' if w0f is not None else ''}, {p.duration}")
-        m.net.run(p.duration, report=ctx.report, namespace={})
+        ctx.plan(p.duration)
+        ctx.run(m.net, p.duration, namespace={})
         sim.build()
         mon = m.w_monitors["plastic"]
         w_hist = m.dense(np.asarray(mon.w[:], dtype=float), "plastic")       # (P, n_in, n_out, n_t)
