@@ -25,7 +25,9 @@ from snnlearn.rules.base import Rule
 # --------------------------------------------------------------------------------------------
 
 class StandInContext:
-    """What an experiment's ``run(p, ctx)`` uses: seed, rng, logging, saving, device, Brian2 seed."""
+    """What an experiment's ``run(p, ctx)`` uses: seed, rng, logging, saving, device, Brian2 seed. Kept for the
+    ring and sheet fixtures, whose calibration (the seeds that meet the criterion) was made with its seeding
+    (``brian2.seed`` compiled into the program); the OD fixture runs through ``RunContext.in_memory``."""
 
     def __init__(self, seed, directory, device="cpp_standalone"):
         self.seed = seed
@@ -54,6 +56,15 @@ class StandInContext:
 
     def brian_seed(self, offset=0):
         brian2.seed(self.seed + offset)
+
+    def plan(self, simulated_time):
+        """The runner's progress plan: nothing to report here."""
+
+    def run(self, net, duration, report_period=None, set=None, namespace=None):
+        """``net.run`` (what :meth:`snnlearn.runs.RunContext.run` does without checkpoints)."""
+        for view, value in (set or {}).items():
+            view[:] = value
+        net.run(duration, namespace=namespace)
 
 
 def _spatial_corr(a, b, d):

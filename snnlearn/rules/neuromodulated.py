@@ -86,7 +86,7 @@ def _check_signal(name, signal, what):
                 doc='eligibility time constant :math:`\\tau_c` (1 s; daspnet 0.995 s)'),
     update_dt=Param(10 * ms, unit=second, low=0 * second, strict=True,
                     doc='interval of the weight update :math:`\\Delta t_{upd}` (10 ms)'),
-    tonic=Param(0.002, low=0.0, doc='tonic dopamine :math:`d_{tonic}` added to :math:`d` (0.002)'),
+    tonic=Param(0.002, doc='tonic dopamine :math:`d_{tonic}` added to :math:`d` (0.002)'),
     wmin=Param(0.0, unit_text="unit of w", doc='hard bounds (0 and 4)'),
     wmax=Param(4.0, unit_text="unit of w", doc='hard bounds (0 and 4)'),
     pairing=Param("nearest", choices=('nearest', 'all'),
