@@ -158,8 +158,11 @@ def test_standalone_kill_and_resume_without_recompiling(tmp_path, counting_compi
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checkpoint = killed / "checkpoint.json"
     deadline = time.time() + 600
+    log_file = killed / "log.txt"
     while time.time() < deadline:
-        if checkpoint.exists() and json.loads(checkpoint.read_text())["t_s"] >= 2:
+        # kill once the checkpoint and its log line are both on disk (the line follows the record by a few ms)
+        if checkpoint.exists() and json.loads(checkpoint.read_text())["t_s"] >= 2 and log_file.exists() \
+                and f"checkpoint at {json.loads(checkpoint.read_text())['t_s']:g} s" in log_file.read_text():
             break
         if proc.poll() is not None:
             pytest.fail("the run finished before it could be killed")
