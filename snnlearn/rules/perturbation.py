@@ -144,15 +144,20 @@ def node_perturbation(eta=0.01, sigma=1.0, tau_noise=5 * ms, tau_x=20 * ms, upda
     )
 
 
-@declared(
-    eta=Param(0.01, unit_text="(unit of w)²", low=0.0, doc='learning rate'),
-    sigma=Param(0.01, unit_text="unit of w", low=0.0, strict=True,
-                doc='standard deviation of the weight perturbation'),
-    update_dt=Param(500 * ms, unit=second, low=0 * second, strict=True,
-                    doc='interval of the update (the trial duration)'),
-    wmin=Param(-10.0, unit_text="unit of w", doc='hard bounds of the unperturbed weight'),
-    wmax=Param(10.0, unit_text="unit of w", doc='hard bounds of the unperturbed weight'),
-)
+def _weight_perturbation_parameters(sigma_doc, bounds_doc):
+    """The declarations weight_perturbation and serial_perturbation share (they differ in the docs only)."""
+    return dict(
+        eta=Param(0.01, unit_text="(unit of w)²", low=0.0, doc="learning rate"),
+        sigma=Param(0.01, unit_text="unit of w", low=0.0, strict=True, doc=sigma_doc),
+        update_dt=Param(500 * ms, unit=second, low=0 * second, strict=True,
+                        doc="interval of the update (the trial duration)"),
+        wmin=Param(-10.0, unit_text="unit of w", doc=bounds_doc),
+        wmax=Param(10.0, unit_text="unit of w", doc=bounds_doc),
+    )
+
+
+@declared(**_weight_perturbation_parameters("standard deviation of the weight perturbation",
+                                           "hard bounds of the unperturbed weight"))
 def weight_perturbation(eta=0.01, sigma=0.01, update_dt=500 * ms, wmin=-10.0, wmax=10.0):
     r"""Weight perturbation, parallel: every weight perturbed at once (Werfel, Xie & Seung 2005).
 
@@ -205,15 +210,7 @@ def weight_perturbation(eta=0.01, sigma=0.01, update_dt=500 * ms, wmin=-10.0, wm
     )
 
 
-@declared(
-    eta=Param(0.01, unit_text="(unit of w)²", low=0.0, doc='learning rate'),
-    sigma=Param(0.01, unit_text="unit of w", low=0.0, strict=True,
-                doc='size of the perturbation (the sign is random)'),
-    update_dt=Param(500 * ms, unit=second, low=0 * second, strict=True,
-                    doc='interval of the update (the trial duration)'),
-    wmin=Param(-10.0, unit_text="unit of w", doc='hard bounds'),
-    wmax=Param(10.0, unit_text="unit of w", doc='hard bounds'),
-)
+@declared(**_weight_perturbation_parameters("size of the perturbation (the sign is random)", "hard bounds"))
 def serial_perturbation(eta=0.01, sigma=0.01, update_dt=500 * ms, wmin=-10.0, wmax=10.0):
     r"""Serial weight perturbation: one weight per trial (Werfel, Xie & Seung 2005).
 
