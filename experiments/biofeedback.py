@@ -46,10 +46,6 @@ PARAMS = {
     "tau_baseline": Param(1 * second, low=0 * ms, strict=True, doc="running mean of the dopamine (expected reward)"),
 }
 
-#: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
-NO_CHECKPOINTS = ("models/biofeedback.py runs the network itself, a baseline and a learning phase switched "
-                  "from Python; not yet through ctx.run")
-
 QUICK = {"duration": 60 * second, "baseline_duration": 20 * second, "final_window": 20 * second, "n_rewarded": 1}
 
 HEADLINE = ("rewarded.*.rate_ratio", "rewarded.*.population_change", "yoked.rate_ratio")
@@ -124,8 +120,10 @@ def run(p, ctx):
     ctx.log(f"{len(copies)} copies of the {N_EXC} + {N_INH} neuron network; chosen neurons "
             f"{[c.chosen for c in copies]}; {p.baseline_duration} baseline + {p.duration} learning")
     structure = ("biofeedback", tuple(str(c.reward) for c in copies))
-    res = simulate(copies, p.duration, baseline_duration=p.baseline_duration, p=mp, brian_seed=ctx.seed,
-                   record_dt=p.record_dt, context=ctx.use_device(cache_key=structure), report=ctx.report)
+    ctx.plan(p.baseline_duration + p.duration)
+    res = simulate(copies, p.duration, baseline_duration=p.baseline_duration, p=mp, brian_seed=ctx.brian_seed,
+                   record_dt=p.record_dt, context=ctx.use_device(cache_key=structure),
+                   run=lambda net, T, values: ctx.run(net, T, set=values, namespace={}))
     n_syn = res["w_final"].size // len(copies)
     data = {
         "counts": res["counts"].astype(np.int32),

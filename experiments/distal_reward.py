@@ -33,10 +33,6 @@ PARAMS = {
     "raster_window": 2 * second,  # raster of the rewarded copy at the end of the run
 }
 
-#: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
-NO_CHECKPOINTS = ("models/izhikevich2007.py runs the network itself, switching the raster monitor on from "
-                  "Python for the last window; not yet through ctx.run")
-
 QUICK = {"duration": 120 * second, "no_reward_control": False, "yoked_control": False, "record_dt": 5 * second,
          "sample_weights": 200}
 
@@ -99,9 +95,10 @@ def run(p, ctx):
     ctx.record_rule(daspnet_rule(), "excitatory -> all (80,000 synapses per copy)")
     ctx.log(f"{len(conds)} copies of the 1000-neuron network: {', '.join(_labels(conds))}; {p.duration}")
     structure = ("distal_reward", tuple(str(c.reward) for c in conds), int(p.sample_weights))
-    res = simulate(conds, p.duration, brian_seed=ctx.seed, raster_window=p.raster_window, record_dt=p.record_dt,
-                   sample_weights=int(p.sample_weights), report=ctx.report,
-                   context=ctx.use_device(cache_key=structure))
+    ctx.plan(p.duration)
+    res = simulate(conds, p.duration, brian_seed=ctx.brian_seed, raster_window=p.raster_window,
+                   record_dt=p.record_dt, sample_weights=int(p.sample_weights),
+                   context=ctx.use_device(cache_key=structure), run=lambda net, T: ctx.run(net, T, namespace={}))
     data = {
         "labels": np.array(_labels(conds)),
         "w_final": res["w_final"],

@@ -199,8 +199,13 @@ def build_biofeedback(copies, p=None, record_dt=10 * second):
 
 
 def simulate(copies, duration, baseline_duration=100 * second, p=None, brian_seed=0, record_dt=10 * second,
-             context=None, directory=None, device="cpp_standalone", report=None):
+             context=None, directory=None, device="cpp_standalone", report=None, run=None):
     """Baseline (plasticity off) then learning; returns numpy arrays.
+
+    The two phases are two calls ``run(net, duration, set)``, the second switching the
+    phasic dopamine on through ``set`` (``{dopamine.gate: 1}``): by default they are
+    ``net.run``; an experiment passes ``ctx.run``, which adds progress, checkpoints and
+    resume. ``brian_seed`` is Brian2's seed, or a function that seeds it (``ctx.brian_seed``).
 
     ``counts`` (n_copies, 500, n_samples): cumulative spike counts every ``record_dt``;
     ``count_time_s``; ``w_final`` (n_copies, 16000) with ``ee`` the (pre, post) global
@@ -215,14 +220,17 @@ def simulate(copies, duration, baseline_duration=100 * second, p=None, brian_see
     t0 = time.perf_counter()
     copies = list(copies)
     p = p or BiofeedbackParams()
+    if run is None:
+        def run(net, duration, set):
+            for view, value in set.items():
+                view[:] = value
+            net.run(duration, report=report)
     with (context if context is not None else use_device(device, directory=directory)) as sim:
-        brian2_seed(brian_seed)
+        brian_seed() if callable(brian_seed) else brian2_seed(brian_seed)
         m = build_biofeedback(copies, p, record_dt=record_dt)
-        m["dopamine"].gate = 0.0
         m["dopamine"].dbar = p.reward_amount * float(p.tau_d / second) * 5.0  # about 5 Hz
-        m["net"].run(baseline_duration, report=report)
-        m["dopamine"].gate = 1.0
-        m["net"].run(duration, report=report)
+        run(m["net"], baseline_duration, {m["dopamine"].gate: 0.0})
+        run(m["net"], duration, {m["dopamine"].gate: 1.0})
         sim.build()
         K, N = m["n_copies"], N_EXC + N_INH
         out = {

@@ -32,7 +32,7 @@ step, so that a coincident pair depresses (-0.15), as in daspnet.
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, ms, second
+from brian2 import EventMonitor, Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, ms, second
 
 import snnlearn as sl
 from snnlearn.modulators import coincidence_detector, deliver, neuromodulator, random_delay
@@ -90,10 +90,10 @@ def _copy_connectivity(seed):
 
 
 def build_distal_reward(conditions, rule=None, sample_weights=1000, record_dt=10 * second, da_record_dt=10 * ms,
-                        raster_copies=(0,), sample_seed=0):
+                        raster_copies=(), sample_seed=0, raster_from=0 * second):
     """Build the network for a list of :class:`Condition` (copy k owns neurons k*1000 ... k*1000 + 999).
 
-    Returns a dict: ``net`` (the Network, raster monitor inactive), ``neurons``,
+    Returns a dict: ``net`` (the Network), ``neurons``,
     ``plastic`` (the da_stdp Synapses, copy k's synapses are ``k*80000 ... (k+1)*80000 - 1``,
     row-major over (presynaptic neuron, synapse number)), ``dopamine``, ``rewarded``
     (index of each copy's rewarded synapse in ``plastic``), ``n2`` (its target, global
@@ -102,7 +102,9 @@ def build_distal_reward(conditions, rule=None, sample_weights=1000, record_dt=10
     (dopamine of each copy, every ``da_record_dt``), ``rewards`` and ``pairings``
     (spike monitors of each copy's reward deliveries and detected pairings; their
     ``i`` is the copy's rank among the rewarded copies), ``raster`` (spikes of the
-    copies in ``raster_copies``, inactive until switched on).
+    copies in ``raster_copies`` from the simulated time ``raster_from`` on: an
+    ``EventMonitor`` of the neurons' ``raster`` event, a spike of a recorded neuron at
+    ``t >= raster_from``, so that the window needs no Python between runs).
     """
     conditions = list(conditions)
     if not conditions:
@@ -117,8 +119,13 @@ def build_distal_reward(conditions, rule=None, sample_weights=1000, record_dt=10
                              f"rewarded by pairing, got {c.reward!r}")
     rule = rule or daspnet_rule()
 
-    neurons = NeuronGroup(K * N, IZHIKEVICH_NEURON, threshold="v >= 30", reset="v = -65\nu = u + dreset",
-                          dt=DT, name="izh")
+    raster_idx = [k for k in raster_copies if 0 <= k < K]
+    raster_vars = "raster_from : second (shared, constant)\nin_raster : boolean (constant)\n"
+    neurons = NeuronGroup(K * N, IZHIKEVICH_NEURON + raster_vars, threshold="v >= 30",
+                          reset="v = -65\nu = u + dreset", dt=DT, name="izh",
+                          events={"raster": "v >= 30 and in_raster and t >= raster_from"})
+    neurons.raster_from = raster_from
+    neurons.in_raster = np.repeat(np.isin(np.arange(K), raster_idx), N)
     is_exc = np.tile(np.r_[np.ones(N_EXC, bool), np.zeros(N_INH, bool)], K)
     neurons.a = np.where(is_exc, 0.02, 0.1)
     neurons.dreset = np.where(is_exc, 8.0, 2.0)
@@ -182,12 +189,8 @@ def build_distal_reward(conditions, rule=None, sample_weights=1000, record_dt=10
         det_groups = [delay_lines[k][0].output for k in sorted(delay_lines)]
         monitors["rewards"] = [SpikeMonitor(g, name=f"rewards_{k}") for k, g in zip(sorted(delay_lines), reward_groups)]
         monitors["pairings"] = [SpikeMonitor(g, name=f"pairings_{k}") for k, g in zip(sorted(delay_lines), det_groups)]
-    raster_idx = [k for k in raster_copies if 0 <= k < K]
-    raster = None
     if raster_idx:
-        raster = SpikeMonitor(neurons, record=True, name="raster")
-        raster.active = False
-        monitors["raster"] = raster
+        monitors["raster"] = EventMonitor(neurons, "raster", name="raster")
     flat = []
     for m in monitors.values():
         flat += m if isinstance(m, list) else [m]
@@ -198,12 +201,15 @@ def build_distal_reward(conditions, rule=None, sample_weights=1000, record_dt=10
 
 
 def simulate(conditions, duration, brian_seed=0, directory=None, device="cpp_standalone", raster_window=None,
-             record_dt=10 * second, sample_weights=1000, report=None, context=None):
+             record_dt=10 * second, sample_weights=1000, report=None, context=None, run=None):
     """Build and run the copies; return numpy arrays (usable from a worker process).
 
     The simulation runs under ``context`` (a device context manager such as an
-    experiment's ``ctx.use_device(...)``) or else ``use_device(device, directory)``.
+    experiment's ``ctx.use_device(...)``) or else ``use_device(device, directory)``, as one
+    ``run(net, duration)`` call: by default ``net.run(duration, report=report)``; an
+    experiment passes ``ctx.run``, which adds progress, checkpoints and resume.
 
+    ``brian_seed``: Brian2's seed, or a function that seeds it (``ctx.brian_seed``).
     ``raster_window``: record the raster of copy 0 during the last ``raster_window`` of
     the run. Returns a dict with ``w_final`` (n_copies, 80000), ``rewarded_w``
     (n_copies, n_samples), ``w_time_s``, ``w_sample`` (n_copies, sample_weights,
@@ -219,18 +225,17 @@ def simulate(conditions, duration, brian_seed=0, directory=None, device="cpp_sta
 
     t0 = time.perf_counter()
     conditions = list(conditions)
-    window = None if raster_window is None else float(raster_window / second)
-    with (context if context is not None else use_device(device, directory=directory)) as sim:
-        brian2_seed(brian_seed)
-        m = build_distal_reward(conditions, record_dt=record_dt, sample_weights=sample_weights)
-        net, mon = m["net"], m["monitors"]
-        T = float(duration / second)
-        if window and "raster" in mon and window < T:
-            net.run((T - window) * second, report=report)
-            mon["raster"].active = True
-            net.run(window * second, report=report)
-        else:
+    raster = raster_window is not None and float(raster_window / second) > 0
+    if run is None:
+        def run(net, duration):
             net.run(duration, report=report)
+    with (context if context is not None else use_device(device, directory=directory)) as sim:
+        brian_seed() if callable(brian_seed) else brian2_seed(brian_seed)
+        m = build_distal_reward(conditions, record_dt=record_dt, sample_weights=sample_weights,
+                                raster_copies=(0,) if raster else (),
+                                raster_from=max(duration - raster_window, 0 * second) if raster else 0 * second)
+        net, mon = m["net"], m["monitors"]
+        run(net, duration)
         sim.build()
         K, n_syn = m["n_copies"], m["n_exc_syn"]
         w = np.asarray(m["plastic"].w[:]).reshape(K, n_syn)
