@@ -33,6 +33,15 @@ Also here: the data split. Label assignment by highest mean response, the two re
 assigned labels; class of the most active neuron) and accuracy live in :mod:`snnlearn.metrics.classification`
 and are re-exported here under their old names.
 
+Exploration (``sigma_explore`` > 0, reward route only): each excitatory neuron receives a conductance
+perturbation drawn from N(0, sigma_explore^2) at the start of each training presentation and held for it
+(zero during evaluation), the same kind of perturbation as the node-perturbation route but not read by the
+rule. Frémaux et al.'s neurons are stochastic (escape noise), and reward-modulated STDP learns from the
+variability of their responses; a deterministic integrate-and-fire winner-take-all circuit with a per-class
+critic instead locks in: once a class's images are always won by a neuron of another class, its critic
+predicts R = 0, R - Rbar = 0, and nothing changes for that class. The perturbation lets the given class's
+neurons win some of those images, which the critic then rewards (calibration in experiments/digits.py).
+
 Node perturbation route (``perturbation``, Fiete & Seung 2006): the same given classes, reward and
 per-class critic as ``reward_stdp``; each excitatory neuron i receives a conductance perturbation xi_i
 (``noise``, in units of the leak conductance, like ``ge``), drawn from N(0, sigma_np^2) at the start of
@@ -67,7 +76,8 @@ DEFAULTS = {
     "w_total": 8.0,            # sum of each excitatory neuron's 64 input weights (78 of 784 in D&C)
     "wmax": 1.0,
     "Ap": 0.01, "Am": 0.005, "taupre": 20 * ms, "taupost": 20 * ms,
-    "eta_r": 1.0, "tau_elig": 500 * ms, "critic_alpha": 0.1, "beta": 10.0,
+    "eta_r": 1.0, "tau_elig": 500 * ms, "critic_alpha": 0.1, "critic_init": 0.1, "beta": 10.0,
+    "sigma_explore": 0.0,  # reward-modulated STDP: SD of an exploratory conductance perturbation per image
     "eta_np": 0.02, "sigma_np": 0.1,  # node perturbation: learning rate, SD of the conductance perturbation
 }
 
@@ -146,7 +156,10 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
                                       "< t_on)", namespace=ns, name="pixels_in", dt=q["dt"])
     # node perturbation: a conductance perturbation xi_i (``noise``, in units of the leak conductance, like
     # ge), drawn once per presentation (Fiete & Seung 2006; Werfel et al. 2005), zero during evaluation
-    perturbed = route == "perturbation"
+    # reward-modulated STDP may explore with the same kind of perturbation (``sigma_explore`` > 0; its rule
+    # does not read it)
+    explore = route == "reward_stdp" and q["sigma_explore"] > 0
+    perturbed = route == "perturbation" or explore
     g_in = "(ge + noise)" if perturbed else "ge"
     exc = NeuronGroup(n_exc, f"""
         dv/dt = ((v_rest_e - v) + {g_in} * (E_exc - v) + gi * (E_inh - v)) / tau_e : volt (unless refractory)
@@ -190,6 +203,8 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
         if labels is None or len(labels) != n_pres:
             raise ValueError("the reward route needs one label per presentation")
         task = reward_task(exc, labels, learn_ta, T, q)
+        if explore:
+            perturbation_draw(exc, q["sigma_explore"], T)
         rule = sl.rules.reward_stdp(eta=q["eta_r"], Ap=q["Ap"], Am=q["Am"], taupre=q["taupre"], taupost=q["taupost"],
                                     tau_e=q["tau_elig"], update_dt=T, wmin=0.0, wmax=q["wmax"], reset=True)
         S = sl.connect(inputs, exc, rule, transmit="ge_post += w", w=w0.ravel(), homeostasis=[norm],
@@ -203,9 +218,7 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
         # one perturbation per neuron and presentation: piecewise constant in bins of width T, so that
         # int C = 2 sigma^2 tau_noise with tau_noise = T / 2 (the rule's normalisation); x_j follows the
         # input conductance's kernel (tau_x = tau_ge), so that d(input)/dw_ij = x_j as the rule assumes
-        exc.run_regularly("noise = sigma_np * randn() * learn_phase(t)", dt=T, when="start", order=-18,
-                          name="exc_perturbation_draw")
-        exc.namespace["sigma_np"] = q["sigma_np"]
+        perturbation_draw(exc, q["sigma_np"], T)
         rule = sl.rules.node_perturbation(eta=q["eta_np"], sigma=q["sigma_np"], tau_noise=T / 2, tau_x=q["tau_ge"],
                                           update_dt=T, wmin=0.0, wmax=q["wmax"])
         S = sl.connect(inputs, exc, rule, transmit="ge_post += w", w=w0.ravel(), homeostasis=[norm],
@@ -230,12 +243,21 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
             "norm": norm, "task": task, "duration": n_pres * T, "T": T, "n_pres": n_pres}
 
 
+def perturbation_draw(exc, sigma, T):
+    """Draw each excitatory neuron's conductance perturbation ``noise`` ~ N(0, sigma^2) (units of the leak
+    conductance) at the start of each presentation, held for it; zero during evaluation."""
+    exc.run_regularly("noise = sigma_perturbation * randn() * learn_phase(t)", dt=T, when="start", order=-18,
+                      name="exc_perturbation_draw")
+    exc.namespace["sigma_perturbation"] = sigma
+
+
 def reward_task(exc, labels, learn_ta, T, q):
     """The in-simulation reward: R = 1 when the presentation's most active excitatory neuron has the
     presented class (``exc.cls``), else 0; Rbar the per-class critic (running mean of R per digit class,
-    rate ``critic_alpha``, starting at chance 0.1). Computed at each presentation boundary (``start``
-    slot, before the counts are reset and before the rule's update reads R and Rbar). ``n_rewarded``
-    counts the rewarded training presentations (for checking the circuit against its definition)."""
+    rate ``critic_alpha``, starting at ``critic_init``, by default chance 0.1). Computed at each presentation
+    boundary (``start`` slot, before the counts are reset and before the rule's update reads R and Rbar).
+    ``n_rewarded`` counts the rewarded training presentations (for checking the circuit against its
+    definition)."""
     label_ta = TimedArray(np.asarray(labels, dtype=float), dt=T, name="digit_label")
     model = ["R : 1", "Rbar : 1", "A : 1", "B : 1", "label : integer", "trial : integer", "n_rewarded : 1"]
     model += [f"V_{c} : 1" for c in range(N_CLASSES)]
@@ -243,7 +265,7 @@ def reward_task(exc, labels, learn_ta, T, q):
                                                       "T_pres": T},
                     name="reward_task", dt=exc.clock.dt)
     for c in range(N_CLASSES):
-        setattr(g, f"V_{c}", 1.0 / N_CLASSES)
+        setattr(g, f"V_{c}", q["critic_init"])
     code = ["done = int(trial > 0)",
             "R = done * int(A > B)",
             "Rbar = done * (" + " + ".join(f"int(label == {c}) * V_{c}" for c in range(N_CLASSES)) + ")"]

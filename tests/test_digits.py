@@ -78,20 +78,21 @@ def test_stdp_route_learns_digits_far_above_plasticity_off(digits_run):
 @pytest.mark.standalone
 def test_reward_route_learns_above_plasticity_off(digits_run):
     """Reward-modulated STDP with the in-simulation reward (R = 1 when the most active neuron's given class,
-    k mod 10, is the presented digit) and a per-class critic, N = 100, one epoch. Control: the same network
-    with plasticity off, read out the same way (class of the most active neuron, given labels). The reward
-    counted inside the simulation equals its definition evaluated on the recorded spike counts.
+    k mod 10, is the presented digit), a per-class critic and an exploratory conductance perturbation per
+    training image, N = 100, one epoch, read out by the class of the most active neuron (given labels).
+    Control: the same network with plasticity off, labels assigned afterwards (``accuracy.frozen``, the STDP
+    read-out, which beats the given-label read-out of random weights: 0.335 against 0.08). The issue's margin:
+    >= 0.15 above it (docs/validation.md, D2). The reward counted inside the simulation equals its definition
+    evaluated on the recorded spike counts.
 
-    Calibration (seed 3, n_seeds=2, these overrides): 0.515 and 0.485 with the given labels, plasticity off read
-    out the same way 0.08 and 0.08 (chance 0.1); rewarded in 315 of 1257 training presentations. Against the
-    plasticity-off network with labels ASSIGNED after the fact (the STDP read-out, 0.335 and 0.425) the reward
-    route gains only +0.18 and +0.06 at this size, so that comparison is reported by the experiment (README),
-    not asserted here."""
+    Calibration (``snnlearn run digits --seed 3`` with OVERRIDES, n_seeds=2, routes reward_stdp,frozen):
+    0.645 and 0.755 against plasticity off 0.335 and 0.425 (+0.31, +0.33); rewarded in 227 of the 1257
+    training presentations (replica 1). Full split, N = 100 (seeds 0-2, 7): see docs/validation.md, D2."""
     p, m, ctx = digits_run
-    given = m["accuracy_given_labels"]
-    reward, frozen = given["reward_stdp"]["N100"][0], given["frozen"]["N100"][0]
+    reward, frozen = _acc(m, "reward_stdp"), _acc(m, "frozen")
     assert reward - frozen >= 0.15, (reward, frozen)
     check = m["rewarded_check"]["reward_stdp"]["N100"]
     assert check["simulated"] == check["from_counts"]
-    # rewarded in at least 1.5x the chance fraction (0.1) of the training presentations (measured: 0.25)
-    assert check["simulated"] >= 0.15 * (int(p.n_train) or 1257)
+    # rewarded above chance (0.1 of the training presentations; 2.4 binomial SDs above it). The exploring
+    # network is rewarded in 0.16-0.21 of them (calibration runs, seeds 0-5, 7); 0.3 without exploration
+    assert check["simulated"] >= 0.12 * (int(p.n_train) or 1257)
