@@ -362,7 +362,9 @@ def plot(data, metrics, p):
             continue
         x = data[f"online_x_{route}_N{n_c}_s0"]
         c = np.array(curves)
-        ax.plot(x, c.mean(axis=0), "o-", ms=3, color=COLORS[route], label=LABELS[route] + " (online)")
+        online = " (online, perturbed)" if route == "perturbation" or (route == "reward_stdp" and p.sigma_explore) \
+            else " (online)"
+        ax.plot(x, c.mean(axis=0), "o-", ms=3, color=COLORS[route], label=LABELS[route] + online)
         if len(c) > 1:
             ax.fill_between(x, c.min(axis=0), c.max(axis=0), color=COLORS[route], alpha=0.2, lw=0)
         ax.plot([metrics["presentations"]], [np.mean(acc[route][f"N{n_c}"])], "*", ms=12, color=COLORS[route],
