@@ -23,17 +23,33 @@ Three measurements:
   LMAN noise), the reward and its running-mean baseline computed in Brian2 at the end of
   every trial; controls receive the reward of another network's trial (yoked: a reward
   unrelated to their own perturbation). Error relative to its initial value.
-* **F1c, size.** A network with ``size_factor`` times as many HVC and RA neurons (its
-  own random weights and readout) learns the same tutor song, side by side with the base
-  network, at the learning-rate multiples ``eta_factors`` (one compiled run; each
-  multiple scales a copy's reward and baseline): trials to half of the
-  initial error (median over seeds), larger / base, at the fastest multiple of each size
-  (``ratio_best_eta``, as Werfel et al. compare learning times at the best rate) and at
-  the same rate (``ratio_same_eta``).
+* **F1c, size.** Fiete, Fee & Seung (2007): "varying the number of neurons in HVC and RA
+  has little effect on learning time". Each condition in ``f1c_conditions`` doubles
+  (``size_factor``) one population of the base network: ``hvc`` (more plastic inputs per RA
+  cell, RA and the 2 outputs fixed), ``ra`` (more perturbed cells, HVC and the 2 outputs
+  fixed) or ``both``. The larger network starts where the base network starts and learns the
+  same song (:func:`snnlearn.models.hvc_ra.scale_task`: HVC weights split between a burst and
+  the new bursts after it, RA cells repeated with their weights and readout), so that its
+  initial error is the base one. Its learning rate follows a rule fixed in advance, not a fit:
+  the expected change of the song per trial is -eta J J^T dE/dy, and J J^T (the song's
+  sensitivity to the weights, through the HVC kernel sum_j s_j(t) s_j(t') and the readout
+  a/n_RA) grows as n_HVC / n_RA, so eta_size = eta (n_RA / n_RA0) (n_HVC0 / n_HVC) keeps the
+  mean song dynamics the same. Node perturbation's noise in the song's subspace scales the
+  same way (the reward fluctuation from n_RA perturbed cells read out with weights a/n_RA has
+  variance ~1/n_RA), so at this rate the learning curves in trials should coincide; noise in
+  the weight directions that leave the song unchanged does not change the error to first
+  order. Every size also runs at ``eta_factors`` times its rule rate (one compiled run for all
+  sizes; each factor scales a copy's reward and baseline). Reported per condition: trials to
+  half of each learner's initial error; the median over learners of the larger network over
+  the base's median at the rule rate (``ratio_rule_eta_of_medians``) and at each size's
+  fastest factor (``ratio_best_eta_of_medians``, as Werfel et al. compare learning times at
+  the best rate; ``within_limit``: at most ``F1C_LIMIT`` = 1.5); also the ratios of learner k
+  of each size (``ratio_rule_eta``, ``ratio_best_eta``).
 
 Departures from the papers: integrate-and-fire RA neurons without RA recurrence or
 inhibition; the target is a tutor network's mean song (so that it can be reached exactly);
-the reward is the continuous error, not binarised or delayed; 25 HVC x 10 RA by default.
+the reward is the continuous error, not binarised or delayed; 25 HVC x 10 RA by default; F1c's
+larger networks learn the base network's song from the base network's starting point.
 """
 
 import numpy as np
@@ -55,23 +71,32 @@ PARAMS = {
     "fd_samples": Param(60, low=1, high=10000, doc="F1a: noise samples averaged per finite difference"),
     "fd_step": Param(0.5, low=0.0, strict=True, high=5.0, doc="F1a: finite-difference step h, nS"),
     "n_trials": Param(2000, low=0, high=10**6, doc="F1b: learning trials (0: skip learning)"),
-    "n_seeds": Param(2, low=1, high=100, doc="F1b: independent learners (each with a yoked control)"),
+    "n_seeds": Param(3, low=1, high=100,
+                     doc="F1b/F1c: independent learners per size and rate (own LMAN noise; F1b: each with a "
+                         "yoked control)"),
     "eta": Param(1.5e-3, low=0.0, high=1.0, doc="learning rate, nS per unit of reward (R = -E in Hz²)"),
     "alpha": Param(0.05, low=0.0, strict=True, high=1.0, doc="running-mean rate of the reward baseline"),
     "eta_factors": Param([0.5, 1.0, 2.0], low=0.0, strict=True, min_len=1,
-                         doc="F1c: learning-rate multiples run at both sizes (the fastest is compared)"),
-    "size_factor": Param(2, low=1, high=8, doc="F1c: the larger network has this many times n_hvc and n_ra (1: skip)"),
+                         doc="F1c: multiples of each size's rule learning rate, run at every size (the fastest is "
+                             "compared)"),
+    "size_factor": Param(2, low=1, high=8, doc="F1c: how many times larger the enlarged population is (1: skip F1c)"),
+    "f1c_match_trials": Param(30, low=0, high=10000,
+                              doc="F1c: frozen trials per weight multiplier when matching the enlarged networks' "
+                                  "initial error to the base's (0: no matching)"),
+    "f1c_conditions": Param(["hvc", "ra"], choices=("hvc", "ra", "both"), min_len=0, max_len=3,
+                            doc="F1c: which populations are enlarged, one larger network each (hvc, ra, both)"),
 }
 
 #: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
-NO_CHECKPOINTS = ("three compiled programs (gradient alignment, learning, the doubled network); a checkpoint "
-                  "holds the state of one program")
+NO_CHECKPOINTS = ("up to four compiled programs (the tutor's song, gradient alignment, the F1c start-matching "
+                  "trials, learning); a checkpoint holds the state of one program")
 
 QUICK = {"n_hvc": 20, "n_ra": 8, "fd_samples": 15, "n_trials": 1000, "n_seeds": 1, "size_factor": 1,
          "eta_factors": [1.0]}
 
 HEADLINE = ("F1a.d_eff", "F1a.K_check", "F1a.cos_at_K_check", "F1a.cos_shuffled_at_K_check",
-            "F1b.final_over_initial", "F1b.trials_to_30pct", "F1b.control_final_over_initial", "F1c.ratio_best_eta", "F1c.ratio_same_eta")
+            "F1b.final_over_initial", "F1b.trials_to_30pct", "F1b.control_final_over_initial",
+            "F1c.*.ratio_rule_eta_of_medians", "F1c.*.ratio_best_eta_of_medians", "F1c.*.within_limit")
 
 
 def validate(p):
@@ -246,16 +271,148 @@ def trials_to(curve, fraction, smooth=50):
     return int(below[0] + smooth // 2) if below.size else None
 
 
-def run(p, ctx):
+F1C_CONDITIONS = {"hvc": (1, 0), "ra": (0, 1), "both": (1, 1)}  # which of (n_hvc, n_ra) a condition enlarges
+
+
+def enlarged_tasks(task, p):
+    """F1c: the larger networks of ``p.f1c_conditions`` (name -> SongTask), from the base ``task``."""
     factor = int(p.size_factor)
-    tasks = [make_task(p, ctx.rng)] + ([make_task(p, ctx.rng, factor)] if factor > 1 and p.n_trials > 0 else [])
-    task = tasks[0]
+    if factor < 2 or int(p.n_trials) == 0:
+        return {}
+    return {c: hvc_ra.scale_task(task, factor ** F1C_CONDITIONS[c][0], factor ** F1C_CONDITIONS[c][1])
+            for c in dict.fromkeys(p.f1c_conditions)}
+
+
+#: F1c: the most learning time may grow when a population doubles (docs/validation.md, check F1c)
+F1C_LIMIT = 1.5
+
+#: F1c: initial-weight multipliers tried when matching the enlarged networks' initial error
+MATCH_MULTIPLIERS = np.round(np.arange(0.8, 1.301, 0.05), 3)
+
+
+def matching_multiplier(mults, errors, target):
+    """The multiplier where the error, linearly interpolated over ``mults``, equals ``target``: the
+    crossing nearest 1, or the grid point with the nearest error if the errors never cross it."""
+    mults, d = np.asarray(mults, dtype=float), np.asarray(errors, dtype=float) - float(target)
+    crossings = [mults[k] if d[k] == 0 else mults[k] + (mults[k + 1] - mults[k]) * d[k] / (d[k] - d[k + 1])
+                 for k in range(len(mults) - 1) if d[k] == 0 or d[k] * d[k + 1] < 0]
+    if d[-1] == 0:
+        crossings.append(mults[-1])
+    return float(min(crossings, key=lambda x: abs(x - 1))) if crossings else float(mults[np.argmin(np.abs(d))])
+
+
+def match_initial_error(task, bigger, n_trials, ctx, key):
+    """Scale each enlarged network's initial weights so that its mean initial error equals the base's.
+
+    The construction of :func:`hvc_ra.scale_task` keeps the mean conductance but not the error
+    exactly (split HVC bursts smooth the conductance, which the spike threshold feels; repeated
+    RA cells average the song's noise). The rule, fixed before any learning is run: ``n_trials``
+    frozen perturbed trials of the base and of each enlarged network at every multiplier of
+    ``MATCH_MULTIPLIERS`` (one compiled run); the multiplier where the interpolated error
+    crosses the base's mean error, taking the crossing nearest 1 (the grid point with the
+    nearest error if there is none). Sets ``w0`` in place; returns {name: (multiplier, base
+    error, error at 1, error at the multiplier)}.
+    """
+    mults = MATCH_MULTIPLIERS
+    with ctx.use_device(cache_key=key) as sim:
+        ctx.brian_seed()
+        models = {"base": hvc_ra.build_frozen(task, np.tile(task.w0, (n_trials, 1)), name="match_base")}
+        for name, tk in bigger.items():
+            rows = np.concatenate([np.tile(tk.w0 * m, (n_trials, 1)) for m in mults])
+            models[name] = hvc_ra.build_frozen(tk, rows, name=f"match_{name}")
+        net = Network(*[o for m in models.values() for o in m["objects"]])
+        ctx.run(net, task.duration, namespace={})
+        sim.build()
+        spikes = {k: (np.asarray(m["spikes"].i), np.asarray(m["spikes"].t / second)) for k, m in models.items()}
+    e_base = float(_errors_chunked(task, *spikes["base"], n_trials).mean())
+    out = {}
+    for name, tk in bigger.items():
+        E = _errors_chunked(tk, *spikes[name], n_trials * len(mults)).reshape(len(mults), n_trials).mean(axis=1)
+        m = matching_multiplier(mults, E, e_base)
+        tk.w0 = np.clip(tk.w0 * m, 0.0, tk.w_max)
+        at1 = float(np.interp(1.0, mults, E))
+        out[name] = (float(m), e_base, at1, float(np.interp(m, mults, E)))
+        ctx.log(f"F1c: {name} ({tk.n_hvc} HVC x {tk.n_ra} RA): initial weights x {m:.3f} match the base's "
+                f"initial error {e_base:.1f} Hz^2 (at x 1: {at1:.1f})")
+    return out
+
+
+def eta_rule(task, base, eta):
+    """The learning rate fixed in advance for a larger network (module docstring, F1c):
+    eta (n_RA / n_RA0) (n_HVC0 / n_HVC), which keeps the song's expected change per trial."""
+    return float(eta) * (task.n_ra / base.n_ra) * (base.n_hvc / task.n_hvc)
+
+
+def _ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def size_comparison(tasks, etas, errors, factors, n, names, p):
+    """F1c metrics: trials to half of each learner's initial error, larger / base, per seed (learner k of
+    each size; they share nothing but the index) and as the ratio of the medians over seeds.
+
+    ``errors[q]`` (copies, trials) of task q (0: base), learners factor-major with ``n`` seeds each.
+    A size's fastest factor is the one with the smallest median over seeds (a learner that never
+    reaches half its error counts as never). Returns (metrics, arrays).
+    """
+    nf = len(factors)
+    f1 = factors.index(1.0)
+
+    def listed(a):  # JSON: None where never reached
+        return [[None if np.isnan(x) else float(x) for x in row] for row in np.atleast_2d(a)]
+
+    def t50(errs):  # (nf, n) trials to half the error; nan where never reached
+        return np.array([[np.nan if (t := trials_to(e, 0.5)) is None else t for e in errs[k * n:(k + 1) * n]]
+                         for k in range(nf)], dtype=float)
+
+    def fastest(t):
+        med = np.array([np.median(row) if np.all(np.isfinite(row)) else np.inf for row in t])
+        return int(np.argmin(med)) if np.isfinite(med).any() else None
+
+    head = 20
+    initial = [float(np.mean(e[:, :head])) for e in errors]
+    t_base = t50(errors[0])
+    k_base = fastest(t_base)
+    out = {"eta_factors": factors, "size_factor": int(p.size_factor), "limit": F1C_LIMIT,
+           "base": {"n_hvc": tasks[0].n_hvc, "n_ra": tasks[0].n_ra, "eta": etas[0], "initial_error": initial[0],
+                    "trials_to_50pct": listed(t_base),
+                    "fastest_factor": None if k_base is None else factors[k_base]}}
+    arrays = {}
+    med = lambda r: float(np.median(r)) if np.all(np.isfinite(r)) else None  # noqa: E731
+    for q, name in enumerate(names, start=1):
+        t = t50(errors[q])
+        k = fastest(t)
+        rule_ratio = t[f1] / t_base[f1]
+        best_ratio = t[k] / t_base[k_base] if k is not None and k_base is not None else np.full(n, np.nan)
+        out[name] = {
+            "n_hvc": tasks[q].n_hvc, "n_ra": tasks[q].n_ra, "n_synapses": tasks[q].n_syn, "eta": etas[q],
+            "initial_error": initial[q], "initial_error_over_base": initial[q] / initial[0],
+            "trials_to_50pct": listed(t), "fastest_factor": None if k is None else factors[k],
+            "ratio_rule_eta": listed(rule_ratio)[0], "ratio_rule_eta_median": med(rule_ratio),
+            "ratio_best_eta": listed(best_ratio)[0], "ratio_best_eta_median": med(best_ratio),
+            # pairing-free: median trials of the larger network / median trials of the base
+            "ratio_rule_eta_of_medians": _ratio(med(t[f1]), med(t_base[f1])),
+            "ratio_best_eta_of_medians": _ratio(med(t[k]) if k is not None else None,
+                                                med(t_base[k_base]) if k_base is not None else None),
+            "final_over_initial": [float(e[-100:].mean() / e[:head].mean()) for e in errors[q][f1 * n:(f1 + 1) * n]],
+        }
+        best = out[name]["ratio_best_eta_of_medians"]
+        out[name]["within_limit"] = best is not None and best <= F1C_LIMIT
+        arrays[f"f1c_{name}_errors"] = errors[q]
+    arrays["f1c_base_errors"] = errors[0][:nf * n]
+    return out, arrays
+
+
+def run(p, ctx):
+    task = make_task(p, ctx.rng)
     ctx.log(f"network: {task.n_hvc} HVC -> {task.n_ra} RA -> {task.n_out} outputs ({task.n_syn} plastic synapses); "
             f"LMAN conductance mean {hvc_ra.lman_stats(task)[0]:.2f} nS, sd {hvc_ra.lman_stats(task)[1]:.2f} nS")
     ctx.record_rule(hvc_ra.perturbation_rule(task, float(p.eta)), "HVC -> RA")
-    y_tutor, y_initial = tutor_targets(tasks[:1], int(p.tutor_trials), ctx, ("conductance_perturbation", "tutor"))
-    for bigger in tasks[1:]:  # F1c: the larger network learns the same song
-        bigger.target = task.target
+    y_tutor, y_initial = tutor_targets([task], int(p.tutor_trials), ctx, ("conductance_perturbation", "tutor"))
+    bigger = enlarged_tasks(task, p)  # F1c: they learn the base song, from the base starting point
+    matched = (match_initial_error(task, bigger, int(p.f1c_match_trials), ctx,
+                                   ("conductance_perturbation", "match", tuple(bigger), int(p.f1c_match_trials)))
+               if bigger and int(p.f1c_match_trials) > 0 else {})
     floor = float(np.mean(hvc_ra.trial_errors(y_tutor, task.target))) * p.tutor_trials / (p.tutor_trials - 1)
     metrics = {"n_hvc": task.n_hvc, "n_ra": task.n_ra, "n_synapses": task.n_syn,
                "tutor_trial_error": floor}
@@ -287,22 +444,24 @@ def run(p, ctx):
         arrays.update(f1a_K=ks, f1a_cos=cos_k, f1a_cos_shuffled=cos_shuffled, f1a_g=g, f1a_mean_update=u.mean(axis=0),
                       f1a_errors=res["E"])
 
-    # ---- F1b / F1c: learning, yoked controls, the doubled network --------------------------
+    # ---- F1b / F1c: learning, yoked controls, the enlarged networks ----------------------
     if int(p.n_trials) > 0:
         n = int(p.n_seeds)
         factors = [float(f) for f in p.eta_factors]
         if 1.0 not in factors:
             factors = [1.0] + factors
         nf = len(factors)
-        # copies: learners (factor-major, n seeds each), then n yoked controls that receive the reward of the
-        # learners at factor 1 (another network's reward: unrelated to their own perturbation)
         f1 = factors.index(1.0)
-        scales = [np.repeat(factors, n), np.repeat(factors, n)]
-        scales[0] = np.concatenate([scales[0], np.ones(n)])
-        sources = [np.concatenate([np.arange(nf * n), f1 * n + np.arange(n)]), np.arange(nf * n)]
-        with ctx.use_device(cache_key=("conductance_perturbation", "train", len(tasks), n, nf)) as sim:
+        # base copies: learners (factor-major, n seeds each), then n yoked controls that receive the reward of
+        # the learners at factor 1 (another network's reward: unrelated to their own perturbation);
+        # each enlarged network: learners only, at its own rule rate times the factors
+        tasks = [task] + list(bigger.values())
+        etas = [float(p.eta)] + [eta_rule(tk, task, p.eta) for tk in bigger.values()]
+        scales = [np.concatenate([np.repeat(factors, n), np.ones(n)])] + [np.repeat(factors, n)] * len(bigger)
+        sources = [np.concatenate([np.arange(nf * n), f1 * n + np.arange(n)])] + [np.arange(nf * n)] * len(bigger)
+        with ctx.use_device(cache_key=("conductance_perturbation", "train", tuple(bigger), n, nf)) as sim:
             ctx.brian_seed()
-            models = [hvc_ra.build_learners(tk, len(scales[q]), float(p.eta), reward_scale=scales[q],
+            models = [hvc_ra.build_learners(tk, len(scales[q]), etas[q], reward_scale=scales[q],
                                             reward_source=sources[q], alpha=float(p.alpha), name=f"song{q}")
                       for q, tk in enumerate(tasks)]
             net = Network(*[o for m in models for o in m["objects"]])
@@ -325,32 +484,54 @@ def run(p, ctx):
             "tutor_error_over_initial": floor / float(np.mean([e[:head].mean() for e in learners])),
         }
         arrays.update(learning_errors=learners, control_errors=controls)
-
-        def t50(errs):  # per learning-rate factor: the median over seeds of the trials to half the error
-            out = []
-            for k in range(nf):
-                t = [trials_to(e, 0.5) for e in errs[k * n:(k + 1) * n]]
-                out.append(float(np.median(t)) if all(x is not None for x in t) else None)
-            return out
-
-        if len(tasks) > 1:
-            base, big = t50(errors[0]), t50(errors[1])
-            best = lambda ts: min(x for x in ts if x is not None) if any(x is not None for x in ts) else None  # noqa: E731
-            b0, b1 = best(base), best(big)
-            metrics["F1c"] = {
-                "size_factor": factor, "n_synapses_big": tasks[1].n_syn, "eta_factors": factors,
-                "trials_to_50pct_base": base, "trials_to_50pct_big": big,
-                "ratio_best_eta": b1 / b0 if b0 and b1 else None,
-                "ratio_same_eta": big[f1] / base[f1] if base[f1] and big[f1] else None,
-                "final_over_initial_big": [ratio(e) for e in errors[1][f1 * n:(f1 + 1) * n]],
-            }
-            arrays.update(big_errors=errors[1][f1 * n:(f1 + 1) * n])
+        if bigger:
+            metrics["F1c"], f1c_arrays = size_comparison(tasks, etas, errors, factors, n, list(bigger), p)
+            for name, (m, e_base, at1, at_m) in matched.items():
+                metrics["F1c"][name].update(weight_multiplier=m, frozen_error_base=e_base, frozen_error_at_1=at1,
+                                            frozen_error_matched=at_m)
+            arrays.update(f1c_arrays)
     ctx.save_arrays(**arrays)
     return metrics
 
 
 def _smooth(curve, n=50):
     return np.convolve(curve, np.ones(n) / n, mode="valid")
+
+
+def _plot_sizes(data, m):
+    """F1c: learning curves of the base and each enlarged network, each at its fastest rate factor
+    (its rule rate times the factor of ``eta_factors`` with the smallest median trials to half)."""
+    import matplotlib.pyplot as plt
+
+    names = [k for k in F1C_CONDITIONS if k in m]
+    factors, f = m["eta_factors"], m["size_factor"]
+    label = {"hvc": f"HVC x{f}", "ra": f"RA x{f}", "both": f"HVC and RA x{f}"}
+    fig, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 3.8), squeeze=False, sharey=True)
+    n = len(m["base"]["trials_to_50pct"][0])
+    for ax, name in zip(axes[0], names):
+        c = m[name]
+        for errs, key, info, color, tag in ((data["f1c_base_errors"], "base", m["base"], "tab:blue", "base"),
+                                            (data[f"f1c_{name}_errors"], name, c, "tab:green", label[name])):
+            fac = info["fastest_factor"] if info["fastest_factor"] is not None else 1.0
+            k = factors.index(fac)
+            for s, e in enumerate(errs[k * n:(k + 1) * n]):
+                ax.plot(np.arange(e.size - 49) + 25, _smooth(e) / e[:20].mean(), color=color, lw=1,
+                        label=f"{tag} ({info['n_hvc']} HVC x {info['n_ra']} RA), "
+                              f"eta = {info['eta'] * fac:.2g} nS/Hz$^2$"
+                        if s == 0 else None)
+        ax.axhline(0.5, color="0.5", lw=0.6, ls=":")
+        ratio = None  # median trials at each size's fastest factor, larger / base (as the metric)
+        if c["fastest_factor"] is not None and m["base"]["fastest_factor"] is not None:
+            ratio = (np.median(c["trials_to_50pct"][factors.index(c["fastest_factor"])])
+                     / np.median(m["base"]["trials_to_50pct"][factors.index(m["base"]["fastest_factor"])]))
+        ax.set_title(f"{label[name]}\nmedian trials to half the error, larger / base = "
+                     f"{'n/a' if ratio is None else f'{ratio:.2f}'} ({n} learners each)", fontsize="medium")
+        ax.set_xlabel("trial")
+        ax.set_ylim(0, 1.3)
+        ax.legend(fontsize="small")
+    axes[0][0].set_ylabel("error / initial error (50-trial mean)")
+    fig.tight_layout()
+    return fig
 
 
 def plot(data, metrics, p):
@@ -407,20 +588,18 @@ def plot(data, metrics, p):
         for q, e in enumerate(data["control_errors"]):
             ax.plot(np.arange(e.size - 49) + 25, _smooth(e) / e[:20].mean(), color="tab:red", lw=1,
                     label="yoked control (another network's reward)" if q == 0 else None)
-        if "big_errors" in data:
-            f = metrics["F1c"]["size_factor"]
-            for q, e in enumerate(data["big_errors"]):
-                ax.plot(np.arange(e.size - 49) + 25, _smooth(e) / e[:20].mean(), color="tab:green", lw=1,
-                        label=f"network x{f} (HVC and RA)" if q == 0 else None)
         ax.axhline(0.3, color="k", lw=0.6, ls="--")
         ax.axhline(0.5, color="0.6", lw=0.6, ls=":")
         ax.set_xlabel("trial")
         ax.set_ylabel("error / initial error (50-trial mean)")
         ax.set_ylim(0, 1.3)
-        ax.set_title("F1b/F1c: learning the song from a scalar reward", fontsize="medium")
+        ax.set_title("F1b: learning the song from a scalar reward", fontsize="medium")
         ax.legend(fontsize="small")
         fig.tight_layout()
         figs["learning"] = fig
+
+    if "F1c" in metrics:
+        figs["size"] = _plot_sizes(data, metrics["F1c"])
     return figs
 
 

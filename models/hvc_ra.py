@@ -58,8 +58,8 @@ from scipy.signal import lfilter
 import snnlearn as sl
 from snnlearn.modulators import ORDER_READOUT_RESET, ORDER_RECORD, ORDER_TRIAL_END
 
-__all__ = ["RA_PARAMS", "SongTask", "make_task", "hvc_spikes", "lman_stats", "perturbation_rule", "build_ra",
-           "build_learners", "build_frozen", "readout_traces", "trial_errors"]
+__all__ = ["RA_PARAMS", "SongTask", "make_task", "scale_task", "hvc_spikes", "lman_stats", "perturbation_rule",
+           "build_ra", "build_learners", "build_frozen", "readout_traces", "trial_errors"]
 
 #: RA neuron and synapse parameters (units as given).
 RA_PARAMS = dict(C_m=200 * pF, g_leak=10 * nS, E_leak=-70 * mV, E_exc=0 * mV, V_th=-50 * mV, V_reset=-60 * mV,
@@ -137,6 +137,44 @@ def make_task(n_hvc, n_ra, rng, n_out=2, duration=500 * ms, dt=0.1 * ms, n_burst
     w_tutor = w_max * (rng.random((n_ra, n_hvc)) < tutor_p)
     return SongTask(n_hvc, n_ra, n_out, duration, dt, hvc_times, readout, w0, w_tutor, int(n_lman), float(r_lman),
                     float(w_lman), float(w_max))
+
+
+def scale_task(task, hvc_factor=1, ra_factor=1):
+    """The same song task with ``hvc_factor`` times as many HVC and ``ra_factor`` times as many RA
+    neurons, started from the same point (check F1c, docs/validation.md).
+
+    * HVC: each burst of the base sequence is followed by ``hvc_factor - 1`` new bursts spaced
+      evenly before the next one (the bursts of ``make_task`` with ``hvc_factor * n_hvc``
+      neurons, to within one time step); each base weight is split equally between its burst
+      and the new ones after it, so that the initial RA conductance is the base one smoothed
+      over one burst spacing (the same mean).
+    * RA: each RA neuron is repeated ``ra_factor`` times (neuron ``q`` copies base neuron
+      ``q mod n_ra``) with its initial weights, tutor weights and readout column; the readout's
+      1/n_RA keeps the song.
+
+    The tutor weights are embedded the same way (the new HVC cells get 0), so the larger
+    network can sing the base tutor's song exactly; ``target`` is the base target. What
+    differs is only the number of plastic synapses and of independently perturbed cells.
+    """
+    fh, fr = int(hvc_factor), int(ra_factor)
+    if fh < 1 or fr < 1:
+        raise ValueError(f"scale_task: hvc_factor and ra_factor must be integers >= 1, got {hvc_factor}, {ra_factor}")
+    if fh > 1 and task.n_hvc < 2:
+        raise ValueError(f"scale_task: splitting the HVC sequence needs n_hvc >= 2, got {task.n_hvc}")
+    step = float(task.dt / second)
+    times = task.hvc_times
+    if fh > 1:
+        spacing = (times[-1, 0] - times[0, 0]) / (task.n_hvc - 1)
+        shift = spacing * np.arange(fh) / fh  # (fh,)
+        times = (times[:, None, :] + shift[None, :, None]).reshape(task.n_hvc * fh, times.shape[1])
+        times = np.round(times / step) * step
+    w0 = np.repeat(task.w0, fh, axis=1) / fh
+    w_tutor = np.zeros((task.n_ra, task.n_hvc * fh))
+    w_tutor[:, ::fh] = task.w_tutor
+    return SongTask(task.n_hvc * fh, task.n_ra * fr, task.n_out, task.duration, task.dt, times,
+                    np.tile(task.readout, (1, fr)), np.tile(w0, (fr, 1)), np.tile(w_tutor, (fr, 1)), task.n_lman,
+                    task.r_lman, task.w_lman, task.w_max,
+                    None if task.target is None else np.array(task.target))
 
 
 def hvc_spikes(task):

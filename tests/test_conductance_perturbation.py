@@ -17,8 +17,19 @@ configuration was also run while setting the control's bound below).
   initial weights 2.0-3.2 nS; eta 8e-4 and 1.5e-3 nS) its error ended at 0.84-1.19 of the
   initial (diffusion moves the error either way), so the proposed ">= 0.9" is replaced by
   ">= 0.75 and at least 3 times the learner's ratio".
-
-The doubled network (F1c) runs in the experiment only (its cost does not fit this test's budget).
+* F1c: a second fixture (seed 11, the same 20 HVC x 8 RA base) doubles RA alone (the perturbed
+  cells; HVC and the 2 outputs fixed). The enlarged network starts from the base network's initial
+  error (matched by the experiment's rule) and learns at the rate fixed in advance,
+  eta (n_RA/n_RA0)(n_HVC0/n_HVC); 3 learners per size, 600 trials (half the error was reached by
+  trial 316 at the latest in every calibration run at this size). Fiete, Fee & Seung (2007):
+  "varying the number of neurons in HVC and RA has little effect on learning time": the median
+  trials to half the error of the larger network over the base's median is at most 1.5.
+  Calibration (ratio of medians at the rule rate): 0.85 and 0.92 at seed 11 (two noise draws),
+  1.12 at seed 5, 0.92 at seed 7 (20 x 8); 0.67-1.11 at seeds 2-4 (25 x 10,
+  with and without the start matching). Doubling HVC is not
+  tested: at 20 x 8, seed 11, it took 1.30-1.72 x the trials at the rule rate and 1.55 x at the
+  faster of eta x (1, 2), so the limit does not hold at this size in general (the experiment
+  reports it; 25 x 10 gave 0.86-1.35 at seeds 2-4).
 """
 
 import numpy as np
@@ -37,6 +48,57 @@ OVERRIDES = {
     "size_factor": 1,
     "eta_factors": [1.0],
 }
+
+
+F1C_OVERRIDES = {
+    "n_hvc": 20,
+    "n_ra": 8,
+    "k_per_synapse": 0.0,
+    "n_trials": 600,
+    "n_seeds": 3,
+    "size_factor": 2,
+    "f1c_conditions": ["ra"],
+    "eta_factors": [1.0],
+    "f1c_match_trials": 20,
+}
+
+
+def test_scale_task_keeps_the_song_and_the_starting_conductance():
+    """F1c's enlarged networks: the base HVC bursts are a subset, each base weight is split (HVC) or
+    repeated with its readout (RA), and the tutor weights sit on the base bursts (so the base song is
+    reachable exactly)."""
+    from brian2 import ms
+
+    from snnlearn.models import hvc_ra
+
+    task = hvc_ra.make_task(6, 3, np.random.default_rng(0))
+    task.target = np.zeros((task.n_steps, task.n_out))
+    hvc = hvc_ra.scale_task(task, hvc_factor=2)
+    assert (hvc.n_hvc, hvc.n_ra) == (12, 3)
+    np.testing.assert_allclose(hvc.hvc_times[::2], task.hvc_times)
+    np.testing.assert_allclose(hvc.hvc_times, hvc_ra.make_task(12, 3, np.random.default_rng(0)).hvc_times,
+                               atol=float(0.1 * ms / (1000 * ms)))
+    np.testing.assert_allclose(hvc.w0[:, ::2] + hvc.w0[:, 1::2], task.w0)
+    np.testing.assert_allclose(hvc.w_tutor[:, ::2], task.w_tutor)
+    assert not hvc.w_tutor[:, 1::2].any()
+    ra = hvc_ra.scale_task(task, ra_factor=2)
+    assert (ra.n_hvc, ra.n_ra) == (6, 6)
+    np.testing.assert_allclose(ra.w0, np.vstack([task.w0, task.w0]))
+    np.testing.assert_allclose(ra.readout, np.hstack([task.readout, task.readout]))
+    np.testing.assert_allclose(ra.target, task.target)
+    with pytest.raises(ValueError, match="hvc_factor"):
+        hvc_ra.scale_task(task, hvc_factor=0)
+
+
+def test_matching_multiplier_takes_the_crossing_nearest_one():
+    import snnlearn.experiments.conductance_perturbation as exp
+
+    mults = [0.8, 0.9, 1.0, 1.1, 1.2]
+    # a U-shaped error (minimum near 1.1): the target is crossed on both sides; the one nearer 1 wins
+    assert exp.matching_multiplier(mults, [300, 200, 150, 120, 160], 140) == pytest.approx(1.0333, abs=1e-3)
+    assert exp.matching_multiplier(mults, [300, 200, 150, 120, 160], 150) == pytest.approx(1.0)
+    # never crossed: the grid point with the nearest error
+    assert exp.matching_multiplier(mults, [300, 200, 150, 120, 160], 100) == pytest.approx(1.1)
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +144,24 @@ def test_f1b_error_falls_to_30_percent_and_yoked_control_does_not_learn(f1):
     for ratio in m["control_final_over_initial"]:
         assert ratio >= 0.75, m
         assert ratio >= 3 * max(m["final_over_initial"]), m
+
+
+@pytest.fixture(scope="module")
+def f1c(standalone_context):
+    import snnlearn.experiments.conductance_perturbation as exp
+
+    p = resolve_params(exp.PARAMS, exp.QUICK, F1C_OVERRIDES, use_quick=False)
+    return exp.run(p, standalone_context(SEED))["F1c"]
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_f1c_doubling_the_perturbed_ra_cells_changes_learning_time_little(f1c):
+    base, big = f1c["base"], f1c["ra"]
+    assert (big["n_hvc"], big["n_ra"]) == (base["n_hvc"], 2 * base["n_ra"]), big
+    # the comparison starts from the same error (the experiment's matching rule; the first 20 trials of
+    # fast learners already fall, hence the tolerance)
+    assert abs(big["initial_error_over_base"] - 1) <= 0.2, big
+    # every learner of both sizes halves its error (a failure of learning fails here, not in the ratio)
+    assert base["fastest_factor"] is not None and big["fastest_factor"] is not None, f1c
+    assert big["ratio_rule_eta_of_medians"] <= 1.5, big
