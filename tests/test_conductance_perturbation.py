@@ -25,12 +25,11 @@ configuration was also run while setting the control's bound below).
   "varying the number of neurons in HVC and RA has little effect on learning time": the median
   trials to half the error of the larger network over the base's median is at most 1.5.
   Calibration (ratio of medians at the rule rate): 0.92, 0.85, 0.87 at seed 11 (1000, 800, 600
-  trials: three noise draws),
-  1.12 at seed 5, 0.92 at seed 7 (20 x 8); 0.67-1.11 at seeds 2-5 (25 x 10,
-  with and without the start matching). Doubling HVC is not
-  tested: at 20 x 8, seed 11, it took 1.30-1.72 x the trials at the rule rate and 1.55 x at the
-  faster of eta x (1, 2), so the limit does not hold at this size in general (the experiment
-  reports it; 25 x 10 gave 0.86-1.35 at seeds 2-5).
+  trials: three noise draws), 1.12 at seed 5, 0.92 at seed 7 (20 x 8); 0.67-1.11 at seeds 2-5
+  (25 x 10, with and without the start matching). Doubling HVC is not tested: at 20 x 8, seed 11,
+  it took 1.30-1.72 x the trials at the rule rate and 1.55 x at the faster of eta x (1, 2), so the
+  limit does not hold at this size in general (the experiment reports it; 25 x 10 gave 0.86-1.35
+  at seeds 2-5).
 """
 
 import numpy as np
