@@ -228,6 +228,35 @@ def summarize_sweep(result, opts):
     return out
 
 
+# ------------------------------------------------------------------------------------------ sweep_overhead
+#: Goal for a compile-once sweep point's cost beyond simulating (issue: <= 0.05 s).
+POINT_OVERHEAD_S = 0.05
+
+
+def plan_sweep_overhead(opts):
+    from .sweep_overhead import EXPERIMENTS
+
+    mod = "benchmarks.sweep_overhead"
+    comp = Comparison(
+        "sweep_overhead", "compile-once sweeps of real experiments: cost of a reused point beyond its program's run",
+        [Variant(name, f"{mod}:sweep_overhead", {"name": name}) for name in EXPERIMENTS],
+        info={name: {"grid": spec["grid"], "fixed": spec["fixed"]} for name, spec in EXPERIMENTS.items()})
+    return [comp]
+
+
+def summarize_sweep_overhead(result, opts):
+    out = {}
+    for comp in result["comparisons"]:
+        for label, v in comp["variants"].items():
+            runs = [r for r in v["runs"] if r.get("ok")]
+            if runs:
+                out[label] = {k: median([r.get(k) for r in runs]) for k in
+                              ("per_point_overhead_s", "max_point_overhead_s", "per_point_program_s",
+                               "per_point_binary_s", "per_point_run_s", "n_reused")}
+                out[label]["overhead_within_goal"] = out[label]["per_point_overhead_s"] <= POINT_OVERHEAD_S
+    return out
+
+
 # ------------------------------------------------------------------------------------------ scaling
 def scaling_sizes(opts):
     sizes = [250_000, 500_000, 1_000_000] if opts.quick else [250_000, 1_000_000, 4_000_000]
@@ -319,6 +348,8 @@ CASES = {
                                           "stdp_dopamine_synapse"),
     "trials": (plan_trials, None, "1000 reward trials: compiled trial loop vs Python loop of run() calls"),
     "sweep": (plan_sweep, summarize_sweep, "16-point sweep: compile once + run_args vs recompiling each point"),
+    "sweep_overhead": (plan_sweep_overhead, summarize_sweep_overhead,
+                       "compile-once sweeps of 4 experiments: cost per reused point beyond simulating"),
     "scaling": (plan_scaling, summarize_scaling, "wall time vs number of synapses (0.25, 1, 4 M), exponent fit"),
     "memory": (None, None, "peak RSS of snnlearn vs hand-written Brian2 per case"),
 }

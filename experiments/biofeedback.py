@@ -22,7 +22,8 @@ twofold, the population mean within 30 %, and not in the yoked control.
 import numpy as np
 from brian2 import mV, ms, second
 
-from snnlearn.models.biofeedback import N_EXC, N_INH, BiofeedbackParams, Copy, feedback_rule, simulate
+from snnlearn.models.biofeedback import (N_EXC, N_INH, BiofeedbackParams, Copy, build_biofeedback, feedback_rule,
+                                        read_results, run_phases, run_time_values)
 from snnlearn.params import Param
 
 PARAMS = {
@@ -37,12 +38,12 @@ PARAMS = {
     "wmax": Param(1.5, low=0.0, strict=True, doc="upper bound of the excitatory weights (mV)"),
     "mu": Param(17 * mV, doc="mean background drive (threshold 20 mV above rest)"),
     "sigma": Param(3.5 * mV, low=0 * mV, doc="standard deviation of the background noise"),
-    "Ap": Param(1.3e-4, low=0.0, doc="eligibility per pre-before-post pair (mV)"),
-    "Am": Param(6.5e-5, low=0.0, doc="eligibility removed per post-before-pre pair (mV)"),
+    "Ap": Param(1.3e-4, low=0.0, runtime=True, doc="eligibility per pre-before-post pair (mV)"),
+    "Am": Param(6.5e-5, low=0.0, runtime=True, doc="eligibility removed per post-before-pre pair (mV)"),
     "tau_c": Param(1 * second, low=0 * ms, strict=True, doc="eligibility time constant"),
     "tau_d": Param(0.2 * second, low=0 * ms, strict=True, doc="dopamine time constant (the reward kernel)"),
     "reward_delay": Param(200 * ms, low=0 * ms, doc="delay of the reward after the chosen neuron's spike"),
-    "reward_amount": Param(1.0, low=0.0, doc="dopamine per spike of the chosen neuron"),
+    "reward_amount": Param(1.0, low=0.0, runtime=True, doc="dopamine per spike of the chosen neuron"),
     "tau_baseline": Param(1 * second, low=0 * ms, strict=True, doc="running mean of the dopamine (expected reward)"),
 }
 
@@ -119,11 +120,16 @@ def run(p, ctx):
     ctx.record_rule(feedback_rule(mp), "excitatory -> excitatory (16,000 synapses per copy)")
     ctx.log(f"{len(copies)} copies of the {N_EXC} + {N_INH} neuron network; chosen neurons "
             f"{[c.chosen for c in copies]}; {p.baseline_duration} baseline + {p.duration} learning")
-    structure = ("biofeedback", tuple(str(c.reward) for c in copies))
-    ctx.plan(p.baseline_duration + p.duration)
-    res = simulate(copies, p.duration, baseline_duration=p.baseline_duration, p=mp, brian_seed=ctx.brian_seed,
-                   record_dt=p.record_dt, context=ctx.use_device(cache_key=structure),
+
+    def build(ctx):
+        m = build_biofeedback(copies, mp, record_dt=p.record_dt)
+        ctx.plan(p.baseline_duration + p.duration)
+        run_phases(m, p.baseline_duration, p.duration,
                    run=lambda net, T, values: ctx.run(net, T, set=values, namespace={}))
+        return m
+
+    # the seed draws the connectivity, which is compiled into the program: seeds are structure here
+    res = ctx.program(build, lambda m: run_time_values(m, mp), read_results, seed_is_structure=True)
     n_syn = res["w_final"].size // len(copies)
     data = {
         "counts": res["counts"].astype(np.int32),

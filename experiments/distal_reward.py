@@ -19,18 +19,24 @@ of wmax), its percentile among the copy's excitatory weights, the time it first 
 0.9 wmax, and the controls' rewarded-synapse weights.
 """
 
+import time
+
 import numpy as np
 from brian2 import second
 
-from snnlearn.models.izhikevich2007 import N_EXC, N_INH, Condition, daspnet_rule, simulate
+from snnlearn.models.izhikevich2007 import (M_SYN, N_EXC, N_INH, Condition, build_distal_reward, daspnet_rule,
+                                            raster_from, read_results)
+from snnlearn.params import Param
 
 PARAMS = {
-    "duration": 3600 * second,  # simulated time
-    "no_reward_control": True,  # add a copy without phasic dopamine
-    "yoked_control": True,  # add a copy that receives the rewarded copy's dopamine pulses
-    "record_dt": 10 * second,  # sampling interval of the weights
-    "sample_weights": 1000,  # excitatory synapses per copy sampled for the mean-weight curve
-    "raster_window": 2 * second,  # raster of the rewarded copy at the end of the run
+    "duration": Param(3600 * second, low=0 * second, strict=True, doc="simulated time"),
+    "no_reward_control": Param(True, doc="add a copy without phasic dopamine"),
+    "yoked_control": Param(True, doc="add a copy that receives the rewarded copy's dopamine pulses"),
+    "record_dt": Param(10 * second, low=0 * second, strict=True, doc="sampling interval of the weights"),
+    "sample_weights": Param(1000, low=0, high=N_EXC * M_SYN,
+                            doc="excitatory synapses per copy sampled for the mean-weight curve"),
+    "raster_window": Param(2 * second, low=0 * second, runtime=True,
+                           doc="raster of the rewarded copy over the end of the run"),
 }
 
 QUICK = {"duration": 120 * second, "no_reward_control": False, "yoked_control": False, "record_dt": 5 * second,
@@ -94,11 +100,21 @@ def run(p, ctx):
     conds = _conditions(p, ctx.seed)
     ctx.record_rule(daspnet_rule(), "excitatory -> all (80,000 synapses per copy)")
     ctx.log(f"{len(conds)} copies of the 1000-neuron network: {', '.join(_labels(conds))}; {p.duration}")
-    structure = ("distal_reward", tuple(str(c.reward) for c in conds), int(p.sample_weights))
-    ctx.plan(p.duration)
-    res = simulate(conds, p.duration, brian_seed=ctx.brian_seed, raster_window=p.raster_window,
-                   record_dt=p.record_dt, sample_weights=int(p.sample_weights),
-                   context=ctx.use_device(cache_key=structure), run=lambda net, T: ctx.run(net, T, namespace={}))
+
+    def build(ctx):
+        m = build_distal_reward(conds, record_dt=p.record_dt, sample_weights=int(p.sample_weights),
+                                raster_copies=(0,), raster_from=raster_from(p.duration, p.raster_window))
+        ctx.plan(p.duration)
+        ctx.run(m["net"], p.duration, namespace={})
+        return m
+
+    def run_args(m):
+        return {m["neurons"].raster_from: raster_from(p.duration, p.raster_window)}
+
+    # the seed draws the connectivity, which is compiled into the program: seeds are structure here
+    started = time.perf_counter()
+    res = ctx.program(build, run_args, lambda m: read_results(m, conds), seed_is_structure=True)
+    res["wall_s"] = time.perf_counter() - started
     data = {
         "labels": np.array(_labels(conds)),
         "w_final": res["w_final"],

@@ -5,7 +5,12 @@ basis, λ = (5, 3, 2, 0.5, ...); docs/validation.md, check P1), a new sample eve
 ``sample_dt``. The output is y = Σ w x (a Brian2 summed variable); the projection
 learns by ``snnlearn.rules.oja``. The learning rate is annealed through the
 projection's learning switch: ``plasticity`` = 1 for the first phase and
-``anneal_factor`` for the second, with no rebuild.
+``anneal_factor`` for the second (a schedule inside the simulation), with no rebuild.
+
+The parameters declared ``runtime=True`` reach the compiled program only as values (the
+samples, the initial weights, the learning rate as a shared variable of the projection,
+the schedule), so that a sweep over them and over seeds compiles one program per size
+and runs every point with Brian2's ``run_args``.
 
 Measured: |cos(w, u₁)| and ‖w‖ over time, against the top eigenvector u₁ of C.
 Control: plain Hebb (the same network, ``covariance`` rule with zero references) diverges.
@@ -20,14 +25,15 @@ from snnlearn.models.rate_readout import build_rate_readout
 
 PARAMS = {
     "n_inputs": Param(20, low=1, high=5000, doc="input dimension (at least the number of top eigenvalues)"),
-    "eigenvalues_top": Param([5.0, 3.0, 2.0], low=0.0, strict=True, min_len=1, doc="leading covariance eigenvalues"),
-    "eigenvalue_rest": Param(0.5, low=0.0, strict=True, doc="every other eigenvalue"),
+    "eigenvalues_top": Param([5.0, 3.0, 2.0], low=0.0, strict=True, min_len=1, runtime=True,
+                             doc="leading covariance eigenvalues"),
+    "eigenvalue_rest": Param(0.5, low=0.0, strict=True, runtime=True, doc="every other eigenvalue"),
     "n_samples": Param(20000, low=1, high=10**8, doc="samples in the first phase"),
     "n_samples_annealed": Param(10000, low=0, high=10**8, doc="samples with the annealed learning rate"),
-    "eta_per_sample": Param(0.002, low=0.0, strict=True, high=1.0, doc="learning rate per sample"),
-    "anneal_factor": Param(0.25, low=0.0, high=1.0, doc="learning switch in the second phase"),
+    "eta_per_sample": Param(0.002, low=0.0, strict=True, high=1.0, runtime=True, doc="learning rate per sample"),
+    "anneal_factor": Param(0.25, low=0.0, high=1.0, runtime=True, doc="learning switch in the second phase"),
     "sample_dt": Param(10 * ms, low=0.1 * ms, doc="time per sample (at least one 0.1 ms time step)"),
-    "hebb_samples": Param(2000, low=1, high=10**7, doc="samples of the plain-Hebb control (numpy)"),
+    "hebb_samples": Param(2000, low=1, high=10**7, runtime=True, doc="samples of the plain-Hebb control (numpy)"),
 }
 
 QUICK = {"n_samples": 8000, "n_samples_annealed": 4000}
@@ -54,16 +60,26 @@ def run(p, ctx):
     rule = sl.rules.oja(eta=eta)
     ctx.record_rule(rule, "inputs -> output")
     record_dt = p.sample_dt * 200
-    with ctx.use_device(cache_key=("hebbian_pca", n)) as sim:
-        m = build_rate_readout(samples, rule, p.sample_dt, w0=w0, record_dt=record_dt, name="oja")
+    schedule = [1.0, float(p.anneal_factor)]  # the learning switch, per phase
+
+    def build(ctx):
+        m = build_rate_readout(samples, rule, p.sample_dt, w0=w0, record_dt=record_dt, name="oja",
+                               variable_params=("eta",))
+        m["schedule"] = sl.plasticity_schedule(m["synapses"], schedule, int(p.n_samples) * p.sample_dt)
+        m["net"].add(m["schedule"])
         ctx.plan(total * p.sample_dt)
-        ctx.run(m["net"], int(p.n_samples) * p.sample_dt)
-        m["synapses"].plasticity = float(p.anneal_factor)
-        ctx.run(m["net"], int(p.n_samples_annealed) * p.sample_dt)
-        sim.build()
-        w = np.asarray(m["synapses"].w[:], dtype=float)
-        w_hist = np.asarray(m["weights"].w[:], dtype=float)
-        t_hist = np.asarray(m["weights"].t[:] / second)
+        ctx.run(m["net"], total * p.sample_dt, namespace={})
+        return m
+
+    def run_args(m):
+        table = m["synapses"].namespace[f"{m['synapses'].name}_plasticity_schedule_values"]
+        return {m["samples"]: samples, m["synapses"].w: w0, m["synapses"].eta: eta, table: np.asarray(schedule)}
+
+    def collect(m):
+        return (np.asarray(m["synapses"].w[:], dtype=float), np.asarray(m["weights"].w[:], dtype=float),
+                np.asarray(m["weights"].t[:] / second))
+
+    w, w_hist, t_hist = ctx.program(build, run_args, collect)
     u1 = U[:, 0]
     cos_hist = np.abs(u1 @ w_hist) / np.linalg.norm(w_hist, axis=0)
     norm_hist = np.linalg.norm(w_hist, axis=0)

@@ -64,7 +64,8 @@ from brian2 import Network, NeuronGroup, StateMonitor, Synapses, mV, ms, second
 
 import snnlearn as sl
 
-__all__ = ["Copy", "BiofeedbackParams", "feedback_rule", "build_biofeedback", "simulate", "N_EXC", "N_INH"]
+__all__ = ["Copy", "BiofeedbackParams", "feedback_rule", "build_biofeedback", "run_phases", "run_time_values",
+           "read_results", "simulate", "N_EXC", "N_INH"]
 
 N_EXC, N_INH = 400, 100
 C_EXC, C_INH = 40, 10  # in-degree: 10 % of each population
@@ -168,8 +169,10 @@ def build_biofeedback(copies, p=None, record_dt=10 * second):
                            name="dopamine")
     dopamine.run_regularly("r = gate * (d - dbar)", dt=p.dt, when="before_synapses", name="dopamine_error")
     rule = feedback_rule(p)
+    # Ap and Am are shared variables of the synapses, so that a compiled program runs other values (run_args)
     plastic = sl.connect(neurons, neurons, rule, transmit="v_post += w * mV", connect={"i": ee[:, 0], "j": ee[:, 1]},
-                         w=p.J, delay=1.5 * ms, modulators={"r": (dopamine, "r", "post")}, dt=p.dt, name="ee")
+                         w=p.J, delay=1.5 * ms, modulators={"r": (dopamine, "r", "post")}, dt=p.dt, name="ee",
+                         variable_params=("Ap", "Am"))
     e_to_i = Synapses(neurons, neurons, on_pre="v_post += J_ei", namespace={"J_ei": p.J * mV}, dt=p.dt, name="ei")
     e_to_i.connect(i=ei[:, 0], j=ei[:, 1])
     e_to_i.delay = 1.5 * ms
@@ -185,31 +188,72 @@ def build_biofeedback(copies, p=None, record_dt=10 * second):
             continue
         src.append(np.full(N, source * N + copies[source].chosen))
         tgt.append(k * N + np.arange(N))
+    delivery = None
     if src:
-        delivery = Synapses(neurons, dopamine, on_pre="d_post += reward_amount",
-                            namespace={"reward_amount": p.reward_amount}, dt=p.dt, name="reward_delivery")
+        delivery = Synapses(neurons, dopamine, "reward_amount : 1 (shared)", on_pre="d_post += reward_amount",
+                            dt=p.dt, name="reward_delivery")
         delivery.connect(i=np.concatenate(src), j=np.concatenate(tgt))
         delivery.delay = p.reward_delay
+        delivery.reward_amount = p.reward_amount
         objects.append(delivery)
     counts = StateMonitor(neurons, "spikes", record=True, dt=record_dt, when="end", name="spike_counts")
     da = StateMonitor(dopamine, ["d", "dbar"], record=np.arange(K) * N, dt=record_dt, name="da_trace")
     net = Network(*objects, counts, da)
-    return {"net": net, "neurons": neurons, "plastic": plastic, "dopamine": dopamine, "counts": counts, "da": da,
-            "rule": rule, "ee": ee, "n_copies": K}
+    dopamine.dbar = _initial_baseline(p)
+    return {"net": net, "neurons": neurons, "plastic": plastic, "dopamine": dopamine, "delivery": delivery,
+            "counts": counts, "da": da, "rule": rule, "ee": ee, "n_copies": K}
+
+
+def _initial_baseline(p):
+    """Start the running mean of the dopamine near its value for a chosen neuron firing at about 5 Hz."""
+    return p.reward_amount * float(p.tau_d / second) * 5.0
+
+
+def run_time_values(m, p):
+    """The values of ``p`` a compiled program of the same structure takes as ``run_args``: the STDP amplitudes
+    and the dopamine per reward (with the initial running mean that follows from it)."""
+    values = {m["plastic"].Ap: p.Ap, m["plastic"].Am: p.Am, m["dopamine"].dbar: _initial_baseline(p)}
+    if m["delivery"] is not None:
+        values[m["delivery"].reward_amount] = p.reward_amount
+    return values
+
+
+def run_phases(m, baseline_duration, duration, run=None, report=None):
+    """Baseline (phasic dopamine off) then learning, as two calls ``run(net, duration, set)``.
+
+    By default ``run`` is ``net.run``; an experiment passes ``ctx.run``, which adds progress,
+    checkpoints and resume. The second call switches the dopamine on through ``set``.
+    """
+    if run is None:
+        def run(net, duration, set):
+            for view, value in set.items():
+                view[:] = value
+            net.run(duration, report=report)
+    run(m["net"], baseline_duration, {m["dopamine"].gate: 0.0})
+    run(m["net"], duration, {m["dopamine"].gate: 1.0})
+
+
+def read_results(m):
+    """Numpy arrays of a finished simulation (see :func:`simulate`)."""
+    K, N = m["n_copies"], N_EXC + N_INH
+    return {
+        "counts": np.asarray(m["counts"].spikes[:]).reshape(K, N, -1),
+        "count_time_s": np.asarray(m["counts"].t[:] / second),
+        "w_final": np.asarray(m["plastic"].w[:]),
+        "ee": np.c_[np.asarray(m["plastic"].i[:]), np.asarray(m["plastic"].j[:])],
+        "d": np.asarray(m["da"].d[:]),
+        "dbar": np.asarray(m["da"].dbar[:]),
+    }
 
 
 def simulate(copies, duration, baseline_duration=100 * second, p=None, brian_seed=0, record_dt=10 * second,
              context=None, directory=None, device="cpp_standalone", report=None, run=None):
-    """Baseline (plasticity off) then learning; returns numpy arrays.
-
-    The two phases are two calls ``run(net, duration, set)``, the second switching the
-    phasic dopamine on through ``set`` (``{dopamine.gate: 1}``): by default they are
-    ``net.run``; an experiment passes ``ctx.run``, which adds progress, checkpoints and
-    resume. ``brian_seed`` is Brian2's seed, or a function that seeds it (``ctx.brian_seed``).
+    """Baseline (plasticity off) then learning (:func:`run_phases`); returns numpy arrays.
 
     ``counts`` (n_copies, 500, n_samples): cumulative spike counts every ``record_dt``;
     ``count_time_s``; ``w_final`` (n_copies, 16000) with ``ee`` the (pre, post) global
-    indices; ``d``, ``dbar`` (n_copies, n_samples).
+    indices; ``d``, ``dbar`` (n_copies, n_samples). ``brian_seed`` is Brian2's seed, or a
+    function that seeds it (``ctx.brian_seed``); ``run`` as in :func:`run_phases`.
     """
     import time
 
@@ -218,28 +262,11 @@ def simulate(copies, duration, baseline_duration=100 * second, p=None, brian_see
     from snnlearn.devices import use_device
 
     t0 = time.perf_counter()
-    copies = list(copies)
-    p = p or BiofeedbackParams()
-    if run is None:
-        def run(net, duration, set):
-            for view, value in set.items():
-                view[:] = value
-            net.run(duration, report=report)
     with (context if context is not None else use_device(device, directory=directory)) as sim:
         brian_seed() if callable(brian_seed) else brian2_seed(brian_seed)
-        m = build_biofeedback(copies, p, record_dt=record_dt)
-        m["dopamine"].dbar = p.reward_amount * float(p.tau_d / second) * 5.0  # about 5 Hz
-        run(m["net"], baseline_duration, {m["dopamine"].gate: 0.0})
-        run(m["net"], duration, {m["dopamine"].gate: 1.0})
+        m = build_biofeedback(copies, p or BiofeedbackParams(), record_dt=record_dt)
+        run_phases(m, baseline_duration, duration, run=run, report=report)
         sim.build()
-        K, N = m["n_copies"], N_EXC + N_INH
-        out = {
-            "counts": np.asarray(m["counts"].spikes[:]).reshape(K, N, -1),
-            "count_time_s": np.asarray(m["counts"].t[:] / second),
-            "w_final": np.asarray(m["plastic"].w[:]),
-            "ee": np.c_[np.asarray(m["plastic"].i[:]), np.asarray(m["plastic"].j[:])],
-            "d": np.asarray(m["da"].d[:]),
-            "dbar": np.asarray(m["da"].dbar[:]),
-        }
+        out = read_results(m)
     out["wall_s"] = time.perf_counter() - t0
     return out

@@ -38,8 +38,8 @@ import snnlearn as sl
 from snnlearn.modulators import coincidence_detector, deliver, neuromodulator, random_delay
 from snnlearn.rules.neuromodulated import DASPNET_TAU_C, DASPNET_TAU_DA, DASPNET_TAU_STDP
 
-__all__ = ["Condition", "daspnet_rule", "build_distal_reward", "IZHIKEVICH_NEURON", "IZHIKEVICH_UPDATE", "N_EXC", "N_INH",
-           "M_SYN"]
+__all__ = ["Condition", "daspnet_rule", "build_distal_reward", "raster_from", "read_results", "simulate",
+           "IZHIKEVICH_NEURON", "IZHIKEVICH_UPDATE", "N_EXC", "N_INH", "M_SYN"]
 
 N_EXC, N_INH, M_SYN = 800, 200, 100
 DT = 1 * ms
@@ -200,6 +200,43 @@ def build_distal_reward(conditions, rule=None, sample_weights=1000, record_dt=10
             "rewarded_ranks": ranks, "n_exc_syn": n_exc_syn}
 
 
+def raster_from(duration, raster_window):
+    """Start of the recorded raster window (the last ``raster_window`` of a run of ``duration``)."""
+    return max(duration - raster_window, 0 * second)
+
+
+def read_results(m, conditions):
+    """Numpy arrays of a finished simulation (see :func:`simulate`)."""
+    mon = m["monitors"]
+    K, n_syn = m["n_copies"], m["n_exc_syn"]
+    out = {
+        "w_final": np.asarray(m["plastic"].w[:]).reshape(K, n_syn),
+        "rewarded_w": np.asarray(mon["w_rewarded"].w[:]),
+        "w_time_s": np.asarray(mon["w_rewarded"].t[:] / second),
+        "da": np.asarray(mon["da"].d[:]),
+        "da_time_s": np.asarray(mon["da"].t[:] / second),
+    }
+    if "w_sample" in mon:
+        out["w_sample"] = np.asarray(mon["w_sample"].w[:]).reshape(K, -1, out["w_time_s"].size)
+    rewards, pairings = [], []
+    ranks = m["rewarded_ranks"]
+    for k, c in enumerate(conditions):
+        src = k if c.reward == "pairing" else (c.reward[1] if isinstance(c.reward, tuple) else None)
+        if src is None:
+            rewards.append(np.array([]))
+            pairings.append(np.array([]))
+        else:
+            rewards.append(np.sort(np.asarray(mon["rewards"][ranks[src]].t[:] / second)))
+            pairings.append(np.asarray(mon["pairings"][ranks[src]].t[:] / second) if src == k else np.array([]))
+    out["reward_times_s"], out["pairing_times_s"] = rewards, pairings
+    if "raster" in mon:
+        i = np.asarray(mon["raster"].i[:])
+        t = np.asarray(mon["raster"].t[:] / second)
+        keep = i < N_EXC + N_INH  # copy 0
+        out["raster_i"], out["raster_t_s"] = i[keep], t[keep]
+    return out
+
+
 def simulate(conditions, duration, brian_seed=0, directory=None, device="cpp_standalone", raster_window=None,
              record_dt=10 * second, sample_weights=1000, report=None, context=None, run=None):
     """Build and run the copies; return numpy arrays (usable from a worker process).
@@ -226,43 +263,16 @@ def simulate(conditions, duration, brian_seed=0, directory=None, device="cpp_sta
     t0 = time.perf_counter()
     conditions = list(conditions)
     raster = raster_window is not None and float(raster_window / second) > 0
-    if run is None:
-        def run(net, duration):
-            net.run(duration, report=report)
     with (context if context is not None else use_device(device, directory=directory)) as sim:
         brian_seed() if callable(brian_seed) else brian2_seed(brian_seed)
         m = build_distal_reward(conditions, record_dt=record_dt, sample_weights=sample_weights,
                                 raster_copies=(0,) if raster else (),
-                                raster_from=max(duration - raster_window, 0 * second) if raster else 0 * second)
-        net, mon = m["net"], m["monitors"]
-        run(net, duration)
+                                raster_from=raster_from(duration, raster_window) if raster else 0 * second)
+        if run is None:
+            m["net"].run(duration, report=report)
+        else:
+            run(m["net"], duration)
         sim.build()
-        K, n_syn = m["n_copies"], m["n_exc_syn"]
-        w = np.asarray(m["plastic"].w[:]).reshape(K, n_syn)
-        out = {
-            "w_final": w,
-            "rewarded_w": np.asarray(mon["w_rewarded"].w[:]),
-            "w_time_s": np.asarray(mon["w_rewarded"].t[:] / second),
-            "da": np.asarray(mon["da"].d[:]),
-            "da_time_s": np.asarray(mon["da"].t[:] / second),
-        }
-        if "w_sample" in mon:
-            out["w_sample"] = np.asarray(mon["w_sample"].w[:]).reshape(K, sample_weights, -1)
-        rewards, pairings = [], []
-        ranks = m["rewarded_ranks"]
-        for k, c in enumerate(conditions):
-            src = k if c.reward == "pairing" else (c.reward[1] if isinstance(c.reward, tuple) else None)
-            if src is None:
-                rewards.append(np.array([]))
-                pairings.append(np.array([]))
-            else:
-                rewards.append(np.sort(np.asarray(mon["rewards"][ranks[src]].t[:] / second)))
-                pairings.append(np.asarray(mon["pairings"][ranks[src]].t[:] / second) if src == k else np.array([]))
-        out["reward_times_s"], out["pairing_times_s"] = rewards, pairings
-        if "raster" in mon:
-            i = np.asarray(mon["raster"].i[:])
-            t = np.asarray(mon["raster"].t[:] / second)
-            keep = i < N_EXC + N_INH  # copy 0
-            out["raster_i"], out["raster_t_s"] = i[keep], t[keep]
+        out = read_results(m, conditions)
     out["wall_s"] = time.perf_counter() - t0
     return out

@@ -16,7 +16,7 @@ __all__ = ["build_rate_readout"]
 
 
 def build_rate_readout(samples, rule, sample_dt, n_out=1, w0=None, rectify=False, record_dt=None,
-                       name="readout"):
+                       name="readout", variable_params=()):
     """Build inputs -> outputs with ``rule`` on the projection.
 
     Parameters
@@ -31,6 +31,12 @@ def build_rate_readout(samples, rule, sample_dt, n_out=1, w0=None, rectify=False
         Initial weights (synapse k connects input k % n_inputs... in Brian2's order).
     rectify : bool
         ``y = max(0, sum w x)`` instead of the linear sum.
+    variable_params : sequence of str
+        Rule parameters made shared variables of the projection (see :func:`snnlearn.connect`),
+        so that a compiled program can run with other values (``run_args``).
+
+    Returns a dict: ``net``, ``inputs``, ``outputs``, ``synapses``, ``weights`` (the
+    monitor, or None), ``samples`` (the ``TimedArray`` of the input activities) and ``duration``.
     """
     samples = np.asarray(samples, dtype=float)
     if samples.ndim != 2:
@@ -43,14 +49,15 @@ def build_rate_readout(samples, rule, sample_dt, n_out=1, w0=None, rectify=False
     outputs = NeuronGroup(n_out, drive, dt=sample_dt, name=f"{name}_outputs")
     summed = "y_lin_post = w * x_pre : 1 (summed)" if rectify else "y_post = w * x_pre : 1 (summed)"
     S = sl.connect(inputs, outputs, rule, connect=True, extra_model=summed, dt=sample_dt, method="euler",
-                   namespace={f"{name}_samples": table},
+                   namespace={f"{name}_samples": table}, variable_params=variable_params,
                    name=f"{name}_plastic")
     if w0 is not None:
         S.w = np.asarray(w0, dtype=float)
     objects = [inputs, outputs, S]
     monitor = None
     if record_dt is not None:
-        monitor = StateMonitor(S, "w", record=True, dt=record_dt, name=f"{name}_weights")
+        # explicit indices: cpp_standalone cannot resolve record=True for synapses before they exist
+        monitor = StateMonitor(S, "w", record=np.arange(n_in * n_out), dt=record_dt, name=f"{name}_weights")
         objects.append(monitor)
     return {"net": Network(*objects), "inputs": inputs, "outputs": outputs, "synapses": S, "weights": monitor,
-            "duration": samples.shape[0] * sample_dt}
+            "samples": table, "duration": samples.shape[0] * sample_dt}

@@ -233,7 +233,7 @@ class RunContext:
                     self.program_info.setdefault("compiled", bool(sim.compiled))
                     self.program_info.setdefault("reused", False)
 
-    def program(self, build, run_args, collect, key=None):
+    def program(self, build, run_args, collect, key=None, seed_is_structure=False):
         """Simulate through a compiled program that later runs may reuse with ``run_args``.
 
         Parameters
@@ -251,6 +251,10 @@ class RunContext:
         key : hashable, optional
             Structure key (default: :attr:`structure`, computed by
             :func:`structure_key` from the parameters that are not run-time ones).
+        seed_is_structure : bool
+            The seed draws something compiled into the program (e.g. connectivity made
+            from arrays): a run reuses the program only at the same seed. Another seed
+            rebuilds in the same cached project, so only what changed is recompiled.
 
         On its own, this is ``use_device`` + seed + ``build`` + ``sim.build()`` + ``collect``.
         In a sweep worker (``cpp_standalone``, a :class:`ProgramCache`), a run whose
@@ -258,6 +262,7 @@ class RunContext:
         program runs again with ``run_args(model)`` and this run's seed.
         """
         key = self.structure if key is None else key
+        reuse_key = (key, "seed", self.seed) if seed_is_structure else key
         cache = self._programs
         if self.device != "cpp_standalone" or cache is None or self.chunked:
             with self.use_device(cache_key=key) as sim:
@@ -265,22 +270,28 @@ class RunContext:
                 model = build(self)
                 sim.build()
                 return collect(model)
-        if cache.key == key:
+        if cache.key == reuse_key:
             from brian2 import get_device
 
             from .standalone import SEED_ENV, environment
 
+            started = time.perf_counter()
             args = run_args(cache.model)
             with environment(**{SEED_ENV: self.seed}):
                 get_device().run(directory=cache.sim.directory, with_output=False, run_args=args)
             if isinstance(cache.model, dict) and "net" in cache.model:
                 self._networks = [cache.model["net"]]
                 self.check_networks()
+            data = collect(cache.model)
+            # what a reused point costs: the wall time of this step (run_args written, the program run, its
+            # results read) and, of that, the compiled program's own run (building the network and simulating)
             self.program_info = {"compiled": False, "reused": True, "run_args": sorted(
-                f"{view.group_name}.{view.name}" for view in args)}
+                f"{view.group_name}.{view.name}" if hasattr(view, "group_name") else view.name  # a TimedArray
+                for view in args), "program_wall_s": round(time.perf_counter() - started, 6),
+                "binary_s": round(float(get_device().timers.get("run_binary") or 0.0), 6)}
             self.log(f"reused the compiled program of an earlier run (same structure) with {len(args)} run_args, "
                      f"seed {self.seed}: nothing rebuilt")
-            return collect(cache.model)
+            return data
         cache.close()
         device_key, copied = key, False
         if cache.copy is not None:
@@ -299,7 +310,7 @@ class RunContext:
         else:
             sim.build()
         self.program_info.update({"compiled": bool(sim.compiled), "reused": False, "copied": copied})
-        cache.key, cache.model, cache.sim = key, model, sim
+        cache.key, cache.model, cache.sim = reuse_key, model, sim
         return collect(model)
 
     # -- simulating with checkpoints ----------------------------------------------------

@@ -620,6 +620,11 @@ def _kill_points(tmp_path, name, args, env, n_points, seed, wall):
         if len(outcomes) == n_points - 1:  # right after the last checkpoint, before 'complete'
             _wait_for(lambda: _checkpoint_t(run) >= final_t - 1e-9, proc, what="the last checkpoint")
         else:
+            # the kill moment counts from the run directory's creation: on a loaded machine Python's start-up
+            # can take most of the warm run's time, and a kill before it is not a kill point of a run
+            started = time.time()
+            while not (run / "status.json").exists() and proc.poll() is None and time.time() < started + 300:
+                time.sleep(0.01)
             deadline = time.time() + rng.uniform(0.05, 0.95) * duration
             while time.time() < deadline and proc.poll() is None:
                 time.sleep(0.01)

@@ -118,3 +118,54 @@ def test_chunk_seeds_are_deterministic_and_distinct():
     seeds = [chunk_seed(s, k) for s in range(3) for k in range(50)]
     assert seeds == [chunk_seed(s, k) for s in range(3) for k in range(50)]
     assert len(set(seeds)) == len(seeds) and all(0 <= x < 2**32 for x in seeds)
+
+
+#: Experiments besides stdp_competition whose sweeps reuse the compiled program: a grid over run-time parameters
+#: with short settings. biofeedback and distal_reward draw their connectivity from the seed (structure), so
+#: their grid runs at one seed.
+RUNTIME_SWEEPS = {
+    "hebbian_pca": (["--grid", "eta_per_sample=0.001,0.004", "--grid", "anneal_factor=0.1,0.25", "--seeds", "2"],
+                    [], ("eta_per_sample=0.004_anneal_factor=0.1_seed1", {"eta_per_sample": "0.004",
+                                                                         "anneal_factor": "0.1"}, 1)),
+    "biofeedback": (["--grid", "Ap=1e-4,2e-4", "--seeds", "1"],
+                    ["--set", "duration=10s", "--set", "baseline_duration=10s", "--set", "final_window=10s",
+                     "--set", "record_dt=2s"], ("Ap=2e-4_seed0", {"Ap": "2e-4"}, 0)),
+    "distal_reward": (["--grid", "raster_window=1s,3s", "--seeds", "1"],
+                      ["--set", "duration=5s", "--set", "record_dt=1s"], ("raster_window=3s_seed0",
+                                                                          {"raster_window": "3s"}, 0)),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+@pytest.mark.parametrize("name", sorted(RUNTIME_SWEEPS))
+def test_runtime_parameter_sweeps_reuse_the_program_and_match_separate_runs(name, tmp_path, counting_compiler):
+    """A sweep over an experiment's run-time parameters (declared ``Param(..., runtime=True)``) compiles once: every
+    point after the first runs the same binary with run_args (nothing compiled, nothing rebuilt), and a reused
+    point's metrics and arrays equal those of a separate run of that point."""
+    grid, fixed, (point, values, seed) = RUNTIME_SWEEPS[name]
+    cxx, compiler_log = counting_compiler
+    env = {**os.environ, "SNNLEARN_BUILD_CACHE": str(tmp_path / "cache"), "CXX": cxx, "MPLBACKEND": "Agg"}
+    out = tmp_path / "sweep"
+    done = subprocess.run([sys.executable, "-m", "snnlearn.cli", "sweep", name, *grid, "--quick", *fixed,
+                           "--device", "cpp_standalone", "--workers", "1", "--out", str(out), "--quiet"],
+                          capture_output=True, text=True, timeout=900, env=env)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert all(r["status"] == "complete" for r in rows), [r["error"] for r in rows]
+    assert [r["program"] for r in rows] == ["compiled"] + ["reused"] * (len(rows) - 1)
+    calls = compiler_log.read_text().splitlines()
+    assert sum(" -o main " in c + " " for c in calls) == 1  # linked once
+    prov = json.loads((out / point / "provenance.json").read_text())
+    assert prov["program"]["reused"] and prov["program"]["program_wall_s"] >= prov["program"]["binary_s"] > 0
+
+    separate = tmp_path / "separate"
+    sets = [arg for key, value in values.items() for arg in ("--set", f"{key}={value}")]
+    alone = subprocess.run([sys.executable, "-m", "snnlearn.cli", "run", name, "--quick", *fixed, *sets, "--seed",
+                            str(seed), "--out", str(separate), "--quiet"], capture_output=True, text=True,
+                           timeout=900, env=env)
+    assert alone.returncode == 0, alone.stderr
+    assert (separate / "metrics.json").read_text() == (out / point / "metrics.json").read_text()
+    a, b = np.load(separate / "arrays.npz"), np.load(out / point / "arrays.npz")
+    for key in a.files:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=f"{point}: {key}")
