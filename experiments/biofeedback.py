@@ -70,7 +70,8 @@ def copies_for(seed, n_rewarded, yoked):
     return out
 
 
-def _check(p):
+def validate(p):
+    """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
     for name in ("baseline_duration", "final_window", "duration"):
         if float(p[name] / p.record_dt) % 1 > 1e-9:
             raise ValueError(f"{name} ({p[name]}) must be a multiple of record_dt ({p.record_dt})")
@@ -114,7 +115,7 @@ def measure(data, p):
 
 
 def run(p, ctx):
-    _check(p)
+    validate(p)
     copies = copies_for(ctx.seed, p.n_rewarded, p.yoked_control)
     mp = model_params(p)
     ctx.record_rule(feedback_rule(mp), "excitatory -> excitatory (16,000 synapses per copy)")

@@ -5,7 +5,9 @@ excitatory neurons with adaptive thresholds, as many inhibitory neurons giving l
 weights learn with a catalog rule and the catalog's multiplicative normalisation. Each image is shown for
 ``t_on`` followed by ``t_off`` of rest. Per size and seed, one ``cpp_standalone`` program runs the whole
 training epoch and the evaluation: the images reach it through a ``TimedArray``, learning is switched off
-for the evaluation by a schedule inside the simulation.
+for the evaluation by a schedule inside the simulation. Each program is a stage of the run
+(``RunContext.stage``): ``--resume`` loads the programs that finished before an interruption and
+continues the unfinished one from its last checkpoint (``--checkpoint-every``).
 
 Routes (the same network, the same initial weights per seed, the same presentations):
 
@@ -107,10 +109,6 @@ PARAMS = {
     "online_block": 100,
 }
 
-#: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
-NO_CHECKPOINTS = ("one compiled program per size, route and seed, each a few minutes at most; a checkpoint "
-                  "holds the state of one program")
-
 QUICK = {"sizes": [25], "n_seeds": 1, "n_train": 100, "n_label": 100, "n_test": 100, "online_window": 50,
          "online_block": 25}
 
@@ -137,7 +135,8 @@ def threshold_increment(theta_plus_ref, n_exc):
     return theta_plus_ref * (n_exc / N_REF)
 
 
-def _check(p):
+def validate(p):
+    """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
     sizes = [int(n) for n in p.sizes]
     if not sizes or min(sizes) < 1 or len(set(sizes)) != len(sizes):
         raise ParameterError(f"sizes must be distinct positive integers, got {p.sizes}")
@@ -177,29 +176,33 @@ def simulate_route(p, ctx, route, n, r, split):
     learn = np.r_[np.ones(len(y_train)), np.zeros(len(y_lab) + len(y_te))]
     q = {k: p[k] for k in MODEL_KEYS}
     q["theta_plus"] = threshold_increment(p.theta_plus_reward if route in dc.REWARD_ROUTES else p.theta_plus, n)
-    t0 = time.perf_counter()
-    with ctx.use_device(cache_key=("digits", route, n, len(labels))) as sim:
-        ctx.brian_seed(offset=r)
-        m = dc.build_network(images, learn, n, route, w0, q, labels=labels)
-        if m["rule"] is not None and r == 0:
-            ctx.record_rule(m["rule"], f"input -> excitatory ({route}, N{n})")
-        m["net"].run(m["duration"], report=ctx.report, report_period=60 * second, namespace={})
-        sim.build()
-        spike_i = np.asarray(m["spikes"].i[:])
-        spike_t = np.asarray(m["spikes"].t[:] / second)
-        w = np.asarray(m["synapses"].w[:]).reshape(x_tr.shape[1], n)
-        theta = np.asarray(m["exc"].theta[:] / mV)
-        rewarded = float(m["task"]["group"].n_rewarded[0]) if m["task"] is not None else None
-    wall = time.perf_counter() - t0
-    resp = dc.responses_by_presentation(spike_i, spike_t, len(labels), n, float(m["T"] / second))
-    n_tr, n_lab = len(y_train), len(y_lab)
-    return {"resp_train": resp[:n_tr], "y_train": y_train, "resp_label": resp[n_tr:n_tr + n_lab],
-            "resp_test": resp[n_tr + n_lab:], "w": w, "theta": theta, "wall": wall,
-            "rewarded": rewarded}
+
+    def simulate(ctx):
+        t0 = time.perf_counter()
+        with ctx.use_device(cache_key=("digits", route, n, len(labels))) as sim:
+            ctx.brian_seed(offset=r)
+            m = dc.build_network(images, learn, n, route, w0, q, labels=labels)
+            if m["rule"] is not None and r == 0:
+                ctx.record_rule(m["rule"], f"input -> excitatory ({route}, N{n})")
+            ctx.run(m["net"], m["duration"], report_period=60 * second, namespace={})
+            sim.build()
+            spike_i = np.asarray(m["spikes"].i[:])
+            spike_t = np.asarray(m["spikes"].t[:] / second)
+            w = np.asarray(m["synapses"].w[:]).reshape(x_tr.shape[1], n)
+            theta = np.asarray(m["exc"].theta[:] / mV)
+            rewarded = float(m["task"]["group"].n_rewarded[0]) if m["task"] is not None else None
+        resp = dc.responses_by_presentation(spike_i, spike_t, len(labels), n, float(m["T"] / second))
+        n_tr, n_lab = len(y_train), len(y_lab)
+        return {"resp_train": resp[:n_tr], "y_train": y_train, "resp_label": resp[n_tr:n_tr + n_lab],
+                "resp_test": resp[n_tr + n_lab:], "w": w, "theta": theta, "wall": time.perf_counter() - t0,
+                "rewarded": rewarded}
+
+    # a resumed run loads the programs that finished before the interruption (RunContext.stage)
+    return ctx.stage(f"{route} N{n} seed {r}", simulate)
 
 
 def run(p, ctx):
-    _check(p)
+    validate(p)
     split = data_split(p)
     x_tr, y_tr, x_lab, y_lab, x_te, y_te = split
     sizes = [int(n) for n in p.sizes]

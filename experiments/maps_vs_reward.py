@@ -20,7 +20,9 @@ start from the same initial weights (flat, ``init_noise`` noise, no topographic 
 
 Both routes and all sizes of one replica run in one compiled (``cpp_standalone``) program; each
 of the ``n_seeds`` replicas (its own initial weights, stimuli and noise) reruns that program
-(only the seeding code changes, so little is recompiled). The map's quality is
+(only the seeding code changes, so little is recompiled). Each replica's program is a stage of the
+run (``RunContext.stage``): ``--resume`` loads the replicas that finished before an interruption and
+continues the unfinished one from its last checkpoint (``--checkpoint-every``). The map's quality is
 measured the same way for both, from the weights: the topographic order |rho_FL| (Fisher-Lee
 circular correlation between unit position 2 pi j / n_out and RF centre, reflection and
 rotation allowed), the topographic error (Kiviluoto 1996) and the RF selectivity. Measured:
@@ -97,17 +99,14 @@ PARAMS = {
 #: What `snnlearn run` prints at the end.
 HEADLINE = ("routes.*.N*.seeds_reaching_criterion", "routes.*.N*.trials_to_criterion_per_seed")
 
-#: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
-NO_CHECKPOINTS = ("one compiled program per seed (both routes at every size), each a few minutes; a checkpoint "
-                  "holds the state of one program")
-
 QUICK = {"sizes": [10], "n_seeds": 1, "duration": 60 * second}
 
 ROUTES = ("self_organising", "reward")
 LABELS = {"self_organising": "self-organising (Hebbian)", "reward": "reward only ({rule})"}
 
 
-def _check(p):
+def validate(p):
+    """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
     sizes = [int(n) for n in p.sizes]
     if not sizes or min(sizes) < 4:
         raise ValueError(f"sizes must list map sizes n_out >= 4, got {p.sizes}")
@@ -197,7 +196,7 @@ def first_crossing(order, x, criterion):
 def simulate(p, ctx):
     """All seeds, one compiled program each (the same code: later seeds only relink and rerun).
     Returns, per seed, a list with one dict per map size."""
-    sizes = _check(p)
+    sizes = validate(p)
     out = []
     started = time.perf_counter()
     for k in range(int(p.n_seeds)):
@@ -231,55 +230,61 @@ def simulate_seed(p, ctx, sizes, k):
         setups.append(dict(g, w0=w0, schedule=schedule, patterns=patterns, targets=targets, trials=trials))
     key = ("maps_vs_reward", tuple(sizes), int(p.inputs_per_unit), int(p.positions_per_unit), n_trials, every,
            p.reward_rule)
-    out = []
-    with ctx.use_device(cache_key=key) as sim:
-        ctx.brian_seed(k)
-        objects, built = [], []
-        for s in setups:
-            n_in, n_out = s["n_in"], s["n_out"]
-            som_rule = map_rule(eta=p.som_eta, tau_h=p.tau_h, wmax=p.som_w_max, interval=p.update_interval)
-            lat_w, in_w = som_schedules(p, n_out)
-            som = build_map_network((n_in,), (n_out,), s["schedule"], s["w0"][None] * float(p.som_w_max), None, rng,
-                                    sigma=s["sigma_in"], peak=p.peak_rate, baseline=p.baseline_rate, periodic=True,
-                                    Je=p.som_Je, sigma_lat=p.som_lateral_sigma, Ji=p.som_Ji_total / n_out,
-                                    rule=som_rule, w_max=p.som_w_max,
-                                    cortex_kw={"mu": p.mu, "sigma_n": p.sigma_n, "tau_m": p.tau_m,
-                                               "refractory": p.refractory},
-                                    record_dt=p.record_interval, dt=p.dt, lateral_widths=lat_w, input_widths=in_w,
-                                    anneal_step=ANNEAL_STEP, name=f"som{n_out}")
-            rew = build_reward_map(s["w0"] * float(p.reward_w_max), s["patterns"], s["trials"], s["targets"],
-                                   rule=p.reward_rule, eta=p.reward_eta, sigma_noise=p.sigma_noise,
-                                   tau_noise=p.tau_noise, w_max=p.reward_w_max, escape=escape, offset=p.trial_gap,
-                                   record_every=every, name=f"rew{n_out}", dt=p.reward_dt)
-            objects += som.objects + rew["objects"] + rew["circuit"].record()
-            built.append((som, rew))
-        if k == 0:
-            ctx.record_rule(som_rule, "inputs -> map units (self-organising route)")
-            ctx.record_rule(rew["rule"], "inputs -> map units (reward route)")
-            ctx.log(f"maps n_out = {sizes} (n_in = {int(p.inputs_per_unit)} n_out), two routes each, "
-                    f"{p.duration} of simulated time per route ({n_trials} reward trials of {T})")
-        net = Network(*objects, name="maps_vs_reward")
-        net.run(max(p.duration, n_trials * T + p.reward_dt), report=ctx.report, namespace={})
-        sim.build()
-        for s, (som, rew) in zip(setups, built):
-            n_in, n_out = s["n_in"], s["n_out"]
-            mon = som.w_monitors["plastic"]
-            w_som = som.dense(np.asarray(mon.w[:], dtype=float), "plastic")[0]           # (n_in, n_out, n_t)
-            t_som = np.asarray(mon.t[:] / second)
-            wf_som = som.dense(np.asarray(som.ff["plastic"].w[:], dtype=float), "plastic")[0]
-            w_rew = np.asarray(rew["w_monitor"].w[:], dtype=float).reshape(n_in, n_out, -1)
-            t_rew = np.asarray(rew["w_monitor"].t[:] / second)
-            wf_rew = np.asarray(rew["synapses"].w[:], dtype=float).reshape(n_in, n_out)
-            res = rew["circuit"].results()
-            rate = np.asarray(som.cortex_spikes.count[:], dtype=float).mean() / float(p.duration / second)
-            out.append({"n_out": n_out, "n_in": n_in, "w0": s["w0"], "schedule": s["schedule"], "T": float(T / second),
-                        "som": (np.concatenate([w_som, wf_som[:, :, None]], axis=2) / float(p.som_w_max),
-                                np.append(t_som, float(p.duration / second))),
-                        "reward": (np.concatenate([s["w0"][:, :, None], w_rew, wf_rew[:, :, None]], axis=2)
-                                   / float(p.reward_w_max),
-                                   np.concatenate([[0.0], t_rew, [n_trials * float(T / second)]])),
-                        "reward_err": res["err"], "som_rate_hz": rate})
-    return out
+
+    def run_program(ctx):
+        out = []
+        with ctx.use_device(cache_key=key) as sim:
+            ctx.brian_seed(k)
+            objects, built = [], []
+            for s in setups:
+                n_in, n_out = s["n_in"], s["n_out"]
+                som_rule = map_rule(eta=p.som_eta, tau_h=p.tau_h, wmax=p.som_w_max, interval=p.update_interval)
+                lat_w, in_w = som_schedules(p, n_out)
+                som = build_map_network((n_in,), (n_out,), s["schedule"], s["w0"][None] * float(p.som_w_max), None, rng,
+                                        sigma=s["sigma_in"], peak=p.peak_rate, baseline=p.baseline_rate, periodic=True,
+                                        Je=p.som_Je, sigma_lat=p.som_lateral_sigma, Ji=p.som_Ji_total / n_out,
+                                        rule=som_rule, w_max=p.som_w_max,
+                                        cortex_kw={"mu": p.mu, "sigma_n": p.sigma_n, "tau_m": p.tau_m,
+                                                   "refractory": p.refractory},
+                                        record_dt=p.record_interval, dt=p.dt, lateral_widths=lat_w, input_widths=in_w,
+                                        anneal_step=ANNEAL_STEP, name=f"som{n_out}")
+                rew = build_reward_map(s["w0"] * float(p.reward_w_max), s["patterns"], s["trials"], s["targets"],
+                                       rule=p.reward_rule, eta=p.reward_eta, sigma_noise=p.sigma_noise,
+                                       tau_noise=p.tau_noise, w_max=p.reward_w_max, escape=escape, offset=p.trial_gap,
+                                       record_every=every, name=f"rew{n_out}", dt=p.reward_dt)
+                objects += som.objects + rew["objects"] + rew["circuit"].record()
+                built.append((som, rew))
+            if k == 0:
+                ctx.record_rule(som_rule, "inputs -> map units (self-organising route)")
+                ctx.record_rule(rew["rule"], "inputs -> map units (reward route)")
+                ctx.log(f"maps n_out = {sizes} (n_in = {int(p.inputs_per_unit)} n_out), two routes each, "
+                        f"{p.duration} of simulated time per route ({n_trials} reward trials of {T})")
+            net = Network(*objects, name="maps_vs_reward")
+            ctx.run(net, max(p.duration, n_trials * T + p.reward_dt), namespace={})
+            sim.build()
+            for s, (som, rew) in zip(setups, built):
+                n_in, n_out = s["n_in"], s["n_out"]
+                mon = som.w_monitors["plastic"]
+                w_som = som.dense(np.asarray(mon.w[:], dtype=float), "plastic")[0]           # (n_in, n_out, n_t)
+                t_som = np.asarray(mon.t[:] / second)
+                wf_som = som.dense(np.asarray(som.ff["plastic"].w[:], dtype=float), "plastic")[0]
+                w_rew = np.asarray(rew["w_monitor"].w[:], dtype=float).reshape(n_in, n_out, -1)
+                t_rew = np.asarray(rew["w_monitor"].t[:] / second)
+                wf_rew = np.asarray(rew["synapses"].w[:], dtype=float).reshape(n_in, n_out)
+                res = rew["circuit"].results()
+                rate = np.asarray(som.cortex_spikes.count[:], dtype=float).mean() / float(p.duration / second)
+                out.append({"n_out": n_out, "n_in": n_in, "T": float(T / second),
+                            "som": (np.concatenate([w_som, wf_som[:, :, None]], axis=2) / float(p.som_w_max),
+                                    np.append(t_som, float(p.duration / second))),
+                            "reward": (np.concatenate([s["w0"][:, :, None], w_rew, wf_rew[:, :, None]], axis=2)
+                                       / float(p.reward_w_max),
+                                       np.concatenate([[0.0], t_rew, [n_trials * float(T / second)]])),
+                            "reward_err": res["err"], "som_rate_hz": rate})
+        return out
+
+    # a resumed run loads the seeds whose program finished before the interruption (RunContext.stage)
+    results = ctx.stage(f"seed {k}", run_program)
+    return [dict(r, w0=s["w0"], schedule=s["schedule"]) for s, r in zip(setups, results)]
 
 
 # --------------------------------------------------------------------------------------------

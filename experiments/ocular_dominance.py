@@ -52,7 +52,8 @@ PARAMS = {
 QUICK = {"sigma_E": [1.0, 2.0], "n_seeds": 1, "duration": 100 * second, "snapshot_interval": 20 * second}
 
 
-def _check(p):
+def validate(p):
+    """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
     if len(p.sigma_E) < 1 or any(float(s) <= 0 for s in p.sigma_E):
         raise ValueError(f"sigma_E: give one or more positive widths, got {p.sigma_E}")
     if int(p.n_seeds) < 1:
@@ -76,7 +77,7 @@ def conditions(p):
 
 def simulate(p, ctx):
     """Build and run the network; returns the arrays the measures and figures need."""
-    _check(p)
+    validate(p)
     cond = conditions(p)
     sig = [c[0] for c in cond]
     rho = [c[1] for c in cond]

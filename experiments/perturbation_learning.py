@@ -82,7 +82,8 @@ def task(p, rng):
     return patterns, targets, w0
 
 
-def _check(p):
+def validate(p):
+    """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
     if int(p.n_passes) < 20 or int(p.n_passes) % 2:
         raise ValueError(f"n_passes must be an even number >= 20, got {p.n_passes}")
     if not 0 < float(p.final_window) < 0.5:
@@ -92,7 +93,7 @@ def _check(p):
 
 
 def simulate(p, ctx):
-    _check(p)
+    validate(p)
     rng = np.random.default_rng(ctx.seed)
     patterns, targets, w0 = task(p, rng)
     escape = Escape(tau_m=20 * ms, rho0=p.rho0, theta=2.0, delta=1.0)

@@ -63,7 +63,8 @@ PARAMS = {
 QUICK = {"grid_lengths": [2, 4, 6], "n_seeds": 1, "n_passes": 200}
 
 
-def _check(p):
+def validate(p):
+    """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
     if int(p.n_passes) < 20 or int(p.n_passes) % 2:
         raise ValueError(f"n_passes must be an even number >= 20, got {p.n_passes}")
     if len(p.grid_lengths) < 1 or min(int(g) for g in p.grid_lengths) < 1:
@@ -105,7 +106,7 @@ def make_lanes(p, seed):
 
 
 def simulate(p, ctx):
-    _check(p)
+    validate(p)
     lanes, meta = make_lanes(p, ctx.seed)
     T = p.gap + p.stimulus_window
     structure = ("readout_only", tuple(int(g) for g in p.grid_lengths), int(p.n_seeds), int(p.n_passes),

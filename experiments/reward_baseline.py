@@ -75,7 +75,8 @@ def rules(p):
     }
 
 
-def _check(p):
+def validate(p):
+    """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
     if int(p.n_trials) < 2 * int(p.final_window):
         raise ValueError(f"n_trials ({p.n_trials}) must be at least twice final_window ({p.final_window})")
     if len(p.targets) != 2:
@@ -85,7 +86,7 @@ def _check(p):
 
 
 def simulate(p, ctx):
-    _check(p)
+    validate(p)
     rng = np.random.default_rng(ctx.seed)
     schedule = TrialSchedule.random(int(p.n_trials), 2, p.trial_duration, rng)
     rs = rules(p)

@@ -119,7 +119,8 @@ def parse_size(label):
     return int(m.group(1)), int(m.group(2))
 
 
-def _check(p):
+def validate(p):
+    """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
     sizes = list(p.sizes)
     if not sizes:
         raise ParameterError("sizes: give at least one size such as N10_M2")
@@ -233,7 +234,7 @@ def finite_difference_gradients(p, inst, which):
 
 
 def simulate(p, ctx):
-    _check(p)
+    validate(p)
     inst = instances(p, ctx.seed)
     layout = learning_layout(p, inst)
     T = p.gap + p.stimulus_window

@@ -67,7 +67,8 @@ QUICK = {
 }
 
 
-def _check(p):
+def validate(p):
+    """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
     if not p.rates:
         raise ValueError("rates: give at least one input rate")
     for key in ("duration", "frozen_duration", "rate_window", "record_dt"):
@@ -86,7 +87,7 @@ def structure(p):
 
 def simulate(p, ctx):
     """Run the model; returns the arrays the metrics and figures need."""
-    _check(p)
+    validate(p)
     blocks = [Block(rate=r) for r in p.rates] + [Block(rate=p.corr_rate, c=p.corr_c, corr_fraction=0.5)]
     rule = song_rule(gmax=p.gmax, Ap_ratio=p.Ap_ratio, depression_ratio=p.depression_ratio)
     ctx.record_rule(rule, "excitatory inputs -> neuron")

@@ -170,12 +170,21 @@ def _describe(default):
     return "a string"
 
 
+def _list_items(text):
+    """The items of a list given as text: ``a,b``, or written as Python writes it, ``['a', 'b']`` or ``[1*ms, 2*ms]``."""
+    text = str(text).strip()
+    if len(text) >= 2 and text[0] + text[-1] in ("[]", "()"):
+        text = text[1:-1]
+    items = [v.strip() for v in text.split(",")]
+    return [v[1:-1] if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"" else v for v in items if v != ""]
+
+
 def coerce_value(key, value, default):
     """Convert ``value`` (text or a Python value) to the type and unit of ``default``."""
     if isinstance(default, Param):
         default = default.default
     if isinstance(default, (list, tuple)):
-        items = value if isinstance(value, (list, tuple)) else [v for v in str(value).split(",") if v.strip() != ""]
+        items = value if isinstance(value, (list, tuple)) else _list_items(value)
         proto = default[0] if len(default) else ""
         return [coerce_value(key, item, proto) for item in items]
     if isinstance(default, bool):

@@ -83,6 +83,9 @@ LOCK_FILE = ".snnlearn.lock"
 SEED_MAX = 2**32 - 1
 #: The shortest --checkpoint-every accepted (100 steps of Brian2's default 0.1 ms).
 MIN_CHECKPOINT_S = 0.01
+#: The finished stages of a multi-program run (RunContext.stage) and the log line that ends one.
+STAGES_FILE = "stages.json"
+STAGE_DONE_MARK = "finished stage "
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -142,6 +145,12 @@ class RunContext:
         self._simulated_here = 0.0  # simulated seconds actually run in this process (not skipped on resume)
         self._last_checkpoint = 0.0
         self._checkpoint_record = None  # the verified checkpoint.json of a resumed runtime run
+        self._stage = None  # the stage (one compiled program of several, see stage()) now running
+        self._stages_done = None  # stages.json of this run directory, read on first use
+        self._stage_names = set()
+        self._time_offset = 0.0  # simulated seconds of the stages before the current one (for progress)
+        # the stage whose checkpoint a resumed run continues from (None: a single-program run)
+        self._resume_stage = _checkpoint_stage(directory) if resume_from is not None else None
         self.checkpoints_written = 0
         self._networks = []
         self.seed = int(seed)
@@ -448,7 +457,7 @@ class RunContext:
         for length in self._progress.iterate(lengths, desc="chunks"):
             prog.run_chunk(length)
             check_state(prog.state, prog.t)  # a runaway chunk ends the run before it is checkpointed
-            prog.save(self.directory)
+            prog.save(self.directory, extra={"stage": self._stage})
             self.checkpoints_written += 1
             self.log(f"checkpoint at {prog.t:g} s of simulated time")
             self._advance(length, prog.t)
@@ -457,6 +466,90 @@ class RunContext:
         self._sim_time = end
         if net not in self._networks:
             self._networks.append(net)
+
+    # -- experiments that run several programs ----------------------------------------------
+    def stage(self, name, simulate):
+        """Run one of several compiled programs of an experiment as a resumable stage.
+
+        ``simulate(ctx)`` builds one network inside ``with ctx.use_device(...)``, simulates
+        it with :meth:`run` and returns what the experiment needs of it: nested dicts,
+        lists and tuples of numpy arrays, numbers, strings or None. Each stage starts its
+        own simulated time at 0, so checkpoints (``checkpoint_every``) and their resume
+        work inside it as in a single-program run.
+
+        When the stage ends, its returned data, the state of :attr:`rng` and its simulated
+        time are written to the run directory (``stages/``, listed with their SHA-256 in
+        ``stages.json``). A resumed run (``--resume``) loads the stages that ended before
+        the interruption instead of simulating them again (with or without
+        ``checkpoint_every``), restores :attr:`rng` to where it was after them, and continues
+        the first unfinished stage from its checkpoint. So the experiment's Python code
+        between stages must be deterministic given the seed, and stage names unique.
+        Without a run directory (:meth:`in_memory`) the stage just runs.
+        """
+        name = str(name)
+        if name in self._stage_names:
+            raise ValueError(f"stage names must be unique within a run: '{name}' is used twice")
+        self._stage_names.add(name)
+        done = self._completed_stages()
+        if name in done:
+            record = done[name]
+            saved = load_tree_npz(_verified_stage_file(self.directory, name, record))
+            data = saved["data"]
+            self._arrays.update(saved["arrays"])
+            self._rules.update({key: _RecordedRule(**r) for key, r in record.get("rules", {}).items()})
+            self.rng.bit_generator.state = record["rng_state"]
+            self._time_offset += float(record["simulated_s"])
+            self.log(f"stage '{name}': finished before the interruption, its results loaded")
+            return data
+        if self._resume_t is not None and self._resume_stage != name:
+            self._resume_t = None  # the checkpoint of a stage that had finished: this stage starts afresh
+        self._stage, self._sim_time, self._last_checkpoint, self._chunked, self._networks = name, 0.0, 0.0, None, []
+        # the earlier stages' Brian2 objects must not rename this stage's (a resume that skips them would then
+        # generate other code and recompile)
+        release_brian_objects()
+        arrays_before, rules_before = dict(self._arrays), dict(self._rules)
+        try:
+            data = simulate(self)
+            if self.device != "cpp_standalone":  # cpp_standalone: checked right after its program ran
+                self.check_networks()
+            self._record_homeostasis_of_run_networks()
+        finally:
+            self._stage, self._chunked, self._networks = None, None, []
+        if self.directory is not None:  # what the stage kept with save_arrays and record_rule is saved with it
+            arrays = {k: v for k, v in self._arrays.items() if arrays_before.get(k) is not v}
+            rules = {k: {"as_dict": r.to_dict(), "text": str(r)} for k, r in self._rules.items()
+                     if rules_before.get(k) is not r}
+            self._save_stage(name, {"data": data, "arrays": arrays}, rules)
+        self._time_offset += self._sim_time
+        self._sim_time = 0.0
+        return data
+
+    def _completed_stages(self):
+        if self._stages_done is None:
+            path = None if self.directory is None else os.path.join(self.directory, STAGES_FILE)
+            self._stages_done = {}
+            if path is not None and os.path.exists(path):
+                self._stages_done = _read_stages(self.directory)
+        return self._stages_done
+
+    def _save_stage(self, name, data, rules):
+        """Write a finished stage (data file, then stages.json, then the log), then drop its checkpoint."""
+        os.makedirs(os.path.join(self.directory, "stages"), exist_ok=True)
+        index = len(self._completed_stages())
+        relative = os.path.join("stages", f"{index:03d}.npz")
+        try:
+            save_tree_npz(os.path.join(self.directory, relative), data)
+        except TypeError as exc:
+            raise TypeError(f"stage '{name}' returned something that cannot be saved: {exc}") from None
+        self._stages_done[name] = {"file": relative, "sha256": sha256_file(os.path.join(self.directory, relative)),
+                                   "rng_state": self.rng.bit_generator.state, "simulated_s": self._sim_time,
+                                   "rules": strict_json(rules)[0]}
+        atomic_write_json(os.path.join(self.directory, STAGES_FILE), self._stages_done)
+        self.log(f"{STAGE_DONE_MARK}'{name}' ({self._sim_time:g} s simulated); its results are saved")
+        # the checkpoint belonged to this stage (the log line above tells verify_checkpoint so)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(self.directory, "checkpoint.json"))
+        shutil.rmtree(self.checkpoint_dir, ignore_errors=True)
 
     def plan(self, simulated_time):
         """Say how much simulated time the whole run will take (every ``ctx.run`` together).
@@ -478,6 +571,7 @@ class RunContext:
         if not self._planned or self.device == "cpp_standalone" and not self.chunked:
             return  # a whole cpp_standalone program runs at sim.build(): Brian2's report shows it
         elapsed = time.perf_counter() - self._plan_wall0
+        reached = float(reached) + self._time_offset
         left = max(self._planned - float(reached), 0.0)
         rate = self._simulated_here / elapsed if elapsed > 0 else 0.0
         eta = f", about {format_duration(left / rate)} left" if rate > 0 and left > 0 else ""
@@ -515,7 +609,7 @@ class RunContext:
         name = os.path.join("checkpoint", f"runtime-{index:05d}.npz")
         save_tree_npz(os.path.join(self.directory, name), state)
         record = {"t_s": t, "seed": self.seed, "mode": "runtime", "index": index, "state": name,
-                  "sha256": {name: sha256_file(os.path.join(self.directory, name))}}
+                  "sha256": {name: sha256_file(os.path.join(self.directory, name))}, "stage": self._stage}
         atomic_write_json(os.path.join(self.directory, "checkpoint.json"), record)
         for old in os.listdir(self.checkpoint_dir):
             if old.startswith("runtime-") and os.path.join("checkpoint", old) != name:
@@ -616,6 +710,63 @@ class RunContext:
         return dict(self._rules)
 
 
+
+@dataclass(frozen=True)
+class _RecordedRule:
+    """A rule or homeostasis recorded by a stage that finished before a resume: what rules.json/txt need of it."""
+
+    as_dict: dict
+    text: str
+
+    def to_dict(self):
+        return dict(self.as_dict)
+
+    def __str__(self):
+        return self.text
+
+
+def _checkpoint_stage(directory):
+    """The stage that wrote the checkpoint of run ``directory`` (None: none, or a single-program run)."""
+    try:
+        return read_json(os.path.join(directory, "checkpoint.json")).get("stage")
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+
+
+def _read_stages(directory):
+    """``stages.json`` of a run directory as ``{name: record}``; CheckpointError if it cannot be read."""
+    try:
+        stages = read_json(os.path.join(directory, STAGES_FILE))
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{STAGES_FILE} cannot be read ({exc})") from None
+    if not isinstance(stages, dict) or not all(
+            isinstance(r, dict) and {"file", "sha256", "rng_state", "simulated_s"} <= set(r) for r in stages.values()):
+        raise CheckpointError(f"{STAGES_FILE} does not list its stages' files, checksums and random states")
+    return stages
+
+
+def _verified_stage_file(directory, name, record):
+    """The path of finished stage ``name``'s data file, after checking it against its checksum."""
+    relative = str(record["file"])
+    full = os.path.join(directory, relative)
+    if os.path.dirname(os.path.normpath(relative)) != "stages" or not os.path.isfile(full):
+        raise CheckpointError(f"the results of stage '{name}' ({relative}) are missing")
+    if sha256_file(full) != record["sha256"]:
+        raise CheckpointError(f"the results of stage '{name}' ({relative}) do not match their checksum in "
+                              f"{STAGES_FILE}")
+    return full
+
+
+def verify_stages(path):
+    """Check every finished stage of run directory ``path`` (files and checksums); returns their names."""
+    if not os.path.exists(os.path.join(path, STAGES_FILE)):
+        return []
+    stages = _read_stages(path)
+    for name, record in stages.items():
+        _verified_stage_file(path, name, record)
+    return list(stages)
+
+
 def _match_names(state, net):
     """Rename the checkpoint's entries to this network's object names where Brian2 numbered them differently.
 
@@ -671,7 +822,8 @@ def verify_checkpoint(path):
         log = os.path.join(path, "log.txt")
         try:
             with open(log, encoding="utf-8", errors="replace") as fh:
-                recorded = "] checkpoint at " in fh.read()
+                # a stage that finished drops its checkpoint: only checkpoints after the last such line count
+                recorded = "] checkpoint at " in fh.read().rsplit("] " + STAGE_DONE_MARK, 1)[-1]
         except OSError:
             recorded = False
         if recorded:  # a checkpoint was completed (the log is written after checkpoint.json): it was removed
@@ -984,6 +1136,7 @@ def resume_experiment(path, quiet=True, log_stream=None):
             raise _damaged(path, f"provenance.json lacks '{exc.args[0]}'") from None
         try:
             checkpoint = verify_checkpoint(path)
+            verify_stages(path)
         except CheckpointError as exc:
             raise UsageError(f"cannot resume '{path}': {exc}") from None
         if checkpoint is not None:
@@ -1103,7 +1256,8 @@ def _run_locked(module, name, p, path, seed, quick, device, threads, quiet, log_
     except KeyboardInterrupt as exc:
         status, error = "interrupted", f"{type(exc).__name__}: {exc}" if str(exc) else "KeyboardInterrupt"
         ctx.log("INTERRUPTED" + (f": {exc}" if str(exc) else "") + (
-            "; continue with --resume from the last checkpoint" if os.path.exists(os.path.join(path, "checkpoint.json"))
+            "; continue with --resume from the last checkpoint" if any(
+                os.path.exists(os.path.join(path, f)) for f in ("checkpoint.json", STAGES_FILE))
             else ""))
         exc.snnlearn_run_dir = path
         raise
@@ -1136,6 +1290,9 @@ def _finish(path, ctx, provenance, status, error):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(os.path.join(path, leftover))
         shutil.rmtree(ctx.checkpoint_dir, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(path, STAGES_FILE))
+        shutil.rmtree(os.path.join(path, "stages"), ignore_errors=True)
 
 
 def _write_results(path, module, p, ctx, metrics):

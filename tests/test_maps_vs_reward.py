@@ -91,7 +91,7 @@ def test_same_initial_weights_and_measures_for_both_routes():
 ])
 def test_experiment_rejects_bad_parameters(overrides, match):
     with pytest.raises(ValueError, match=match) as info:
-        exp._check(params(**overrides))
+        exp.validate(params(**overrides))
     assert "\n" not in str(info.value)
 
 

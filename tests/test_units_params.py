@@ -42,6 +42,12 @@ def test_resolve_params_applies_quick_then_overrides():
     assert params_from_json(params_to_json(p)) == p
 
 
+@pytest.mark.parametrize("text", ["1Hz,2Hz", "[1Hz, 2Hz]", "[1*Hz, 2 * Hz]", "('1Hz', '2Hz')", " [ 1Hz ,2Hz ] "])
+def test_lists_read_as_comma_separated_or_as_python_writes_them(text):
+    assert resolve_params(DEFAULTS, overrides={"rates": text}).rates == [1 * Hz, 2 * Hz]
+    assert resolve_params(DEFAULTS, overrides={"rates": "[]"}).rates == []
+
+
 @pytest.mark.parametrize("overrides, words", [
     ({"taux": "5ms"}, "unknown parameter 'taux'; valid parameters: eta, flag, label, n, rates, tau"),
     ({"tau": "5 mV"}, "parameter 'tau': '5 mV' has the wrong unit; expected a quantity in "),
