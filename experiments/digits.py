@@ -233,8 +233,9 @@ def run(p, ctx):
                 arrays[f"w_kmeans_N{n}"] = centres.T
 
     programs = [(n, route, r) for n in sizes for route in p.routes for r in range(n_seeds)]
-    started = time.perf_counter()
-    for k, (n, route, r) in enumerate(ctx.progress(programs, desc="programs"), 1):  # one compiled program each
+    n_eval = len(y_lab) + len(y_te)
+    ctx.plan(sum((n_eval + (0 if route == "frozen" else n_train)) for _, route, _ in programs) * (p.t_on + p.t_off))
+    for k, (n, route, r) in enumerate(programs, 1):  # one compiled program (a stage of the run) each
         out = simulate_route(p, ctx, route, n, r, split)
         nl = dc.assign_labels(out["resp_label"], y_lab)
         pred_vote = dc.predict_vote(out["resp_test"], nl)
@@ -273,8 +274,7 @@ def run(p, ctx):
         arrays[f"resp_test_{key}"] = out["resp_test"].astype(np.float32)
         arrays[f"online_x_{key}"] = ends
         arrays[f"online_acc_{key}"] = curve
-        left = (time.perf_counter() - started) / k * (len(programs) - k)
-        ctx.log(f"[{k}/{len(programs)}, about {left / 60:.0f} min left] "
+        ctx.log(f"[{k}/{len(programs)}] "
                 f"{route:>11s} N{n:<4d} seed {r}: test accuracy {acc:.3f}"
                 + (f" (assigned labels {acc_vote:.3f})" if route in dc.REWARD_ROUTES else "")
                 + f", {metrics['spikes_per_test_image'][route][f'N{n}'][-1]:.1f} spikes/image, "

@@ -33,7 +33,6 @@ A trial is one stimulus presentation: one bump position held for 50-100 ms on th
 self-organising route, one forward pass of 110 ms on the reward route (node perturbation uses
 two passes per weight update: an unperturbed baseline pass and a perturbed pass).
 """
-import time
 
 import numpy as np
 from brian2 import Hz, Network, ms, second
@@ -44,7 +43,6 @@ from snnlearn.models.reward_map import RULES, bump_patterns, build_reward_map, m
 from snnlearn.models.reward_tasks import Escape
 from snnlearn.inputs import bump_schedule
 from snnlearn.modulators import TrialSchedule
-from snnlearn.progress import format_duration
 
 PARAMS = {
     "sizes": [10, 14, 20],            # n_out of each map
@@ -198,23 +196,30 @@ def simulate(p, ctx):
     Returns, per seed, a list with one dict per map size."""
     sizes = validate(p)
     out = []
-    started = time.perf_counter()
+    ctx.plan(int(p.n_seeds) * program_duration(p))  # progress with an ETA after each replica (and chunk)
     for k in range(int(p.n_seeds)):
-        eta = ""
-        if k:
-            left = (time.perf_counter() - started) / k * (int(p.n_seeds) - k)
-            eta = f", about {format_duration(left)} left"
-        ctx.log(f"replica {k + 1} of {int(p.n_seeds)} (Brian2 seed {ctx.seed + k}){eta}")
+        ctx.log(f"replica {k + 1} of {int(p.n_seeds)} (Brian2 seed {ctx.seed + k})")
         out.append(simulate_seed(p, ctx, sizes, k))
     return out
+
+
+def reward_trials(p):
+    """Number of reward trials in ``duration`` (even: the passes are paired) and their length ``T``."""
+    T = p.trial_gap + p.trial_window
+    n_trials = int(round(float(p.duration / T)))
+    return n_trials - n_trials % 2, T
+
+
+def program_duration(p):
+    """Simulated time of one replica's program: both routes run side by side until the longer one ends."""
+    n_trials, T = reward_trials(p)
+    return max(p.duration, n_trials * T + p.reward_dt)
 
 
 def simulate_seed(p, ctx, sizes, k):
     """Both routes at every size for replica ``k`` (numpy draws from ``(seed, k)``, Brian2 seed ``seed + k``)."""
     rng = np.random.default_rng([ctx.seed, k])
-    T = p.trial_gap + p.trial_window
-    n_trials = int(round(float(p.duration / T)))
-    n_trials -= n_trials % 2                                         # paired passes
+    n_trials, T = reward_trials(p)
     every = max(1, int(round(float(p.record_interval / T))))
     escape = Escape(tau_m=20 * ms, rho0=p.rho0, theta=2.0, delta=1.0)
     setups = []
@@ -260,7 +265,7 @@ def simulate_seed(p, ctx, sizes, k):
                 ctx.log(f"maps n_out = {sizes} (n_in = {int(p.inputs_per_unit)} n_out), two routes each, "
                         f"{p.duration} of simulated time per route ({n_trials} reward trials of {T})")
             net = Network(*objects, name="maps_vs_reward")
-            ctx.run(net, max(p.duration, n_trials * T + p.reward_dt), namespace={})
+            ctx.run(net, program_duration(p), namespace={})
             sim.build()
             for s, (som, rew) in zip(setups, built):
                 n_in, n_out = s["n_in"], s["n_out"]

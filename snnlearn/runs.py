@@ -522,6 +522,8 @@ class RunContext:
             self._save_stage(name, {"data": data, "arrays": arrays}, rules)
         self._time_offset += self._sim_time
         self._sim_time = 0.0
+        if self.device == "cpp_standalone" and not self.chunked:  # the program has run: the whole run's progress
+            self._report_progress(self._time_offset)
         return data
 
     def _completed_stages(self):
@@ -568,10 +570,15 @@ class RunContext:
     def _advance(self, seconds, reached):
         """Account for ``seconds`` of simulated time just run (the run has reached ``reached`` s) and report."""
         self._simulated_here += float(seconds)
-        if not self._planned or self.device == "cpp_standalone" and not self.chunked:
-            return  # a whole cpp_standalone program runs at sim.build(): Brian2's report shows it
+        if self.device == "cpp_standalone" and not self.chunked:
+            return  # a whole cpp_standalone program runs at sim.build(): Brian2's report shows it (and stage's end)
+        self._report_progress(float(reached) + self._time_offset)
+
+    def _report_progress(self, reached):
+        """Log the simulated time done (``reached`` s of the whole run) against the plan, with an ETA."""
+        if not self._planned:
+            return
         elapsed = time.perf_counter() - self._plan_wall0
-        reached = float(reached) + self._time_offset
         left = max(self._planned - float(reached), 0.0)
         rate = self._simulated_here / elapsed if elapsed > 0 else 0.0
         eta = f", about {format_duration(left / rate)} left" if rate > 0 and left > 0 else ""
