@@ -9,7 +9,7 @@ mean weight, the "polarity marker") and 20 % noise, or with no bias (scrambled),
 the symmetric Hebbian pair rule with subtractive normalisation and non-freezing bounds
 (``models.cortical_sheet.map_rule``).
 
-Developmental mechanism (``anneal``, on by default), coarse to fine in two places at once:
+Developmental mechanism (``anneal``, on by default), coarse to fine in three places at once:
 
 * Kohonen's (1982) shrinking neighbourhood: the width of the cortical lateral excitation shrinks
   exponentially from ``<geometry>_anneal_sigma_start`` to ``<geometry>_lateral_sigma`` over
@@ -19,14 +19,21 @@ Developmental mechanism (``anneal``, on by default), coarse to fine in two place
   ``<geometry>_input_width_start`` times wider (its peak lower, its summed rate the same) and
   narrows to ``<geometry>_bump_sigma`` over the same ``anneal_time``, like the spontaneous
   activity of the developing retina, correlated over a larger extent than the visual input
-  that follows it (retinal waves: Meister, Wong, Baylor & Shatz 1991, Science 252:939).
+  that follows it (retinal waves: Meister, Wong, Baylor & Shatz 1991, Science 252:939);
+* an annealed learning rate (Kohonen 1982 shrinks it with the neighbourhood): ``<geometry>_eta_boost``
+  times ``<geometry>_eta`` at t = 0, shrinking exponentially to ``<geometry>_eta`` over the same
+  ``anneal_time`` (``models.cortical_sheet.build_map_network``'s ``rate_factors``).
 
-Widths, gains and input widths are TimedArrays read every ``anneal_step`` inside the compiled
-program. Why both: with narrow input correlations, receptive fields of 1, 2 or 3 cycles over the
+Widths, gains, input widths and learning-rate factors are TimedArrays read every ``anneal_step``
+inside the compiled program. Why both: with narrow input correlations, receptive fields of 1, 2 or 3 cycles over the
 input ring grow about equally fast, so shrinking only the lateral width (which fixes one cortical
 cycle) still left twisted and kinked maps in about 4 of 10 seeds (docs/validation.md); wide
 input bumps first favour the single-cycle receptive field, so that the map unfolds with winding
-+-1 before it sharpens.
++-1 before it sharpens. Why the learning-rate boost: at the base rate the receptive fields stay
+almost flat (selectivity < 0.1) while the interactions are wide, so the global order formed only
+once the widths had narrowed, where twists and folds can freeze (about 1 ring in 10); learning
+three times faster while the interactions are wide orders the map during the wide phase
+(docs/validation.md, T2s).
 Conditions: one per bias (the first, b = 0, is the headline: from scratch; b > 0 is the
 polarity-marker comparison), and with ``fixed_width_control`` the same b = 0 network without
 annealing (today's network). A map meets the criterion with order >= ``criterion_order`` (ring:
@@ -90,13 +97,14 @@ PARAMS = {
     "ring_n_units": 50,
     "ring_bump_sigma": 5.0,           # inputs
     "ring_lateral_sigma": 2.0,        # cortical units (final width when annealing)
-    "ring_anneal_sigma_start": 10.0,  # cortical units
+    "ring_anneal_sigma_start": 20.0,  # cortical units (calibrated: 20 -> 2 with the learning-rate boost, see ring_eta_boost)
     "ring_input_width_start": 5.0,    # input bump width at t = 0, in multiples of ring_bump_sigma (peak / factor)
     "ring_Je": 0.6,
     "ring_Ji": 0.08,
     "ring_w_max": 0.08,
     "ring_w_init": 0.5,
     "ring_eta": 1e-3,
+    "ring_eta_boost": 3.0,            # learning rate at t = 0 in multiples of ring_eta, shrinking to 1 over anneal_time
     # 2-D sheet (open boundaries), calibrated in tests/test_spiking_maps.py
     "sheet_biases": [0.0, 0.4],
     "sheet_inputs_side": 12,
@@ -110,6 +118,7 @@ PARAMS = {
     "sheet_w_max": 0.13,
     "sheet_w_init": 0.25,
     "sheet_eta": 2e-3,                # calibrated with the input annealing: 2e-3, 300-400 s, anneal 150 s: 5/9 seeds
+    "sheet_eta_boost": 1.0,           # learning rate at t = 0 in multiples of sheet_eta, shrinking to 1 over anneal_time
 }
 
 QUICK = {"n_seeds": 1, "duration": 40 * second, "record_interval": 5 * second}
@@ -126,11 +135,12 @@ def geometry_config(p):
         in_shape = (int(p.sheet_inputs_side),) * 2
         out_shape = (int(p.sheet_units_side),) * 2
     cfg = {k: p[g + k] for k in ("biases", "bump_sigma", "lateral_sigma", "anneal_sigma_start", "input_width_start",
-                                 "Je", "Ji", "w_max", "w_init", "eta")}
+                                 "Je", "Ji", "w_max", "w_init", "eta", "eta_boost")}
     cfg.update(in_shape=in_shape, out_shape=out_shape, periodic=p.geometry == "ring")
     if not cfg["biases"]:
         raise ValueError(f"{g}biases: give at least one bias")
-    for k in ("w_init", "w_max", "eta", "bump_sigma", "lateral_sigma", "anneal_sigma_start", "input_width_start"):
+    for k in ("w_init", "w_max", "eta", "bump_sigma", "lateral_sigma", "anneal_sigma_start", "input_width_start",
+              "eta_boost"):
         if not float(cfg[k]) > 0:
             raise ValueError(f"{g}{k} must be positive, got {cfg[k]}")
     return cfg
@@ -254,6 +264,17 @@ def input_widths(p, cfg, annealed):
     return np.stack([shrink if (a and use) else flat for a in annealed], axis=1)
 
 
+def rate_factors(p, cfg, annealed):
+    """Learning-rate factor per ``anneal_step`` (rows) and replica (columns): for annealed replicas
+    it shrinks exponentially from ``<geometry>_eta_boost`` to 1 over ``anneal_time`` (Kohonen 1982
+    anneals the learning rate together with the neighbourhood: fast, coarse learning while the
+    interactions are wide, so that the global order forms before the receptive fields sharpen),
+    otherwise 1."""
+    shrink = annealing_schedule(cfg["eta_boost"], 1.0, p.anneal_time, p.duration, step=p.anneal_step)
+    flat = np.ones(shrink.shape)
+    return np.stack([shrink if a else flat for a in annealed], axis=1)
+
+
 def simulate(p, ctx):
     _check(p)
     cfg = geometry_config(p)
@@ -267,12 +288,13 @@ def simulate(p, ctx):
     annealed = [c[2] for c in conds for _ in range(n_seeds)] + ([conds[0][2]] * n_seeds if w0f is not None else [])
     widths = lateral_widths(p, cfg, annealed)
     in_widths = input_widths(p, cfg, annealed)
+    eta_factors = rate_factors(p, cfg, annealed)
     schedule = bump_schedule(rng, p.duration, cfg["in_shape"], copies=n_rep, bin_dt=p.bin,
                              dwell_bins=(int(p.dwell_min), int(p.dwell_max)), periodic=cfg["periodic"])
-    rule = map_rule(eta=cfg["eta"], tau_h=p.tau_h, wmax=cfg["w_max"], interval=p.update_interval)
+    rule = map_rule(eta=cfg["eta"], tau_h=p.tau_h, wmax=cfg["w_max"], interval=p.update_interval, rate_factor=True)
     ctx.record_rule(rule, "inputs -> cortex (feedforward)")
     key = ("topographic_map", p.geometry, cfg["in_shape"], cfg["out_shape"], w0p.shape[0], n_rep, "annealed lateral",
-           "annealed input")
+           "annealed input", "annealed learning rate")
     with ctx.use_device(cache_key=key) as sim:
         ctx.brian_seed()
         m = build_map_network(cfg["in_shape"], cfg["out_shape"], schedule, w0p, w0f, rng, sigma=cfg["bump_sigma"],
@@ -281,7 +303,7 @@ def simulate(p, ctx):
                               cortex_kw={"mu": p.mu, "sigma_n": p.sigma_n, "tau_m": p.tau_m,
                                          "refractory": p.refractory},
                               record_dt=p.record_interval, dt=p.dt, lateral_widths=widths, anneal_step=p.anneal_step,
-                              input_widths=in_widths,
+                              input_widths=in_widths, rate_factors=eta_factors,
                               gain_exponent=float(p.gain_exponent), name="topo")
         ctx.log(f"{p.geometry}: {cfg['in_shape']} inputs -> {cfg['out_shape']} units, {w0p.shape[0]} learning "
                 f"replicas ({[c[0] for c in conds]} x {n_seeds} seeds)"
@@ -301,7 +323,8 @@ def simulate(p, ctx):
         "t_history_s": np.append(t_hist, float(p.duration / second)),
         "cortex_rate_hz": counts.reshape(n_rep, n_out).mean(axis=1) / float(p.duration / second),
         "stimulus_centres": schedule.centres, "stimulus_on": schedule.on,
-        "lateral_width": widths, "input_width": in_widths * float(cfg["bump_sigma"]), "lateral_width_t_s": np.arange(widths.shape[0]) * float(p.anneal_step / second),
+        "lateral_width": widths, "input_width": in_widths * float(cfg["bump_sigma"]), "rate_factor": eta_factors,
+        "lateral_width_t_s": np.arange(widths.shape[0]) * float(p.anneal_step / second),
     }
     if w0f is not None:
         data["w_frozen_final"] = w_frozen
@@ -492,7 +515,8 @@ def plot(data, metrics, p):
         tw = data["lateral_width_t_s"]
         width = data["lateral_width"][:, col]
         gain = lateral_gain(out_shape, width, cfg["lateral_sigma"], cfg["Je"], ring, float(p.gain_exponent))
-        fig, axes = plt.subplots(1, 3, figsize=(15, 3.9), layout="constrained")
+        fig, axes = plt.subplots(2, 2, figsize=(12, 8), layout="constrained")
+        axes = axes.ravel()
         ax = axes[0]
         ax.step(tw, width, where="post", color="C0", lw=2, label="lateral excitation width σ(t) (left axis)")
         ax.set_xlabel("time (s)")
@@ -507,6 +531,19 @@ def plot(data, metrics, p):
         ax.set_ylim(bottom=0)
         ax.set_title("shrinking lateral excitation (Kohonen 1982)\nand shrinking input correlations", fontsize="medium")
         ax = axes[1]
+        if "rate_factor" in data:
+            rate = np.asarray(data["rate_factor"])[:, col] * float(cfg["eta"])
+            ax.step(tw, rate, where="post", color="C2", lw=2, label=f"{cond_names[ka]}")
+            if not all(metrics["annealed"]):
+                kf = metrics["annealed"].index(False)
+                ax.step(tw, np.asarray(data["rate_factor"])[:, kf * n_seeds] * float(cfg["eta"]), where="post",
+                        color="0.4", ls=":", lw=2, label=cond_names[kf])
+            ax.set_ylim(bottom=0)
+            ax.legend(fontsize="x-small")
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("learning rate η(t) (weight per pair count)")
+        ax.set_title("annealed learning rate (Kohonen 1982)", fontsize="medium")
+        ax = axes[2]
         d = np.arange(0, (out_shape[0] // 2 if ring else out_shape[0]) + 1)
         picks = np.unique(np.linspace(0, tw.size - 1, 5).round().astype(int))
         cmap = plt.get_cmap("viridis")
@@ -518,7 +555,7 @@ def plot(data, metrics, p):
         ax.set_ylabel("lateral weight (jump of v)")
         ax.set_title("lateral interaction at five times", fontsize="medium")
         ax.legend(fontsize="x-small")
-        ax = axes[2]
+        ax = axes[3]
         for k in range(len(cond_names)):
             o = np.asarray(data["axis_order_t"][k * n_seeds:(k + 1) * n_seeds])
             e = np.asarray(data["error_t"][k * n_seeds:(k + 1) * n_seeds])

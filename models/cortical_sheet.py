@@ -65,7 +65,8 @@ n_act : 1
 # plasticity rules (model specific, so declared here rather than in the catalog)
 # --------------------------------------------------------------------------------------------
 
-def normalised_hebbian(name, pairing, freeze, eta, tau_h, wmax, interval, freeze_low=0.001, freeze_high=0.999):
+def normalised_hebbian(name, pairing, freeze, eta, tau_h, wmax, interval, freeze_low=0.001, freeze_high=0.999,
+                       rate_factor=False):
     r"""Hebbian pair counting with subtractive normalisation over the active synapses of each unit.
 
     Spike traces (per synapse, event-driven) ``x`` (pre) and ``y`` (post) jump by 1 at a spike and
@@ -82,7 +83,10 @@ def normalised_hebbian(name, pairing, freeze, eta, tau_h, wmax, interval, freeze
         w \leftarrow \mathrm{clip}\big(w + \eta\, a\, (h_{prev} - \textstyle\sum_{act} h_{prev}/n_{act}),
         \ 0,\ w_{max}\big)
 
-    then the active flag ``a`` is updated and ``h_prev <- h``, ``h <- 0``. With ``freeze=True``
+    then the active flag ``a`` is updated and ``h_prev <- h``, ``h <- 0``. With ``rate_factor=True``
+    the synapses carry a learning-rate factor ``eta_factor`` (dimensionless, set from outside, e.g.
+    by the annealed schedule of :func:`build_map_network`) and the change is ``eta * eta_factor``
+    times the normalised count. With ``freeze=True``
     (Miller, Keller & Stryker 1989): ``a <- a [f_lo w_max < w < f_hi w_max]`` (a saturated
     synapse stays frozen). With ``freeze=False``: ``a = 1`` strictly inside the bounds, and at a
     bound while the new count points back inside (``h > mean`` at 0, ``h < mean`` at w_max).
@@ -115,6 +119,8 @@ def normalised_hebbian(name, pairing, freeze, eta, tau_h, wmax, interval, freeze
         h_sum_post = act * h_prev : 1 (summed)
         n_act_post = act : 1 (summed)
     """
+    if rate_factor:
+        model += "    eta_factor : 1\n"
     on_pre = "h += ypost"
     on_post = "ypost += 1"
     if pairing == "symmetric":
@@ -123,7 +129,7 @@ def normalised_hebbian(name, pairing, freeze, eta, tau_h, wmax, interval, freeze
         on_post = "h += xpre\n" + on_post
     params = {"eta": eta, "tau_h": tau_h, "wmax": wmax}
     regular = ("h_mean = h_sum_post / clip(n_act_post, 1, inf)\n"
-               "w = clip(w + eta * act * (h_prev - h_mean), 0, wmax)\n")
+               f"w = clip(w + eta{' * eta_factor' if rate_factor else ''} * act * (h_prev - h_mean), 0, wmax)\n")
     if freeze:
         regular += "act = act * int(w > freeze_low * wmax) * int(w < freeze_high * wmax)\n"
         params.update(freeze_low=float(freeze_low), freeze_high=float(freeze_high))
@@ -169,15 +175,17 @@ def od_rule(eta=0.002, tau_h=20 * ms, wmax=0.2, interval=100 * ms):
     return normalised_hebbian("od_hebbian", "acausal", True, eta, tau_h, wmax, interval)
 
 
-def map_rule(eta=5e-4, tau_h=20 * ms, wmax=0.08, interval=100 * ms):
+def map_rule(eta=5e-4, tau_h=20 * ms, wmax=0.08, interval=100 * ms, rate_factor=False):
     """The topographic-map rule of check T2 (docs/validation.md): **symmetric** Hebbian pair
     term, subtractive normalisation over the active synapses every 100 ms, non-freezing bounds.
 
     Defaults: eta = 5e-4, tau_h = 20 ms, w_max = 0.08. See :func:`normalised_hebbian`; the
     hand-written ``Rule`` is that of :func:`od_rule` with ``xpre`` added (``h += xpre`` on a post
     spike) and the active flag ``act = [0 < w < wmax] + [w <= 0][h > h_mean] + [w >= wmax][h < h_mean]``.
+    With ``rate_factor=True`` each synapse carries a learning-rate factor ``eta_factor`` (the
+    annealed learning rate of :func:`build_map_network`'s ``rate_factors``).
     """
-    return normalised_hebbian("map_hebbian", "symmetric", False, eta, tau_h, wmax, interval)
+    return normalised_hebbian("map_hebbian", "symmetric", False, eta, tau_h, wmax, interval, rate_factor=rate_factor)
 
 
 # --------------------------------------------------------------------------------------------
@@ -359,11 +367,14 @@ def arbor_pairs(n, radius):
 
 def feedforward(source, target, rule, i, j, w0, name="feedforward", plasticity=1.0, record_dt=None):
     """The plastic feedforward projection ``v_post += w`` (:func:`snnlearn.connect`) on the pairs
-    ``(i, j)`` with initial weights ``w0``; ``act`` starts at 1. Optionally a StateMonitor of
-    ``w`` every ``record_dt`` (returned as the second value, else None)."""
+    ``(i, j)`` with initial weights ``w0``; ``act`` starts at 1 (and a learning-rate factor
+    ``eta_factor``, where the rule has one, at 1). Optionally a StateMonitor of ``w`` every
+    ``record_dt`` (returned as the second value, else None)."""
     S = sl.connect(source, target, rule, transmit="v_post += w", connect={"i": np.asarray(i), "j": np.asarray(j)},
                    w=np.asarray(w0, dtype=float), name=name, plasticity=plasticity, dt=target.clock.dt)
     S.act = 1.0
+    if "eta_factor" in S.variables:
+        S.eta_factor = 1.0
     mon = None
     if record_dt is not None:
         mon = StateMonitor(S, "w", record=True, dt=record_dt, name=f"{name}_w_monitor")
@@ -532,10 +543,30 @@ class MapNetwork:
         return out
 
 
+def _anneal_learning_rate(S, factors, step, replicas, n_in, name):
+    """Learning-rate factor ``eta_factor`` of the plastic projection ``S`` from ``factors``
+    (``(n_steps,)`` or ``(n_steps, replicas)``, one per ``step``): a TimedArray over the
+    presynaptic index (input ``i`` belongs to replica ``i // n_in``) read every ``step``."""
+    if S is None:
+        raise ValueError("build_map_network: rate_factors given but there are no plastic replicas")
+    if "eta_factor" not in S.variables:
+        raise ValueError("build_map_network: rate_factors needs a rule with a learning-rate factor: "
+                         "use map_rule(rate_factor=True)")
+    F = np.asarray(factors, dtype=float)
+    if F.ndim == 1:
+        F = np.repeat(F[:, None], replicas, axis=1)
+    if F.ndim != 2 or F.shape[1] < replicas or F.shape[0] < 1 or not np.all(np.isfinite(F)) or np.any(F < 0):
+        raise ValueError(f"build_map_network: rate_factors must be finite and >= 0, shape (n_steps,) or (n_steps, "
+                         f"{replicas}), got shape {np.shape(factors)}")
+    table = TimedArray(np.repeat(F[:, :replicas], n_in, axis=1), dt=step, name=f"{name}_rate_factor")
+    S.namespace[table.name] = table
+    S.run_regularly(f"eta_factor = {table.name}(t, i)", dt=step, when="start", name=f"{name}_rate_anneal")
+
+
 def build_map_network(in_shape, out_shape, schedule, w0_plastic, w0_frozen, rng, sigma=5.0, peak=38 * Hz,
                       baseline=2 * Hz, periodic=True, Je=0.6, sigma_lat=2.0, Ji=0.08, rule=None, w_max=0.08,
                       cortex_kw=None, record_dt=None, dt=0.5 * ms, lateral_widths=None, anneal_step=1 * second,
-                      gain_exponent=1.0, input_widths=None, name="map"):
+                      gain_exponent=1.0, input_widths=None, rate_factors=None, name="map"):
     """Topographic-map network of check T2 (ring) or its sheet version.
 
     One replica per copy of ``schedule`` (:func:`snnlearn.inputs.bump_schedule`): the first
@@ -554,8 +585,12 @@ def build_map_network(in_shape, out_shape, schedule, w0_plastic, w0_frozen, rng,
     1982's shrinking neighbourhood). With ``input_widths`` (factors of ``sigma``, same layout, one per
     ``anneal_step``) the input bump's width follows that schedule too, its peak divided by the
     factor per dimension (summed rate constant; :func:`snnlearn.inputs.bump_inputs`): wide input
-    correlations first, as in the spontaneous activity of the developing retina. Returns a
-    :class:`MapNetwork`.
+    correlations first, as in the spontaneous activity of the developing retina. With
+    ``rate_factors`` (learning-rate factors, same layout, one per ``anneal_step``; the rule must
+    come from ``map_rule(rate_factor=True)``) the learning rate of each plastic replica is
+    ``eta`` times that factor, set every ``anneal_step`` by a ``run_regularly`` operation from a
+    TimedArray (Kohonen 1982 anneals the learning rate together with the neighbourhood). Returns
+    a :class:`MapNetwork`.
     """
     in_shape = tuple(int(s) for s in np.atleast_1d(in_shape))
     out_shape = tuple(int(s) for s in np.atleast_1d(out_shape))
@@ -598,6 +633,8 @@ def build_map_network(in_shape, out_shape, schedule, w0_plastic, w0_frozen, rng,
                              name=f"{name}_ff_{kind}", plasticity=switch,
                              record_dt=record_dt if kind == "plastic" else None)
         ff[kind], mons[kind], pairs[kind] = S, mon, (pre, post)
+    if rate_factors is not None:
+        _anneal_learning_rate(ff.get("plastic"), rate_factors, anneal_step, P, n_in, name)
     cortex_spikes = SpikeMonitor(cortex, record=False, name=f"{name}_cortex_counts")
     objects = [*inputs.objects, cortex, lateral, *ff.values(), cortex_spikes] + \
         [m for m in mons.values() if m is not None]
