@@ -17,19 +17,21 @@ configuration was also run while setting the control's bound below).
   initial weights 2.0-3.2 nS; eta 8e-4 and 1.5e-3 nS) its error ended at 0.84-1.19 of the
   initial (diffusion moves the error either way), so the proposed ">= 0.9" is replaced by
   ">= 0.75 and at least 3 times the learner's ratio".
-* F1c: a second fixture (seed 11, the same 20 HVC x 8 RA base) doubles RA alone (the perturbed
-  cells; HVC and the 2 outputs fixed). The enlarged network starts from the base network's initial
-  error (matched by the experiment's rule) and learns at the rate fixed in advance,
-  eta (n_RA/n_RA0)(n_HVC0/n_HVC); 3 learners per size, 600 trials (half the error was reached by
-  trial 316 at the latest in every calibration run at this size). Fiete, Fee & Seung (2007):
-  "varying the number of neurons in HVC and RA has little effect on learning time": the median
-  trials to half the error of the larger network over the base's median is at most 1.5.
-  Calibration (ratio of medians at the rule rate): 0.92, 0.85, 0.87 at seed 11 (1000, 800, 600
-  trials: three noise draws), 1.12 at seed 5, 0.92 at seed 7 (20 x 8); 0.67-1.11 at seeds 2-5
-  (25 x 10, with and without the start matching). Doubling HVC is not tested: at 20 x 8, seed 11,
-  it took 1.30-1.72 x the trials at the rule rate and 1.55 x at the faster of eta x (1, 2), so the
-  limit does not hold at this size in general (the experiment reports it; 25 x 10 gave 0.86-1.35
-  at seeds 2-5).
+* F1c: a second fixture (seed 11, the same 20 HVC x 8 RA base) doubles HVC alone (more plastic
+  inputs per RA cell) and RA alone (more perturbed cells; HVC and the 2 outputs fixed). Each
+  enlarged network starts from the base network's initial error (matched by the experiment's
+  rule) and learns at its rule rate eta (n_RA/n_RA0)(n_HVC0/n_HVC) times 0.5, 1, 2 and 4; 5
+  learners per size and factor, 600 trials. Fiete, Fee & Seung (2007): "varying the number of
+  neurons in HVC and RA has little effect on learning time": the median trials to half the
+  error of the larger network, at its fastest factor, over the base's median at its fastest
+  factor is at most 1.5. Calibration (this configuration, seeds not used before):
+  HVC doubled 0.96, 0.84, 0.99, 1.22 and RA doubled 1.05, 0.99, 1.00, 0.98 at seeds 21-24 (the
+  fastest factor was the top one, 4, only at seed 23, for the base and doubled HVC alike). Before
+  (factors 0.5, 1, 2; 3 learners) doubled HVC gave 1.55 at seed 11 with its fastest factor at the
+  top of that grid; a rerun with factors 1, 2, 4 gave trials to half 454, 265, 220 for doubled
+  HVC against the base's optimum 186 (factor 2): 1.18. Medians of 3 learners are also noisy
+  (seed 21, 3 learners, factors 1, 2, 4: HVC 1.44, RA 1.88). The 25 x 10 default (3 learners) at
+  seed 3 gave 0.92 (HVC) and 1.14 (RA).
 """
 
 import numpy as np
@@ -55,10 +57,10 @@ F1C_OVERRIDES = {
     "n_ra": 8,
     "k_per_synapse": 0.0,
     "n_trials": 600,
-    "n_seeds": 3,
+    "n_seeds": 5,
     "size_factor": 2,
-    "f1c_conditions": ["ra"],
-    "eta_factors": [1.0],
+    "f1c_conditions": ["hvc", "ra"],
+    "eta_factors": [0.5, 1.0, 2.0, 4.0],
     "f1c_match_trials": 20,
 }
 
@@ -156,12 +158,16 @@ def f1c(standalone_context):
 
 @pytest.mark.slow
 @pytest.mark.standalone
-def test_f1c_doubling_the_perturbed_ra_cells_changes_learning_time_little(f1c):
-    base, big = f1c["base"], f1c["ra"]
-    assert (big["n_hvc"], big["n_ra"]) == (base["n_hvc"], 2 * base["n_ra"]), big
+@pytest.mark.parametrize("condition", ["hvc", "ra"])
+def test_f1c_doubling_hvc_or_ra_changes_learning_time_little(f1c, condition):
+    base, big = f1c["base"], f1c[condition]
+    grow = {"hvc": (2, 1), "ra": (1, 2)}[condition]
+    assert (big["n_hvc"], big["n_ra"]) == (grow[0] * base["n_hvc"], grow[1] * base["n_ra"]), big
     # the comparison starts from the same error (the experiment's matching rule; the first 20 trials of
     # fast learners already fall, hence the tolerance)
     assert abs(big["initial_error_over_base"] - 1) <= 0.2, big
-    # every learner of both sizes halves its error (a failure of learning fails here, not in the ratio)
+    # at some rate every learner of each size halves its error (a failure of learning fails here, not in
+    # the ratio)
     assert base["fastest_factor"] is not None and big["fastest_factor"] is not None, f1c
-    assert big["ratio_rule_eta_of_medians"] <= 1.5, big
+    # median trials to half the error, each size at its fastest rate factor, larger / base
+    assert big["ratio_best_eta_of_medians"] <= 1.5, (condition, big)
