@@ -57,6 +57,8 @@ class Param:
         Inclusive bounds (same unit as the value; for a list, bounds on every item).
     strict : bool
         ``low`` is exclusive (``low=0*ms, strict=True``: a positive time).
+    strict_high : bool
+        ``high`` is exclusive (``low=0.0, strict=True, high=1.0, strict_high=True``: a fraction in (0, 1)).
     choices : sequence, optional
         The allowed values (for a list, the allowed items).
     min_len, max_len : int, optional
@@ -74,12 +76,13 @@ class Param:
     """
 
     def __init__(self, default, unit=None, low=None, high=None, strict=False, choices=None, min_len=None,
-                 max_len=None, doc="", runtime=False, unit_text=None):
+                 max_len=None, doc="", runtime=False, unit_text=None, strict_high=False):
         self.default = default
         self.unit = unit
         self.low = low
         self.high = high
         self.strict = bool(strict)
+        self.strict_high = bool(strict_high)
         self.choices = None if choices is None else tuple(choices)
         self.min_len = min_len
         self.max_len = max_len
@@ -96,6 +99,8 @@ class Param:
                 parts.append(f"{name}={getattr(self, name)!r}")
         if self.strict:
             parts.append("strict=True")
+        if self.strict_high:
+            parts.append("strict_high=True")
         if self.runtime:
             parts.append("runtime=True")
         if self.doc:
@@ -112,7 +117,7 @@ class Param:
         if self.low is not None:
             limits.append(f"{'>' if self.strict else '>='} {_fmt(self.low)}")
         if self.high is not None:
-            limits.append(f"<= {_fmt(self.high)}")
+            limits.append(f"{'<' if self.strict_high else '<='} {_fmt(self.high)}")
         if self.min_len:
             limits.append(f"at least {self.min_len} item{'s' if self.min_len > 1 else ''}")
         if self.max_len is not None:
@@ -250,7 +255,8 @@ def _within(key, value, decl):
         lo = float(np.asarray(low))
         if number < lo or (decl.strict and number == lo):
             raise ParameterError(f"parameter '{key}': {_fmt(value)} is out of range; expected {decl.describe()}")
-    if high is not None and number > float(np.asarray(high)):
+    hi = None if high is None else float(np.asarray(high))
+    if hi is not None and (number > hi or (decl.strict_high and number == hi)):
         raise ParameterError(f"parameter '{key}': {_fmt(value)} is out of range; expected {decl.describe()}")
 
 
