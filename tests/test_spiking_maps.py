@@ -567,8 +567,16 @@ SHEET_SEED = 1976
 # With the input bump annealed too (calibration script): eta 1e-3, 150 s: 0/15 (x2 or x3, lateral
 # 2 or 3 -> 1); eta 2e-3 (the default now), lateral 2 -> 1 and input x3 -> x1 over 150 s: 2/4 in
 # 300 s (run seed 404; 0/4 with input x2 over 100 s) and 3/5 in 400 s (run seed 505; x4 over
-# 200 s: 2/5). The target (>= 8 of 10) is not met: the test of the criterion at 150 s stays a
-# strict xfail, so that it reports the day it passes.
+# 200 s: 2/5). Issue 16, second session (/tmp/helper/maps_calib.py, 300 s, 5 seeds per setting):
+# defaults 0/5 (run seed 901); with the learning rate x3 -> x1 (as on the ring) 1/5, lateral
+# 4 -> 1 over 150 s 2/5, 4 -> 1 over 100 s 0/5, lateral 3 -> 1 and input x4 -> x1 over 100 s 2/5
+# (run seed 701); one axis annealed before the other (elongated bump and lateral kernel) 1/15
+# (run seed 901); w_max x2 or x3 at the same summed weight 4/10 and 1/10 (run seeds 1001, 1002).
+# The failing sheets are ordered locally (error <= 0.07 in most, distance order 0.87-0.88) but
+# rotated by 30-45 degrees against the input axes: the map contracts to a disc (RF centres span
+# 2-9 of 0-11) in which a rotation costs nothing, so the per-axis order stays at 0.7-0.8. The
+# target (>= 8 of 10) is not met: the test of the criterion at 150 s stays a strict xfail, so
+# that it reports the day it passes.
 SHEET_SCRATCH_RATE = 5 / 9
 SHEET_MIN_OK = 4
 
