@@ -32,8 +32,9 @@ input bumps first favour the single-cycle receptive field, so that the map unfol
 +-1 before it sharpens. Why the learning-rate boost: at the base rate the receptive fields stay
 almost flat (selectivity < 0.1) while the interactions are wide, so the global order formed only
 once the widths had narrowed, where twists and folds can freeze (about 1 ring in 10); learning
-three times faster while the interactions are wide orders the map during the wide phase
-(docs/validation.md, T2s).
+three times faster at first orders the map earlier, while the interactions are still wider
+(order rising at 40-70 s, lateral width 8 -> 4 units, rather than at 60-80 s, 5 -> 3 units;
+docs/validation.md, T2s).
 Conditions: one per bias (the first, b = 0, is the headline: from scratch; b > 0 is the
 polarity-marker comparison), and with ``fixed_width_control`` the same b = 0 network without
 annealing (today's network). A map meets the criterion with order >= ``criterion_order`` (ring:
@@ -118,7 +119,7 @@ PARAMS = {
     "sheet_w_max": 0.13,
     "sheet_w_init": 0.25,
     "sheet_eta": 2e-3,                # calibrated with the input annealing: 2e-3, 300-400 s, anneal 150 s: 5/9 seeds
-    "sheet_eta_boost": 1.0,           # learning rate at t = 0 in multiples of sheet_eta, shrinking to 1 over anneal_time
+    "sheet_eta_boost": 1.0,           # learning rate at t = 0 in multiples of sheet_eta (3 gave 0-2/5 in 300 s, as 1 does)
 }
 
 QUICK = {"n_seeds": 1, "duration": 40 * second, "record_interval": 5 * second}
