@@ -39,7 +39,7 @@ def _theta_plus_mv(n_exc):
     from snnlearn.experiments.digits import PARAMS, threshold_increment
     from brian2 import mV
 
-    return float(threshold_increment(PARAMS["theta_plus"], n_exc) / mV)
+    return float(threshold_increment(PARAMS["theta_plus"].default, n_exc) / mV)
 
 
 def run_snnlearn(n_exc, n_images, threads=1, seed=0):

@@ -71,42 +71,53 @@ SPIKING = dc.ROUTES  # stdp, reward_stdp, perturbation, frozen
 ROUTES = SPIKING + ("kmeans", "logistic")
 
 PARAMS = {
-    "sizes": [25, 100, 400],  # numbers of excitatory (= inhibitory) neurons
-    "n_seeds": 3,
-    "routes": list(SPIKING),  # spiking routes to simulate (kmeans and logistic always run)
-    "n_train": 0,  # training presentations (one epoch; 0: the whole training split, 1257 images)
+    "sizes": Param([25, 100, 400], low=1, min_len=1,
+                   doc="numbers of excitatory (= inhibitory) neurons N, one network each (distinct)"),
+    "n_seeds": Param(3, low=1, doc="replicas per size (initial weights, image order, spike noise)"),
+    "routes": Param(list(SPIKING), choices=SPIKING, min_len=1,
+                    doc="spiking routes to simulate (kmeans and logistic always run)"),
+    "n_train": Param(0, low=0, doc="training presentations (one epoch; 0: the whole training split, 1257 images)"),
     # training images (class-balanced subset) shown again with learning off for the label assignment (0: all)
     "n_label": Param(0, low=0, doc="training images shown with learning off to assign labels (0: all)"),
-    "n_test": 0,  # test images (0: the whole test split, 540 images)
-    "split_seed": 0,
-    "test_fraction": 0.3,
-    "dt": 0.5 * ms,
-    "t_on": 350 * ms,
-    "t_off": 150 * ms,
+    "n_test": Param(0, low=0, doc="test images (class-balanced subset; 0: the whole test split, 540 images)"),
+    "split_seed": Param(0, low=0, doc="seed of the stratified train/test split (fixed across run seeds)"),
+    "test_fraction": Param(0.3, low=0.0, strict=True, high=1.0, strict_high=True,
+                           doc="fraction of the 1797 UCI digits held out for testing"),
+    "dt": Param(0.5 * ms, low=0 * ms, strict=True, doc="simulation time step"),
+    "t_on": Param(350 * ms, low=0 * ms, strict=True, doc="presentation of one image (Diehl & Cook 2015: 350 ms)"),
+    "t_off": Param(150 * ms, low=0 * ms, strict=True,
+                   doc="rest after each image, inputs silent (t_on + t_off: a whole number of dt)"),
     # 8x8 digits give about 1/5 of MNIST's input spikes at D&C's pixel/4 Hz: the rate gain is 4x theirs
     # (pixel 16 -> 255 Hz), so that the total input rate is comparable (calibration in the README)
-    "rate_max": 255 * Hz,
-    "w_total": 8.0,  # sum of each excitatory neuron's 64 input weights (D&C: 78 over 784)
-    "wmax": 1.0,
-    "Ap": 0.015,  # STDP amplitudes (the eligibility's, for reward_stdp)
-    "Am": 0.0075,
+    "rate_max": Param(255 * Hz, low=0 * Hz, doc="input rate of a full pixel (16); rate = pixel / 16 x rate_max"),
+    "w_total": Param(8.0, low=0.0, strict=True,
+                     doc="sum of each excitatory neuron's 64 input weights (normalised; D&C: 78 over 784)"),
+    "wmax": Param(1.0, low=0.0, strict=True, doc="upper bound of the input weights"),
+    "Ap": Param(0.015, low=0.0, doc="STDP potentiation amplitude (the eligibility's, for reward_stdp)"),
+    "Am": Param(0.0075, low=0.0, doc="STDP depression amplitude (the eligibility's, for reward_stdp)"),
     # threshold increment per spike AT N = 100, scaled in proportion to N (theta_plus x N / 100; see
     # threshold_increment): stdp route, and the reward-driven routes
-    "theta_plus": 0.1 * mV,
-    "theta_plus_reward": 0.05 * mV,
-    "eta_r": 1.5,
+    "theta_plus": Param(0.1 * mV, low=0 * mV, doc="stdp route: adaptive-threshold increment per spike at N = 100"),
+    "theta_plus_reward": Param(0.05 * mV, low=0 * mV,
+                               doc="reward routes: adaptive-threshold increment per spike at N = 100"),
+    "eta_r": Param(1.5, low=0.0, doc="reward_stdp learning rate (Frémaux et al. 2010; calibration in the docstring)"),
     # reward_stdp: SD of an exploratory conductance perturbation per training image (units of the leak
     # conductance; calibration in the module docstring)
-    "sigma_explore": 0.2,
-    "eta_np": 0.02,  # node perturbation: learning rate
-    "sigma_np": 0.1,  # node perturbation: SD of the conductance perturbation (units of the leak conductance)
-    "critic_alpha": 0.1,
-    "critic_init": 0.1,  # the per-class critic's value before the first presentation of the class (chance)
-    "w_ie": 17.0,  # inhibitory -> excitatory weight (units of the leak conductance; Diehl & Cook 17)
-    "beta": 10.0,
-    "tau_elig": 500 * ms,
-    "online_window": 250,
-    "online_block": 100,
+    "sigma_explore": Param(0.2, low=0.0,
+                           doc="reward_stdp: SD of the exploratory conductance perturbation per image (leak units)"),
+    "eta_np": Param(0.02, low=0.0, doc="node perturbation: learning rate"),
+    "sigma_np": Param(0.1, low=0.0, strict=True,
+                      doc="node perturbation: SD of the conductance perturbation (units of the leak conductance)"),
+    "critic_alpha": Param(0.1, low=0.0, high=1.0, doc="rate of the per-class critic (running mean of R per class)"),
+    "critic_init": Param(0.1, low=0.0, high=1.0,
+                         doc="the per-class critic's value before the first presentation of the class (chance)"),
+    "w_ie": Param(17.0, low=0.0,
+                  doc="inhibitory -> excitatory weight (units of the leak conductance; Diehl & Cook 17)"),
+    "beta": Param(10.0, low=0.0, strict=True,
+                  doc="per spike: the in-simulation reward compares sums of exp(beta x count) (most active neuron)"),
+    "tau_elig": Param(500 * ms, low=0 * ms, strict=True, doc="reward_stdp eligibility time constant"),
+    "online_window": Param(250, low=1, doc="online accuracy: labels from the preceding ... presentations"),
+    "online_block": Param(100, low=1, doc="online accuracy: presentations per point of the curve"),
 }
 
 QUICK = {"sizes": [25], "n_seeds": 1, "n_train": 100, "n_label": 100, "n_test": 100, "online_window": 50,
@@ -137,17 +148,8 @@ def threshold_increment(theta_plus_ref, n_exc):
 
 def validate(p):
     """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
-    sizes = [int(n) for n in p.sizes]
-    if not sizes or min(sizes) < 1 or len(set(sizes)) != len(sizes):
-        raise ParameterError(f"sizes must be distinct positive integers, got {p.sizes}")
-    unknown = [r for r in p.routes if r not in SPIKING]
-    if unknown:
-        raise ParameterError(f"routes: unknown {unknown[0]!r}; choose among {', '.join(SPIKING)}")
-    if int(p.n_seeds) < 1:
-        raise ParameterError(f"n_seeds must be >= 1, got {p.n_seeds}")
-    for key in ("n_train", "n_label", "n_test"):
-        if int(p[key]) < 0:
-            raise ParameterError(f"{key} must be >= 0 (0: all), got {p[key]}")
+    if len(set(int(n) for n in p.sizes)) != len(p.sizes):
+        raise ParameterError(f"sizes must be distinct, got {p.sizes}")
     steps = float((p.t_on + p.t_off) / p.dt)
     if abs(steps - round(steps)) > 1e-6:
         raise ParameterError("t_on + t_off must be a whole number of time steps")

@@ -43,55 +43,68 @@ from snnlearn.models.reward_map import RULES, bump_patterns, build_reward_map, m
 from snnlearn.models.reward_tasks import Escape
 from snnlearn.inputs import bump_schedule
 from snnlearn.modulators import TrialSchedule
+from snnlearn.params import Param
 
 PARAMS = {
-    "sizes": [10, 14, 20],            # n_out of each map
-    "n_seeds": 3,                     # independent replicas (initial weights, stimuli, noise) per size
-    "inputs_per_unit": 4,             # n_in = inputs_per_unit * n_out
-    "bump_sigma": 1.0,                # stimulus width, in output spacings (inputs_per_unit input cells each)
-    "peak_rate": 38 * Hz,
-    "baseline_rate": 2 * Hz,
-    "w_init": 0.5,                    # w0 = w_max clip(w_init (1 + bias m + init_noise U(-1, 1)), 0, 1)
-    "init_noise": 0.2,
-    "bias": 0.0,                      # coarse topographic bias (polarity marker); 0: no prior order
-    "duration": 300 * second,         # simulated time per route and size
-    "record_interval": 2 * second,    # weight snapshots (both routes)
-    "criterion": 0.9,                 # topographic order to reach
-    "dt": 0.5 * ms,
+    "sizes": Param([10, 14, 20], low=4, min_len=1, doc="n_out of each map (units on the output ring; distinct)"),
+    "n_seeds": Param(3, low=1, doc="independent replicas (initial weights, stimuli, noise) per size"),
+    "inputs_per_unit": Param(4, low=1, doc="n_in = inputs_per_unit * n_out"),
+    "bump_sigma": Param(1.0, low=0.0, strict=True,
+                        doc="stimulus width, in output spacings (inputs_per_unit input cells each)"),
+    "peak_rate": Param(38 * Hz, low=0 * Hz, doc="peak rate of the input bump above the baseline"),
+    "baseline_rate": Param(2 * Hz, low=0 * Hz, doc="rate of every input cell outside the bump"),
+    "w_init": Param(0.5, low=0.0, strict=True,
+                    doc="w0 = w_max clip(w_init (1 + bias m + init_noise U(-1, 1)), 0, 1), w_max of each route"),
+    "init_noise": Param(0.2, low=0.0, high=1.0, strict_high=True, doc="relative spread of the initial weights"),
+    "bias": Param(0.0, low=0.0, high=1.0, doc="coarse topographic bias (polarity marker m); 0: no prior order"),
+    "duration": Param(300 * second, low=0 * second, strict=True, doc="simulated time per route and size"),
+    "record_interval": Param(2 * second, low=0 * second, strict=True,
+                             doc="weight snapshots (both routes), at most duration / 4"),
+    "criterion": Param(0.9, low=0.0, strict=True, high=1.0, strict_high=True,
+                       doc="topographic order |rho_FL| to reach (Fisher-Lee circular correlation)"),
+    "dt": Param(0.5 * ms, low=0 * ms, strict=True, doc="time step of the self-organising route"),
     # self-organising route (models.cortical_sheet, check T2 rescaled to small rings)
-    "som_lateral_sigma": 1.0,         # local excitation width, output spacings
-    "som_Je": 1.0,
-    "som_Ji_total": 3.0,              # global inhibition, summed over the ring (Ji = Ji_total / n_out)
-    "som_w_max": 0.1,
-    "som_eta": 5e-3,
+    "som_lateral_sigma": Param(1.0, low=0.0, strict=True, doc="local excitation width, output spacings"),
+    "som_Je": Param(1.0, low=0.0, doc="peak of the local lateral excitation (jump of v per spike)"),
+    "som_Ji_total": Param(3.0, low=0.0, doc="global inhibition, summed over the ring (Ji = Ji_total / n_out)"),
+    "som_w_max": Param(0.1, low=0.0, strict=True, doc="feedforward weight bound (jump of v per spike)"),
+    "som_eta": Param(5e-3, low=0.0, strict=True, doc="learning rate of the Hebbian pair rule (map_rule)"),
     # developmental mechanism of the self-organising route (experiments.topographic_map, issue 16):
     # lateral excitation width and input bump width shrink together over som_anneal_time_per_unit * n_out
-    "som_anneal": True,
-    "som_anneal_lateral_start": 0.2,  # lateral width at t = 0, fraction of the ring (n_out units); ends at som_lateral_sigma
-    "som_anneal_input_start": 0.25,   # input bump width at t = 0, fraction of the ring (n_in inputs); ends at bump_sigma
-    "som_anneal_time_per_unit": 2 * second,  # calibrated at n_out = 20: 40 s orders 5/5 seeds, 20 s 2/5, none 0/5
-    "mu": 0.2,
-    "sigma_n": 0.3,
-    "tau_m": 20 * ms,
-    "refractory": 2 * ms,
-    "tau_h": 20 * ms,
-    "update_interval": 100 * ms,
-    "bin": 5 * ms,
-    "dwell_min": 10,                  # the bump is held 10-20 bins (50-100 ms)
-    "dwell_max": 20,
+    "som_anneal": Param(True, doc="shrink the lateral and input widths over som_anneal_time_per_unit * n_out"),
+    "som_anneal_lateral_start": Param(0.2, low=0.0,
+                                      doc="lateral width at t = 0, fraction of the ring (n_out units); ends at "
+                                          "som_lateral_sigma"),
+    "som_anneal_input_start": Param(0.25, low=0.0,
+                                    doc="input bump width at t = 0, fraction of the ring (n_in inputs); ends at "
+                                        "bump_sigma"),
+    "som_anneal_time_per_unit": Param(2 * second, low=0 * second, strict=True,
+                                      doc="annealing time per output unit (calibrated at n_out = 20: 40 s orders "
+                                          "5/5 seeds, 20 s 2/5, none 0/5)"),
+    "mu": Param(0.2, doc="mean drive of the map units (units of the threshold, 1)"),
+    "sigma_n": Param(0.3, low=0.0, doc="membrane noise SD of the map units (units of the threshold)"),
+    "tau_m": Param(20 * ms, low=0 * ms, strict=True, doc="membrane time constant of the map units"),
+    "refractory": Param(2 * ms, low=0 * ms, strict=True, doc="refractory period of the map units"),
+    "tau_h": Param(20 * ms, low=0 * ms, strict=True, doc="Hebbian pairing window"),
+    "update_interval": Param(100 * ms, low=0 * ms, strict=True, doc="a normalised weight update every ..."),
+    "bin": Param(5 * ms, low=0 * ms, strict=True, doc="time bin of the bump schedule"),
+    "dwell_min": Param(10, low=1, doc="the bump is held dwell_min to dwell_max bins (50-100 ms)"),
+    "dwell_max": Param(20, low=1, doc="longest hold of one bump position, bins (>= dwell_min)"),
     # reward route (models.reward_map)
-    "reward_rule": "node_perturbation",
-    "positions_per_unit": 2,          # bump positions: n_pos = positions_per_unit * n_out
-    "trial_gap": 10 * ms,             # silent start of each trial
-    "trial_window": 100 * ms,         # bump shown for ...
-    "target_peak": 2.5,               # target expected count at the matching output
-    "target_sigma": 1.0,              # target activity width, output spacings
-    "rho0": 10 * Hz,                  # escape rate scale (rho = rho0 softplus(u - 2))
-    "reward_w_max": 0.6,
-    "reward_eta": 0.1,
-    "sigma_noise": 0.5,               # node perturbation noise (units of u; threshold 2)
-    "tau_noise": 5 * ms,
-    "reward_dt": 1 * ms,              # time step of the reward route (the self-organising route uses dt)
+    "reward_rule": Param("node_perturbation", choices=RULES,
+                         doc="node perturbation (Fiete & Seung 2006) or REINFORCE (Williams 1992)"),
+    "positions_per_unit": Param(2, low=1, doc="bump positions: n_pos = positions_per_unit * n_out"),
+    "trial_gap": Param(10 * ms, low=0 * ms, strict=True, doc="silent start of each trial"),
+    "trial_window": Param(100 * ms, low=0 * ms, strict=True, doc="bump shown for ... after the gap"),
+    "target_peak": Param(2.5, low=0.0, strict=True, doc="target expected count at the matching output"),
+    "target_sigma": Param(1.0, low=0.0, strict=True, doc="target activity width, output spacings"),
+    "rho0": Param(10 * Hz, low=0 * Hz, strict=True, doc="escape rate scale (rho = rho0 softplus(u - 2))"),
+    "reward_w_max": Param(0.6, low=0.0, strict=True, doc="weight bound of the reward route (units of u)"),
+    "reward_eta": Param(0.1, low=0.0, strict=True, doc="learning rate of the reward route"),
+    "sigma_noise": Param(0.5, low=0.0, strict=True, doc="node perturbation noise (units of u; threshold 2)"),
+    "tau_noise": Param(5 * ms, low=0 * ms, strict=True, doc="node perturbation: noise correlation time"),
+    "reward_dt": Param(1 * ms, low=0 * ms, strict=True,
+                       doc="time step of the reward route (the self-organising route uses dt)"),
 }
 
 #: What `snnlearn run` prints at the end.
@@ -106,36 +119,15 @@ LABELS = {"self_organising": "self-organising (Hebbian)", "reward": "reward only
 def validate(p):
     """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
     sizes = [int(n) for n in p.sizes]
-    if not sizes or min(sizes) < 4:
-        raise ValueError(f"sizes must list map sizes n_out >= 4, got {p.sizes}")
     if len(set(sizes)) != len(sizes):
         raise ValueError(f"sizes must not repeat, got {p.sizes}")
-    if int(p.n_seeds) < 1:
-        raise ValueError(f"n_seeds must be >= 1, got {p.n_seeds}")
-    if int(p.inputs_per_unit) < 1 or int(p.positions_per_unit) < 1:
-        raise ValueError("inputs_per_unit and positions_per_unit must be positive integers")
-    for key in ("duration", "record_interval", "dt", "reward_dt", "trial_window", "bump_sigma", "som_w_max",
-                "reward_w_max", "som_eta", "reward_eta", "target_peak", "target_sigma", "som_lateral_sigma", "w_init"):
-        if not float(p[key]) > 0:
-            raise ValueError(f"{key} must be positive, got {p[key]}")
-    for key in ("som_anneal_lateral_start", "som_anneal_input_start", "som_anneal_time_per_unit"):
-        if not float(p[key]) >= 0:
-            raise ValueError(f"{key} must be >= 0, got {p[key]}")
-    if float(p.trial_gap) < 0:
-        raise ValueError(f"trial_gap must be >= 0, got {p.trial_gap}")
     if p.record_interval > p.duration / 4:
         raise ValueError(f"record_interval ({p.record_interval}) must be at most a quarter of duration ({p.duration})")
-    if not 0 < float(p.criterion) < 1:
-        raise ValueError(f"criterion is a topographic order in (0, 1), got {p.criterion}")
-    if p.reward_rule not in RULES:
-        raise ValueError(f"reward_rule must be one of {RULES}, got {p.reward_rule!r}")
     if p.reward_rule == "reinforce" and int(p.positions_per_unit) * max(sizes) > 64:
         raise ValueError(f"reward_rule 'reinforce' keeps one reward baseline per bump position, at most 64: "
                          f"positions_per_unit * max(sizes) = {int(p.positions_per_unit) * max(sizes)}")
-    if not 1 <= int(p.dwell_min) <= int(p.dwell_max):
-        raise ValueError(f"need 1 <= dwell_min <= dwell_max, got {p.dwell_min}, {p.dwell_max}")
-    if not 0 <= float(p.bias) <= 1 or not 0 <= float(p.init_noise) < 1:
-        raise ValueError(f"bias must lie in [0, 1] and init_noise in [0, 1), got {p.bias}, {p.init_noise}")
+    if int(p.dwell_min) > int(p.dwell_max):
+        raise ValueError(f"need dwell_min <= dwell_max, got {p.dwell_min}, {p.dwell_max}")
     return sizes
 
 

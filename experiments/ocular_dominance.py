@@ -21,32 +21,36 @@ from brian2 import Hz, ms, second
 from snnlearn.models.cortical_sheet import build_od_network, od_rule
 from snnlearn.metrics.maps import (fraction_left, mean_abs_odi, od_index, od_wavelength, od_wavelength_theory,
                                    segregation)
+from snnlearn.params import Param
 
 PARAMS = {
-    "sigma_E": [1.0, 1.5, 2.0],       # widths of the lateral Mexican hat (cells), one condition each
-    "n_seeds": 3,                     # independent replicas per sigma_E
-    "identical_eyes_control": True,   # one identical-eyes replica per sigma_E
-    "n_cortex": 64,                   # cortical units = LGN positions per eye (ring)
-    "arbor_radius": 6,                # feedforward arbor |x - alpha| <= R
-    "J0": 1.5,                        # lateral gain (largest eigenvalue of the lateral matrix)
-    "sigma_C": 2.0,                   # smoothing kernel of the retinal field (cells)
-    "tau_c": 20 * ms,                 # correlation time of the retinal activity
-    "r0": 15 * Hz,                    # LGN mean rate
-    "gain": 0.8,                      # rate modulation by the field
-    "mu": 0.3,                        # cortical mean drive (threshold 1)
-    "sigma_n": 0.3,                   # cortical membrane noise
-    "tau_m": 20 * ms,
-    "refractory": 2 * ms,
-    "w_max": 0.2,                     # feedforward weight bound (jump of v per spike)
-    "w_init": 0.5,                    # initial weights w_max * (w_init +- w_noise)
-    "w_noise": 0.05,
-    "eta": 0.002,                     # learning rate per pair count
-    "tau_h": 20 * ms,                 # Hebbian pairing window
-    "update_interval": 100 * ms,      # normalised update every ...
-    "duration": 300 * second,
-    "snapshot_interval": 30 * second,
-    "loop_gain": 0.5,                 # c of the effective interaction (1 - cW)^-1 for Lambda*
-    "dt": 0.5 * ms,
+    "sigma_E": Param([1.0, 1.5, 2.0], low=0.0, strict=True, min_len=1,
+                     doc="widths of the lateral Mexican hat (cells), one condition each"),
+    "n_seeds": Param(3, low=1, doc="independent replicas per sigma_E"),
+    "identical_eyes_control": Param(True, doc="one identical-eyes replica per sigma_E (both eyes read one field)"),
+    "n_cortex": Param(64, low=1, doc="cortical units = LGN positions per eye (ring)"),
+    "arbor_radius": Param(6, low=0, doc="feedforward arbor |x - alpha| <= R, cells (2 R < n_cortex)"),
+    "J0": Param(1.5, low=0.0, doc="lateral gain (largest eigenvalue of the lateral matrix)"),
+    "sigma_C": Param(2.0, low=0.0, strict=True, doc="smoothing kernel of the retinal field (cells)"),
+    "tau_c": Param(20 * ms, low=0 * ms, strict=True, doc="correlation time of the retinal activity"),
+    "r0": Param(15 * Hz, low=0 * Hz, doc="LGN mean rate"),
+    "gain": Param(0.8, low=0.0, doc="modulation depth a of the LGN rate by the field f: rate = r0 clip(1 + a f, 0, 4)"),
+    "mu": Param(0.3, doc="cortical mean drive (units of the threshold, 1)"),
+    "sigma_n": Param(0.3, low=0.0, doc="cortical membrane noise SD (units of the threshold)"),
+    "tau_m": Param(20 * ms, low=0 * ms, strict=True, doc="cortical membrane time constant"),
+    "refractory": Param(2 * ms, low=0 * ms, strict=True, doc="cortical refractory period"),
+    "w_max": Param(0.2, low=0.0, strict=True, doc="feedforward weight bound (jump of v per spike)"),
+    "w_init": Param(0.5, low=0.0, strict=True, high=1.0, strict_high=True,
+                    doc="initial weights w_max * (w_init +- w_noise), fraction of w_max"),
+    "w_noise": Param(0.05, low=0.0, doc="spread of the initial weights, fraction of w_max (w_init +- w_noise in (0, 1))"),
+    "eta": Param(0.002, low=0.0, doc="learning rate per pair count (Hebbian pair rule, models.cortical_sheet.od_rule)"),
+    "tau_h": Param(20 * ms, low=0 * ms, strict=True, doc="Hebbian pairing window"),
+    "update_interval": Param(100 * ms, low=0 * ms, strict=True, doc="a normalised weight update every ..."),
+    "duration": Param(300 * second, low=0 * second, strict=True, doc="simulated development time"),
+    "snapshot_interval": Param(30 * second, low=0 * second, strict=True,
+                               doc="weight snapshots (ODI history) every ... (<= duration)"),
+    "loop_gain": Param(0.5, low=0.0, doc="c of the effective interaction (1 - cW)^-1 for the predicted period Lambda*"),
+    "dt": Param(0.5 * ms, low=0 * ms, strict=True, doc="simulation time step"),
 }
 
 QUICK = {"sigma_E": [1.0, 2.0], "n_seeds": 1, "duration": 100 * second, "snapshot_interval": 20 * second}
@@ -54,17 +58,12 @@ QUICK = {"sigma_E": [1.0, 2.0], "n_seeds": 1, "duration": 100 * second, "snapsho
 
 def validate(p):
     """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
-    if len(p.sigma_E) < 1 or any(float(s) <= 0 for s in p.sigma_E):
-        raise ValueError(f"sigma_E: give one or more positive widths, got {p.sigma_E}")
-    if int(p.n_seeds) < 1:
-        raise ValueError(f"n_seeds must be >= 1, got {p.n_seeds}")
-    for key in ("duration", "snapshot_interval", "update_interval", "dt"):
-        if float(p[key]) <= 0:
-            raise ValueError(f"{key} must be positive, got {p[key]}")
     if p.snapshot_interval > p.duration:
         raise ValueError("snapshot_interval must not exceed duration")
     if not (0 < p.w_init - p.w_noise and p.w_init + p.w_noise < 1):
         raise ValueError(f"w_init +- w_noise must lie inside (0, 1), got {p.w_init} +- {p.w_noise}")
+    if not 2 * int(p.arbor_radius) < int(p.n_cortex):
+        raise ValueError(f"arbor_radius must be below n_cortex / 2 = {int(p.n_cortex) / 2}, got {p.arbor_radius}")
 
 
 def conditions(p):

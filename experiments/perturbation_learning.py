@@ -31,31 +31,35 @@ from brian2 import Hz, Network, ms, second
 
 from snnlearn.models.reward_tasks import RULES, Escape, build_pattern_task, frozen_patterns
 from snnlearn.modulators import TrialSchedule
+from snnlearn.params import Param
 
 PARAMS = {
-    "n_inputs": 10,
-    "n_outputs": 2,
-    "n_stimuli": 2,
-    "n_passes": 2000,  # forward passes (trials) per learner
-    "gap": 50 * ms,  # silent start of each trial
-    "stimulus_window": 200 * ms,  # frozen input pattern after the gap
-    "input_rate": 20 * Hz,  # rate of the frozen Poisson patterns
-    "rho0": 20 * Hz,  # escape rate scale: rho = rho0 * softplus(u - 2)
-    "target_min": 1.0,  # targets uniform in [target_min, target_max] spikes per trial
-    "target_max": 6.0,
-    "w0_min": 0.1,  # initial weights uniform in [w0_min, w0_max]
-    "w0_max": 0.4,
-    "w_bound": 1.0,  # weights are clipped to [-w_bound, w_bound]
+    "n_inputs": Param(10, low=1, doc="input neurons, each replaying a frozen Poisson pattern per stimulus"),
+    "n_outputs": Param(2, low=1, doc="escape-noise output neurons, each with its own target counts"),
+    "n_stimuli": Param(2, low=1, doc="frozen input patterns (stimuli), drawn at random each trial"),
+    "n_passes": Param(2000, low=20, doc="forward passes (trials) per learner (even: perturbation rules use pairs)"),
+    "gap": Param(50 * ms, low=0 * ms, strict=True, doc="silent start of each trial (every trial starts from rest)"),
+    "stimulus_window": Param(200 * ms, low=0 * ms, strict=True, doc="frozen input pattern after the gap"),
+    "input_rate": Param(20 * Hz, low=0 * Hz, doc="rate of the frozen Poisson patterns"),
+    "rho0": Param(20 * Hz, low=0 * Hz, strict=True, doc="escape rate scale: rho = rho0 * softplus(u - 2)"),
+    "target_min": Param(1.0, low=0.0, strict=True,
+                        doc="targets uniform in [target_min, target_max] expected spikes per trial"),
+    "target_max": Param(6.0, low=0.0, strict=True, doc="largest target, expected spikes per trial"),
+    "w0_min": Param(0.1, doc="initial weights uniform in [w0_min, w0_max] (units of u per input spike)"),
+    "w0_max": Param(0.4, doc="largest initial weight"),
+    "w_bound": Param(1.0, low=0.0, strict=True, doc="weights are clipped to [-w_bound, w_bound]"),
     # learning rates calibrated on seeds 1-3 (3000 passes; stable, error ratio <= 0.2 at the end)
-    "eta_node": 0.01,
-    "eta_weight": 0.003,
-    "eta_serial": 0.002,
-    "eta_reinforce": 0.003,
-    "sigma_node": 0.5,  # node perturbation: noise standard deviation (units of u; threshold 2)
-    "tau_noise": 5 * ms,  # node perturbation: noise correlation time
-    "sigma_weight": 0.02,  # weight / serial perturbation size
-    "final_window": 0.1,  # fraction of the run over which the final error is averaged
-    "dt": 0.5 * ms,
+    "eta_node": Param(0.01, low=0.0, doc="node perturbation (Fiete & Seung 2006): learning rate"),
+    "eta_weight": Param(0.003, low=0.0, doc="weight perturbation: learning rate"),
+    "eta_serial": Param(0.002, low=0.0, doc="serial perturbation: learning rate"),
+    "eta_reinforce": Param(0.003, low=0.0, doc="REINFORCE (Williams 1992): learning rate"),
+    "sigma_node": Param(0.5, low=0.0, strict=True,
+                        doc="node perturbation: noise standard deviation (units of u; threshold 2)"),
+    "tau_noise": Param(5 * ms, low=0 * ms, strict=True, doc="node perturbation: noise correlation time"),
+    "sigma_weight": Param(0.02, low=0.0, strict=True, doc="weight / serial perturbation size (units of w)"),
+    "final_window": Param(0.1, low=0.0, strict=True, high=0.5, strict_high=True,
+                          doc="fraction of the run over which the final error is averaged"),
+    "dt": Param(0.5 * ms, low=0 * ms, strict=True, doc="simulation time step"),
 }
 
 QUICK = {"n_passes": 400}
@@ -84,12 +88,10 @@ def task(p, rng):
 
 def validate(p):
     """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
-    if int(p.n_passes) < 20 or int(p.n_passes) % 2:
-        raise ValueError(f"n_passes must be an even number >= 20, got {p.n_passes}")
-    if not 0 < float(p.final_window) < 0.5:
-        raise ValueError(f"final_window is a fraction of the run in (0, 0.5), got {p.final_window}")
-    if not p.target_max > p.target_min > 0:
-        raise ValueError("need 0 < target_min < target_max")
+    if int(p.n_passes) % 2:
+        raise ValueError(f"n_passes must be even (perturbation rules use baseline + perturbed pairs), got {p.n_passes}")
+    if not p.target_max > p.target_min:
+        raise ValueError(f"need target_min < target_max, got {p.target_min}, {p.target_max}")
 
 
 def simulate(p, ctx):

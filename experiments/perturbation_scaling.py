@@ -51,15 +51,21 @@ from snnlearn.estimators import (
     second_moment_factor,
     train,
 )
+from snnlearn.params import Param, check_value
 
 PARAMS = {
-    "sizes": ["N10_M5", "N20_M5", "N40_M5", "N80_M5", "N20_M2", "N20_M10"],  # network sizes N{inputs}_M{outputs}
-    "n_seeds": 32,  # independent teacher–student pairs per method and size (run in parallel)
-    "sigma": 1e-3,  # perturbation size (dimensionless: units of summed input / weight)
-    "n_variance_samples": 10000,  # perturbations of one fixed pattern for E‖ĝ‖²/‖g‖²
-    "budget_tau": 3.0,  # trials per run, in multiples of the theoretical learning time τ
-    "eta_scale": 1.0,  # learning rate in multiples of each method's optimal η* = 1/(c(N+2))
-    "n_record": 300,  # points saved per learning curve (the fit uses every trial)
+    "sizes": Param(["N10_M5", "N20_M5", "N40_M5", "N80_M5", "N20_M2", "N20_M10"], min_len=1,
+                   doc="network sizes N{inputs}_M{outputs} (distinct)"),
+    "n_seeds": Param(32, low=1, doc="independent teacher–student pairs per method and size (run in parallel)"),
+    "sigma": Param(1e-3, low=0.0, strict=True,
+                   doc="perturbation size (dimensionless: units of summed input / weight)"),
+    "n_variance_samples": Param(10000, low=1, doc="perturbations of one fixed pattern for E‖ĝ‖²/‖g‖²"),
+    "budget_tau": Param(3.0, low=0.0, strict=True,
+                        doc="trials per run, in multiples of the theoretical learning time τ"),
+    "eta_scale": Param(1.0, low=0.0, strict=True, high=2.0, strict_high=True,
+                       doc="learning rate in multiples of each method's optimal η* = 1/(c(N+2)) (the error "
+                           "diverges at 2 η*)"),
+    "n_record": Param(300, low=1, doc="points saved per learning curve (the fit uses every trial)"),
 }
 #: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
 NO_CHECKPOINTS = "a numpy model with no Brian2 simulation, seconds per size"
@@ -109,17 +115,10 @@ def _sizes(p) -> list[str]:
     return sizes
 
 
-def _positive(p, key, kind):
-    v = _get(p, key)
-    if kind is int and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
-        raise ValueError(f"{key} must be a positive integer, got {v!r}")
-    if kind is float:
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not (
-            math.isfinite(v) and v > 0
-        ):
-            raise ValueError(f"{key} must be a positive number, got {v!r}")
-        v = float(v)
-    return v
+def validate(p):
+    """Refuse a combination of values in one line (the runner calls this before the run directory exists):
+    every size parses as N{inputs}_M{outputs}, and none repeats."""
+    _sizes(p)
 
 
 def variance_ratio(method, n_inputs, n_outputs, rng, sigma, n_samples, chunk=2000):
@@ -178,15 +177,11 @@ def _exponents(values, sizes):
 
 
 def run(p, ctx):
+    for key, entry in PARAMS.items():  # the runner's checks, for direct calls too
+        check_value(key, _get(p, key), entry)
     sizes = _sizes(p)
-    n_seeds = _positive(p, "n_seeds", int)
-    sigma = _positive(p, "sigma", float)
-    n_var = _positive(p, "n_variance_samples", int)
-    budget = _positive(p, "budget_tau", float)
-    eta_scale = _positive(p, "eta_scale", float)
-    n_record = _positive(p, "n_record", int)
-    if eta_scale >= 2.0:
-        raise ValueError(f"eta_scale must be below 2 (the error diverges at 2 η*), got {eta_scale}")
+    n_seeds, n_var, n_record = (int(_get(p, k)) for k in ("n_seeds", "n_variance_samples", "n_record"))
+    sigma, budget, eta_scale = (float(_get(p, k)) for k in ("sigma", "budget_tau", "eta_scale"))
 
     # one seed per size, shared by all methods: same teachers and inputs (common random numbers)
     size_seeds = {s: int(v) for s, v in zip(sizes, ctx.rng.integers(0, 2**63 - 1, size=len(sizes)))}

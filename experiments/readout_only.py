@@ -28,36 +28,45 @@ from brian2 import Hz, Network, ms, second
 from snnlearn.models.lsm import make_liquid
 from snnlearn.models.reward_readout import CONDITIONS, Lane, build_lanes, lane_results, paired_schedule
 from snnlearn.models.reward_tasks import Escape, frozen_patterns
+from snnlearn.params import Param
 
 PARAMS = {
-    "grid_lengths": [5, 10, 20],  # liquid grids (L, 3, 3): N = 9 L neurons
-    "n_seeds": 3,  # independent liquids, tasks and initial readouts per size
-    "n_passes": 1000,  # forward passes per lane: (unperturbed, perturbed) pairs, one update per pair
-    "n_channels": 8,  # input spike channels, each reaching 30 % of the liquid
-    "active_channels": 4,  # channels carrying each stimulus's frozen pattern (the others are silent)
-    "input_rate": 40 * Hz,  # rate of the frozen Poisson patterns on active channels
-    "n_stimuli": 4,
-    "n_outputs": 2,
-    "gap": 20 * ms,  # silent start of each trial
-    "stimulus_window": 200 * ms,
-    "target_min": 1.0,  # targets uniform in [target_min, target_max] expected spikes per trial
-    "target_max": 6.0,
-    "w0_min": -0.5,  # initial readout weights uniform in [w0_min, w0_max]
-    "w0_max": 1.0,
-    "readout_gain": 8.0,  # u += (readout_gain / N) * w per liquid spike
-    "rho0": 20 * Hz,  # escape rate scale of the readout: rho = rho0 * softplus(u - 2)
+    "grid_lengths": Param([5, 10, 20], low=1, min_len=1, doc="liquid grids (L, 3, 3), one size each: N = 9 L neurons"),
+    "n_seeds": Param(3, low=1, doc="independent liquids, tasks and initial readouts per size"),
+    "n_passes": Param(1000, low=20,
+                      doc="forward passes per lane: (unperturbed, perturbed) pairs, one update per pair (even)"),
+    "n_channels": Param(8, low=1, doc="input spike channels, each reaching 30 % of the liquid"),
+    "active_channels": Param(4, low=1,
+                             doc="channels carrying each stimulus's frozen pattern (the others are silent; "
+                                 "<= n_channels)"),
+    "input_rate": Param(40 * Hz, low=0 * Hz, doc="rate of the frozen Poisson patterns on active channels"),
+    "n_stimuli": Param(4, low=1, doc="frozen input patterns (stimuli), each with its own targets"),
+    "n_outputs": Param(2, low=1, doc="escape-noise readout neurons"),
+    "gap": Param(20 * ms, low=0 * ms, strict=True, doc="silent start of each trial"),
+    "stimulus_window": Param(200 * ms, low=0 * ms, strict=True, doc="frozen input pattern after the gap"),
+    "target_min": Param(1.0, low=0.0, strict=True,
+                        doc="targets uniform in [target_min, target_max] expected spikes per trial"),
+    "target_max": Param(6.0, low=0.0, strict=True, doc="largest target, expected spikes per trial"),
+    "w0_min": Param(-0.5, doc="initial readout weights uniform in [w0_min, w0_max] (within +-w_out_bound)"),
+    "w0_max": Param(1.0, doc="largest initial readout weight"),
+    "readout_gain": Param(8.0, low=0.0, strict=True, doc="u += (readout_gain / N) * w per liquid spike"),
+    "rho0": Param(20 * Hz, low=0 * Hz, strict=True,
+                  doc="escape rate scale of the readout: rho = rho0 * softplus(u - 2)"),
     # calibrated on N = 90, seeds 1-2, 400 passes (see the module docstring of models/reward_readout.py
     # and the README): eta_out 0.003 diverged in one of two seeds, 0.001 was stable; eta_rec in
     # {1e-4, 3e-4, 1e-3, 3e-3} made no difference to the error, 1e-2 drove the liquid to 60-80 Hz
-    "eta_out": 0.001,
-    "sigma_out": 0.5,  # readout perturbation SD (units of u; threshold 2)
-    "eta_rec": 3e-4,
-    "sigma_liquid": 0.5,  # liquid perturbation SD (mV, added to the synaptic current sum)
-    "tau_noise": 5 * ms,
-    "w_out_bound": 5.0,
-    "criterion": 0.5,  # passes to criterion: running relative error <= criterion
-    "final_window": 0.1,  # fraction of the run over which the final error is averaged
-    "dt": 0.5 * ms,
+    "eta_out": Param(0.001, low=0.0, doc="node perturbation learning rate of the readout weights"),
+    "sigma_out": Param(0.5, low=0.0, strict=True, doc="readout perturbation SD (units of u; threshold 2)"),
+    "eta_rec": Param(3e-4, low=0.0, doc="node perturbation learning rate of the liquid's recurrent weights (whole)"),
+    "sigma_liquid": Param(0.5, low=0.0,
+                          doc="liquid perturbation SD, mV added to the synaptic current sum (whole lanes)"),
+    "tau_noise": Param(5 * ms, low=0 * ms, strict=True, doc="correlation time of the perturbation noise"),
+    "w_out_bound": Param(5.0, low=0.0, strict=True, doc="readout weights are clipped to [-w_out_bound, w_out_bound]"),
+    "criterion": Param(0.5, low=0.0, strict=True, high=1.0, strict_high=True,
+                       doc="passes to criterion: running relative error <= criterion"),
+    "final_window": Param(0.1, low=0.0, strict=True, high=0.5, strict_high=True,
+                          doc="fraction of the run over which the final error is averaged"),
+    "dt": Param(0.5 * ms, low=0 * ms, strict=True, doc="simulation time step"),
 }
 
 QUICK = {"grid_lengths": [2, 4, 6], "n_seeds": 1, "n_passes": 200}
@@ -65,18 +74,15 @@ QUICK = {"grid_lengths": [2, 4, 6], "n_seeds": 1, "n_passes": 200}
 
 def validate(p):
     """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
-    if int(p.n_passes) < 20 or int(p.n_passes) % 2:
-        raise ValueError(f"n_passes must be an even number >= 20, got {p.n_passes}")
-    if len(p.grid_lengths) < 1 or min(int(g) for g in p.grid_lengths) < 1:
-        raise ValueError(f"grid_lengths must be positive integers, got {p.grid_lengths}")
-    if not 0 < int(p.active_channels) <= int(p.n_channels):
+    if int(p.n_passes) % 2:
+        raise ValueError(f"n_passes must be even ((unperturbed, perturbed) pairs), got {p.n_passes}")
+    if int(p.active_channels) > int(p.n_channels):
         raise ValueError(f"active_channels must lie in 1..n_channels={p.n_channels}, got {p.active_channels}")
-    if not 0 < float(p.final_window) < 0.5:
-        raise ValueError(f"final_window is a fraction of the run in (0, 0.5), got {p.final_window}")
-    if not 0 < float(p.criterion) < 1:
-        raise ValueError(f"criterion is a relative error in (0, 1), got {p.criterion}")
-    if not p.target_max > p.target_min > 0:
-        raise ValueError("need 0 < target_min < target_max")
+    if not p.target_max > p.target_min:
+        raise ValueError(f"need target_min < target_max, got {p.target_min}, {p.target_max}")
+    if max(abs(float(p.w0_min)), abs(float(p.w0_max))) > float(p.w_out_bound):
+        raise ValueError(f"initial readout weights [{p.w0_min}, {p.w0_max}] must lie within +-w_out_bound "
+                         f"= {p.w_out_bound}")
 
 
 def make_task(p, grid_length, rng):

@@ -33,54 +33,60 @@ from snnlearn.metrics.reservoir import (
     narma10_input,
     nrmse,
 )
+from snnlearn.params import Param
 
 PARAMS = {
     # memory capacity (E1)
-    "mc_n": 50,                    # reservoir units N
-    "mc_spectral_radius": 0.95,
-    "mc_input_scale": 0.1,         # W_in ~ U[-s, s]; u ~ U[-0.5, 0.5]
-    "mc_input_scale_high": 1.0,    # the saturating tanh reservoir
-    "mc_k_max": 100,               # largest delay k
-    "mc_n_train": 3000,
-    "mc_n_test": 3000,
-    "mc_washout": 100,
+    "mc_n": Param(50, low=1, doc="E1: reservoir units N (MC <= N)"),
+    "mc_spectral_radius": Param(0.95, low=0.0, doc="E1: spectral radius of the reservoir matrix"),
+    "mc_input_scale": Param(0.1, low=0.0, doc="E1: W_in ~ U[-s, s]; u ~ U[-0.5, 0.5]"),
+    "mc_input_scale_high": Param(1.0, low=0.0, doc="E1: input scale of the saturating tanh reservoir"),
+    "mc_k_max": Param(100, low=0, doc="E1: largest delay k"),
+    "mc_n_train": Param(3000, low=1, doc="E1: training steps of the delay readouts"),
+    "mc_n_test": Param(3000, low=1, doc="E1: held-out steps on which MC is measured"),
+    "mc_washout": Param(100, low=0, doc="E1: initial steps dropped (at least mc_k_max are)"),
     # NARMA-10 (E2)
-    "narma_n": 100,
-    "narma_spectral_radius": 0.95,
-    "narma_input_scale": 0.1,
-    "narma_bias": 0.2,
-    "narma_n_train": 3000,
-    "narma_n_test": 2000,
-    "narma_washout": 200,
-    "narma_delay_taps": 20,
+    "narma_n": Param(100, low=1, doc="E2: reservoir units"),
+    "narma_spectral_radius": Param(0.95, low=0.0, doc="E2: spectral radius of the reservoir matrix"),
+    "narma_input_scale": Param(0.1, low=0.0, doc="E2: W_in ~ U[-s, s]"),
+    "narma_bias": Param(0.2, low=0.0, doc="E2: half-width of the uniform bias of each unit"),
+    "narma_n_train": Param(3000, low=1, doc="E2: training steps of the ridge readout"),
+    "narma_n_test": Param(2000, low=1, doc="E2: test steps on which the NRMSE is measured"),
+    "narma_washout": Param(200, low=0, doc="E2: initial steps dropped"),
+    "narma_delay_taps": Param(20, low=1, doc="E2: taps of the delay-line control (no reservoir)"),
     # FORCE (E3), Sussillo & Abbott 2009 parameters
-    "force_n": 1000,
-    "force_p": 0.1,
-    "force_g": 1.5,
-    "force_alpha": 1.0,
-    "force_tau": 10 * ms,
-    "force_dt": 1 * ms,
-    "force_learn_every": 2,
-    "force_period": 1200 * ms,     # period of the four-sine target (120 tau)
-    "force_train_periods": 12,     # 1440 tau of training
-    "force_test_periods": 12,
+    "force_n": Param(1000, low=2, doc="E3: rate units of the chaotic network"),
+    "force_p": Param(0.1, low=0.0, strict=True, high=1.0, doc="E3: recurrent connection probability"),
+    "force_g": Param(1.5, low=0.0, doc="E3: recurrent gain (> 1: chaotic)"),
+    "force_alpha": Param(1.0, low=0.0, strict=True, doc="E3: RLS regulariser, P(0) = I / alpha"),
+    "force_tau": Param(10 * ms, low=0 * ms, strict=True, doc="E3: unit time constant"),
+    "force_dt": Param(1 * ms, low=0 * ms, strict=True, doc="E3: Euler time step (<= force_tau)"),
+    "force_learn_every": Param(2, low=1, doc="E3: an RLS update every ... steps"),
+    "force_period": Param(1200 * ms, low=0 * ms, strict=True, doc="E3: period of the four-sine target (120 tau)"),
+    "force_train_periods": Param(12, low=1, doc="E3: training periods (12: 1440 tau of training)"),
+    "force_test_periods": Param(12, low=1, doc="E3: test periods, learning off, the network generating alone"),
     # liquid-state machine (E4)
-    "lsm_n_pairs": 10,             # template pairs averaged over
-    "lsm_n_train": 200,            # training trials per pair
-    "lsm_n_test": 100,             # test trials per pair
-    "lsm_rate": 20 * Hz,           # template spike rate per channel
-    "lsm_jitter": 4 * ms,
-    "lsm_stim_duration": 500 * ms,
-    "lsm_t_same": 400 * ms,        # templates identical from here on
-    "lsm_gap": 50 * ms,            # silent gap between trials (state reset at its start)
-    "lsm_tau_filter": 30 * ms,
-    "lsm_noise": 0.3 * mV,         # membrane noise SD (calibrated, see models/lsm.py)
-    "lsm_tau_e_rec": 30 * ms,      # recurrent excitatory current decay (calibrated)
-    "lsm_w_ee": 0.5 * mV,          # mean E -> E weight (current jump)
-    "lsm_w_in_e": 12.0 * mV,       # mean input weight onto excitatory neurons (half onto inhibitory)
-    "lsm_n_lanes": 150,            # parallel copies of the liquid in the one Brian2 run
-    "lsm_dt": 0.1 * ms,
-    "lsm_codegen_target": "numpy",  # used unless --device numpy / cython is given
+    "lsm_n_pairs": Param(10, low=1, doc="E4: template pairs averaged over"),
+    "lsm_n_train": Param(200, low=4, doc="E4: training trials per pair"),
+    "lsm_n_test": Param(100, low=2, doc="E4: test trials per pair"),
+    "lsm_rate": Param(20 * Hz, low=0 * Hz, strict=True, doc="E4: template spike rate per channel"),
+    "lsm_jitter": Param(4 * ms, low=0 * ms, strict=True, doc="E4: SD of the Gaussian jitter of each template spike"),
+    "lsm_stim_duration": Param(500 * ms, low=0 * ms, strict=True, doc="E4: stimulus length; read out at its end"),
+    "lsm_t_same": Param(400 * ms, low=0 * ms, strict=True,
+                        doc="E4: templates identical from here on (<= lsm_stim_duration)"),
+    "lsm_gap": Param(50 * ms, low=0 * ms, strict=True,
+                     doc="E4: silent gap between trials (state reset at its start)"),
+    "lsm_tau_filter": Param(30 * ms, low=0 * ms, strict=True, doc="E4: time constant of the readout's spike filter"),
+    "lsm_noise": Param(0.3 * mV, low=0 * mV, doc="E4: membrane noise SD (calibrated, see models/lsm.py)"),
+    "lsm_tau_e_rec": Param(30 * ms, low=0 * ms, strict=True,
+                           doc="E4: recurrent excitatory current decay (calibrated)"),
+    "lsm_w_ee": Param(0.5 * mV, low=0 * mV, doc="E4: mean E -> E weight (current jump)"),
+    "lsm_w_in_e": Param(12.0 * mV, low=0 * mV,
+                        doc="E4: mean input weight onto excitatory neurons (half onto inhibitory)"),
+    "lsm_n_lanes": Param(150, low=1, doc="E4: parallel copies of the liquid in the one Brian2 run"),
+    "lsm_dt": Param(0.1 * ms, low=0 * ms, strict=True, doc="E4: simulation time step of the liquid"),
+    "lsm_codegen_target": Param("numpy", choices=("numpy", "cython"),
+                                doc="E4: Brian2 runtime target, used unless --device numpy / cython is given"),
 }
 
 #: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
@@ -100,6 +106,15 @@ QUICK = {
     "lsm_n_train": 50,
     "lsm_n_test": 25,
 }
+
+
+def validate(p):
+    """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
+    if p["force_dt"] > p["force_tau"]:
+        raise ValueError(f"force_dt ({p['force_dt']}) must not exceed force_tau ({p['force_tau']}): the Euler step "
+                         f"needs dt/tau in (0, 1]")
+    if p["lsm_t_same"] > p["lsm_stim_duration"]:
+        raise ValueError(f"lsm_t_same ({p['lsm_t_same']}) must not exceed lsm_stim_duration ({p['lsm_stim_duration']})")
 
 
 def _memory(p, rng, ctx):

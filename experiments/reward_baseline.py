@@ -32,27 +32,29 @@ from snnlearn.modulators import TrialSchedule
 from snnlearn.params import Param
 
 PARAMS = {
-    "n_trials": 3000,  # trials of 500 ms
-    "trial_duration": 500 * ms,
-    "eta": 0.002,  # learning rate of every learning condition (per trial, per unit eligibility and reward)
+    "n_trials": Param(3000, low=1, doc="training trials (each trial_duration long, one of the two patterns)"),
+    "trial_duration": Param(500 * ms, low=0 * ms, strict=True, doc="length of one trial (Frémaux et al. 2010: 500 ms)"),
+    "eta": Param(0.002, low=0.0, doc="learning rate of every learning condition (per trial, per unit eligibility and reward)"),
     "eta_rstdp_scale": Param(1.0, low=0.0, doc="the R-STDP conditions learn with eta_rstdp_scale x eta "
                                                 "(REINFORCE with eta)"),
-    "Ap": 1.0,  # R-STDP: eligibility per pre-before-post pair at zero lag
-    "Am": 0.0,  # R-STDP: eligibility removed per post-before-pre pair
-    "tau_e": 5 * second,  # R-STDP eligibility time constant (cleared after each trial's update)
-    "alpha": 0.05,  # rate of the running-mean baselines
-    "rate_on": 50 * Hz,  # rate of the active inputs
-    "w0": 0.1,  # initial weights
-    "targets": [10.0, 2.0],  # target spike counts for patterns A and B
-    "sigma_reward": 3.0,  # width of the reward, in spikes
-    "final_window": 500,  # trials over which the final error is averaged
-    "curve_block": 50,  # trials per point of the learning curves
+    "Ap": Param(1.0, low=0.0, doc="R-STDP: eligibility per pre-before-post pair at zero lag"),
+    "Am": Param(0.0, low=0.0, doc="R-STDP: eligibility removed per post-before-pre pair"),
+    "tau_e": Param(5 * second, low=0 * ms, strict=True,
+                   doc="R-STDP eligibility time constant (cleared after each trial's update)"),
+    "alpha": Param(0.05, low=0.0, high=1.0, doc="rate of the running-mean reward baselines (per trial)"),
+    "rate_on": Param(50 * Hz, low=0 * Hz, doc="Poisson rate of the active inputs (half of the 100 inputs per pattern)"),
+    "w0": Param(0.1, low=-1.0, high=1.0, doc="initial weights (the rules keep weights in [-1, 1])"),
+    "targets": Param([10.0, 2.0], low=0.0, min_len=2, max_len=2, doc="target spike counts for patterns A and B"),
+    "sigma_reward": Param(3.0, low=0.0, strict=True,
+                          doc="width of the reward R = exp(-(y - y*)^2 / (2 sigma_reward^2)), in spikes"),
+    "final_window": Param(500, low=1, doc="trials over which the final error is averaged"),
+    "curve_block": Param(50, low=1, doc="trials per point of the learning curves"),
     "rho0": Param(10 * Hz, low=0 * Hz, strict=True,
                   doc="escape neuron: rate scale, rho = rho0 softplus((u - theta)/delta)"),
     "theta": Param(2.0, doc="escape neuron: soft threshold (the mean of u is w.x)"),
     "delta": Param(1.0, low=0.0, strict=True,
                    doc="escape neuron: width of the soft threshold (smaller: spikes follow the input's fluctuations)"),
-    "dt": 1 * ms,
+    "dt": Param(1 * ms, low=0 * ms, strict=True, doc="simulation time step"),
 }
 
 QUICK = {"n_trials": 400, "final_window": 100, "curve_block": 20}
@@ -79,8 +81,6 @@ def validate(p):
     """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
     if int(p.n_trials) < 2 * int(p.final_window):
         raise ValueError(f"n_trials ({p.n_trials}) must be at least twice final_window ({p.final_window})")
-    if len(p.targets) != 2:
-        raise ValueError(f"targets: give two target counts (patterns A and B), got {p.targets}")
     if float(p.trial_duration / p.dt) % 1 > 1e-9:
         raise ValueError("trial_duration must be a multiple of dt")
 

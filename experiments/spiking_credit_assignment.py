@@ -53,7 +53,7 @@ import numpy as np
 from brian2 import Hz, Network, get_device, ms, second
 
 import snnlearn as sl
-from snnlearn.params import ParameterError
+from snnlearn.params import Param, ParameterError
 
 from snnlearn.models.credit_assignment import (Layout, alternating_schedule, attach_probe, build_group, make_instance,
                                       set_teacher_targets, stacked_input, static_counts)
@@ -63,37 +63,48 @@ RULES = ("node_perturbation", "weight_perturbation", "serial_perturbation", "rei
 CONTROL = "reward_hebbian"
 
 PARAMS = {
-    "sizes": ["N10_M2", "N20_M2", "N40_M2", "N10_M4", "N10_M8"],  # N{inputs}_M{learning output neurons}
-    "rules": list(RULES),
-    "n_seeds": 3,  # task instances (patterns, teacher, initial weights) per size
-    "eta_factors": [0.25, 0.5, 1.0, 2.0, 4.0],  # learning-rate grid, multiples of eta_<rule> x N/n_ref
-    "n_passes": 6000,  # forward passes of the learning phase (pairs: baseline + perturbed)
-    "n_align": 160,  # forward passes with frozen weights at the start: averaged updates, initial error
-    "align_sizes": ["N10_M2", "N40_M2"],  # sizes whose averaged updates are compared with finite differences
-    "n_stimuli": 40,  # frozen input patterns (>= the largest N, so that they span the input space)
-    "gap": 10 * ms,  # silent start of each pass
-    "stimulus_window": 100 * ms,  # frozen input pattern after the gap
-    "input_rate": 30 * Hz,  # rate of the frozen Poisson patterns
-    "rho0": 40 * Hz,  # escape rate scale: rho = rho0 * softplus(u - 2)
-    "w0_min": 0.1,  # initial (student) weights uniform in [w0_min, w0_max]
-    "w0_max": 0.4,
+    "sizes": Param(["N10_M2", "N20_M2", "N40_M2", "N10_M4", "N10_M8"], min_len=1,
+                   doc="network sizes N{inputs}_M{learning output neurons} (distinct)"),
+    "rules": Param(list(RULES), choices=RULES, min_len=1, doc="learning rules to compare, each in its own copies"),
+    "n_seeds": Param(3, low=1, doc="task instances (patterns, teacher, initial weights) per size"),
+    "eta_factors": Param([0.25, 0.5, 1.0, 2.0, 4.0], low=0.0, strict=True, min_len=1,
+                         doc="learning-rate grid, multiples of eta_<rule> x N/n_ref (the best is taken)"),
+    "n_passes": Param(6000, low=4,
+                      doc="forward passes of the learning phase (pairs: baseline + perturbed; a multiple of "
+                          "2 x n_stimuli)"),
+    "n_align": Param(160, low=4,
+                     doc="forward passes with frozen weights at the start: averaged updates, initial error "
+                         "(a multiple of 2 x n_stimuli)"),
+    "align_sizes": Param(["N10_M2", "N40_M2"], min_len=1,
+                         doc="sizes whose averaged updates are compared with finite differences (among sizes)"),
+    "n_stimuli": Param(40, low=1, doc="frozen input patterns (>= the largest N, so that they span the input space)"),
+    "gap": Param(10 * ms, low=0 * ms, strict=True, doc="silent start of each pass"),
+    "stimulus_window": Param(100 * ms, low=0 * ms, strict=True, doc="frozen input pattern after the gap"),
+    "input_rate": Param(30 * Hz, low=0 * Hz, doc="rate of the frozen Poisson patterns"),
+    "rho0": Param(40 * Hz, low=0 * Hz, strict=True, doc="escape rate scale: rho = rho0 * softplus(u - 2)"),
+    "w0_min": Param(0.1, doc="initial (student) weights uniform in [w0_min, w0_max] (within +-w_bound)"),
+    "w0_max": Param(0.4, doc="largest initial (student) weight"),
     # teacher = initial weights + D, D uniform in +-teacher_amplitude x sqrt(N/n_ref) minus its mean over each
     # output's inputs: no common-mode error, and an initial error of the same size at every N
-    "teacher_amplitude": 1.5,
-    "w_bound": 4.0,  # weights clipped to [-w_bound, w_bound]
-    "n_ref": 10,  # jump per input spike = (n_ref / N) w
+    "teacher_amplitude": Param(1.5, low=0.0, strict=True,
+                               doc="half-width of the teacher's weight offset D at N = n_ref (units of w; x sqrt(N/n_ref))"),
+    "w_bound": Param(4.0, low=0.0, strict=True, doc="weights clipped to [-w_bound, w_bound]"),
+    "n_ref": Param(10, low=1, doc="reference number of inputs: jump per input spike = (n_ref / N) w"),
     # base learning rates, calibrated on seed 0 (grid x4 apart: the best factors were 0.25-4 of these)
-    "eta_node": 0.008,
-    "eta_weight": 0.004,
-    "eta_serial": 0.004,
-    "eta_reinforce": 0.001,
-    "eta_rstdp": 0.001,
-    "sigma_node": 0.5,  # node perturbation: noise standard deviation (units of u; threshold 2)
-    "tau_noise": 5 * ms,  # node perturbation: noise correlation time
-    "sigma_weight": 0.02,  # weight / serial perturbation size
-    "criterion": 0.6,  # trials to reach this fraction of the initial RMS error
-    "fd_step": 1e-3,  # finite-difference step (units of w)
-    "dt": 1.0 * ms,
+    "eta_node": Param(0.008, low=0.0, doc="node perturbation (Fiete & Seung 2006): base learning rate"),
+    "eta_weight": Param(0.004, low=0.0, doc="weight perturbation (parallel): base learning rate"),
+    "eta_serial": Param(0.004, low=0.0, doc="serial weight perturbation (Werfel et al. 2005): base learning rate"),
+    "eta_reinforce": Param(0.001, low=0.0, doc="REINFORCE (Williams 1992): base learning rate"),
+    "eta_rstdp": Param(0.001, low=0.0,
+                       doc="reward-modulated STDP (Frémaux et al. 2010): base learning rate"),
+    "sigma_node": Param(0.5, low=0.0, strict=True,
+                        doc="node perturbation: noise standard deviation (units of u; threshold 2)"),
+    "tau_noise": Param(5 * ms, low=0 * ms, strict=True, doc="node perturbation: noise correlation time"),
+    "sigma_weight": Param(0.02, low=0.0, strict=True, doc="weight / serial perturbation size (units of w)"),
+    "criterion": Param(0.6, low=0.0, strict=True, high=1.0, strict_high=True,
+                       doc="passes to reach this fraction of the initial RMS error"),
+    "fd_step": Param(1e-3, low=0.0, strict=True, doc="finite-difference step (units of w)"),
+    "dt": Param(1.0 * ms, low=0 * ms, strict=True, doc="simulation time step"),
 }
 
 QUICK = {"sizes": ["N10_M2", "N40_M2", "N10_M8"], "n_seeds": 1, "eta_factors": [0.5, 2.0], "n_passes": 800,
@@ -122,30 +133,18 @@ def parse_size(label):
 def validate(p):
     """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
     sizes = list(p.sizes)
-    if not sizes:
-        raise ParameterError("sizes: give at least one size such as N10_M2")
     for s in sizes:
         parse_size(s)
     if len(set(sizes)) != len(sizes):
         raise ParameterError(f"sizes: duplicates in {sizes}")
-    unknown = [r for r in p.rules if r not in RULES]
-    if unknown or not list(p.rules):
-        raise ParameterError(f"rules: unknown {unknown[0]!r}; choose among {', '.join(RULES)}" if unknown
-                         else "rules: give at least one rule")
     for key in ("n_passes", "n_align"):
-        if int(p[key]) < 4 or int(p[key]) % (2 * int(p.n_stimuli)):
+        if int(p[key]) % (2 * int(p.n_stimuli)):
             raise ParameterError(f"{key} must be a positive multiple of 2 x n_stimuli = {2 * int(p.n_stimuli)}, "
-                             f"got {p[key]}")
-    if int(p.n_seeds) < 1:
-        raise ParameterError(f"n_seeds must be >= 1, got {p.n_seeds}")
-    if not list(p.eta_factors) or min(float(f) for f in p.eta_factors) <= 0:
-        raise ParameterError(f"eta_factors must be positive numbers, got {p.eta_factors}")
-    if not 0 < float(p.criterion) < 1:
-        raise ParameterError(f"criterion is a fraction of the initial error in (0, 1), got {p.criterion}")
+                                 f"got {p[key]}")
     if not p.w0_max > p.w0_min:
         raise ParameterError("need w0_min < w0_max")
-    if max(abs(float(p.w0_min)), abs(float(p.w0_max))) > p.w_bound or not float(p.teacher_amplitude) > 0:
-        raise ParameterError("initial weights must lie within [-w_bound, w_bound] and teacher_amplitude be positive")
+    if max(abs(float(p.w0_min)), abs(float(p.w0_max))) > p.w_bound:
+        raise ParameterError("initial weights [w0_min, w0_max] must lie within [-w_bound, w_bound]")
     bad = [s for s in p.align_sizes if s not in sizes]
     if bad:
         raise ParameterError(f"align_sizes: {bad[0]!r} is not one of sizes {sizes}")

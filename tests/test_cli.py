@@ -69,9 +69,10 @@ def test_run_quick_then_plot(tmp_path):
      "parameter 'sample_dt': cannot read"),
     (["run", "hebbian_pca", "--out", "/proc/snnlearn-cannot-write-here"], "cannot write to output directory"),
     (["plot", "/nonexistent/run"], "is not a run directory"),
-    # an experiment's own check of a combination (its validate) also runs before the run directory exists
-    (["run", "digits", "--set", "routes=['stdp', 'bogus']", "--out", "runs/x"], "routes: unknown 'bogus'"),
-    (["run", "maps_vs_reward", "--set", "sizes=[10, 2]", "--out", "runs/x"], "sizes must list map sizes n_out >= 4"),
+    # a declared choice, and an experiment's own check of a combination (its validate), before the run directory
+    (["run", "digits", "--set", "routes=['stdp', 'bogus']", "--out", "runs/x"],
+     "parameter 'routes': bogus is not allowed"),
+    (["run", "maps_vs_reward", "--set", "sizes=[10, 10]", "--out", "runs/x"], "sizes must not repeat"),
 ])
 def test_bad_input_gives_one_line_and_status_2(args, words, tmp_path):
     if os.path.exists("/tmp/snnlearn_pwned"):

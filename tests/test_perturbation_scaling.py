@@ -6,12 +6,13 @@ import pytest
 from matplotlib.figure import Figure
 
 from snnlearn.experiments import perturbation_scaling as ps
+from snnlearn.params import plain_defaults
 from snnlearn.runs import RunContext
 
 METHODS = ("gradient", "node_perturbation", "weight_perturbation", "serial_perturbation")
 
 
-TINY = dict(ps.PARAMS, sizes=["N6_M2", "N8_M2", "N8_M3"], n_seeds=4, n_variance_samples=200, budget_tau=1.0)
+TINY = dict(plain_defaults(ps.PARAMS), sizes=["N6_M2", "N8_M2", "N8_M3"], n_seeds=4, n_variance_samples=200, budget_tau=1.0)
 
 
 def test_parse_size():
@@ -79,7 +80,7 @@ def test_run_quick_metrics_structure_and_plots():
 
 
 def test_quick_preset_parses():
-    for size in ps.QUICK["sizes"] + ps.PARAMS["sizes"]:
+    for size in ps.QUICK["sizes"] + ps.PARAMS["sizes"].default:
         ps.parse_size(size)
     assert set(ps.QUICK) <= set(ps.PARAMS)
 
@@ -92,7 +93,7 @@ def test_w1_w2_w3_through_the_experiment():
     W1: τ within ±15 % of the formulas; W2: τ_parallel/τ_serial in [0.8, 1.25];
     W3: E‖ĝ‖²/‖g‖² = K + 2 ± 10 % (K = M node, K = MN weight), serial K ± 10 %, backprop variance 0.
     """
-    p = dict(ps.PARAMS, sizes=["N20_M5", "N40_M5"], n_seeds=32, budget_tau=3.0, n_variance_samples=10_000)
+    p = dict(plain_defaults(ps.PARAMS), sizes=["N20_M5", "N40_M5"], n_seeds=32, budget_tau=3.0, n_variance_samples=10_000)
     m = ps.run(p, RunContext.in_memory(2, device="numpy"))
     for method in METHODS:
         for size in p["sizes"]:

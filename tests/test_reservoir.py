@@ -413,7 +413,9 @@ def test_reservoir_benchmarks_experiment_contract():
     matplotlib.use("Agg")
     import snnlearn.experiments.reservoir_benchmarks as exp
 
-    p = dict(exp.PARAMS)
+    from snnlearn.params import plain_defaults
+
+    p = plain_defaults(exp.PARAMS)
     p.update(exp.QUICK)
     p.update(mc_n=20, mc_n_train=600, mc_n_test=600, mc_k_max=40, narma_n=30, narma_n_train=600,
              narma_n_test=300, force_n=150, force_train_periods=1, force_test_periods=1,

@@ -386,9 +386,8 @@ def test_experiment_parameters_are_checked():
 
     with pytest.raises(ValueError, match="parameter 'geometry': torus is not allowed.*one of ring, sheet"):
         resolve_params(tm.PARAMS, tm.QUICK, {"geometry": "torus"})
-    p = resolve_params(od.PARAMS, od.QUICK, {"n_seeds": 0})
     with pytest.raises(ValueError, match="n_seeds"):
-        od.simulate(p, StandInContext(0, None, device="numpy"))
+        resolve_params(od.PARAMS, od.QUICK, {"n_seeds": 0})
     p = resolve_params(od.PARAMS, od.QUICK, {"sigma_E": [1.0, 2.0]}, use_quick=True)
     assert [c[:2] for c in od.conditions(p)] == [(1.0, 0.0), (2.0, 0.0), (1.0, 1.0), (2.0, 1.0)]
 
