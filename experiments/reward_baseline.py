@@ -33,8 +33,10 @@ from snnlearn.params import Param
 
 PARAMS = {
     "n_trials": Param(3000, low=1, doc="training trials (each trial_duration long, one of the two patterns)"),
-    "trial_duration": Param(500 * ms, low=0 * ms, strict=True, doc="length of one trial (Frémaux et al. 2010: 500 ms)"),
-    "eta": Param(0.002, low=0.0, doc="learning rate of every learning condition (per trial, per unit eligibility and reward)"),
+    "trial_duration": Param(500 * ms, low=0 * ms, strict=True,
+                            doc="length of one trial (Frémaux et al. 2010: 500 ms)"),
+    "eta": Param(0.002, low=0.0,
+                 doc="learning rate of every learning condition (per trial, per unit eligibility and reward)"),
     "eta_rstdp_scale": Param(1.0, low=0.0, doc="the R-STDP conditions learn with eta_rstdp_scale x eta "
                                                 "(REINFORCE with eta)"),
     "Ap": Param(1.0, low=0.0, doc="R-STDP: eligibility per pre-before-post pair at zero lag"),

@@ -87,7 +87,8 @@ PARAMS = {
     # teacher = initial weights + D, D uniform in +-teacher_amplitude x sqrt(N/n_ref) minus its mean over each
     # output's inputs: no common-mode error, and an initial error of the same size at every N
     "teacher_amplitude": Param(1.5, low=0.0, strict=True,
-                               doc="half-width of the teacher's weight offset D at N = n_ref (units of w; x sqrt(N/n_ref))"),
+                               doc="half-width of the teacher's weight offset D at N = n_ref (units of w; "
+                                   "x sqrt(N/n_ref))"),
     "w_bound": Param(4.0, low=0.0, strict=True, doc="weights clipped to [-w_bound, w_bound]"),
     "n_ref": Param(10, low=1, doc="reference number of inputs: jump per input spike = (n_ref / N) w"),
     # base learning rates, calibrated on seed 0 (grid x4 apart: the best factors were 0.25-4 of these)
