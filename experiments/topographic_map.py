@@ -98,7 +98,7 @@ PARAMS = {
     "ring_n_units": 50,
     "ring_bump_sigma": 5.0,           # inputs
     "ring_lateral_sigma": 2.0,        # cortical units (final width when annealing)
-    "ring_anneal_sigma_start": 20.0,  # cortical units (calibrated: 20 -> 2 with the learning-rate boost, see ring_eta_boost)
+    "ring_anneal_sigma_start": 20.0,  # cortical units (calibrated with ring_eta_boost, docs/validation.md T2s)
     "ring_input_width_start": 5.0,    # input bump width at t = 0, in multiples of ring_bump_sigma (peak / factor)
     "ring_Je": 0.6,
     "ring_Ji": 0.08,

@@ -479,23 +479,29 @@ RING_SEED = 1982
 # 150 s (docs/validation.md, T2s), script /tmp/helper/maps_calib.py (several schedules side by
 # side in one program, 6-10 seeds each). Before: lateral width annealed 10 -> 2 units and input
 # bump x5 -> x1 over 100 s, 85-90 % (27/29; 7/10 in the experiment at run seed 1); lateral start
-# 20 or 25 units alone 24/26 and 16/20; a 40 s hold of the wide start 15/20 to 10/20. With the
-# learning rate annealed too (x3 -> x1 over the same 100 s): 10 -> 2 units 25/26, 20 -> 2 units
-# (the default now) 6/6, 10/10, 10/10, 10/10, 10/10, 10/10, 9/10 (run seeds 302, 501, 502, 601,
-# 602): 65/66 (98.5 %). The test asks >= 5 of 6, which a 97 % rate meets in 99 % of run seeds.
-RING_MIN_OK = 5
+# 20 or 25 units alone 24/26 and 16/20; a 40 s hold of the wide start 21/26 and 10/20. With the
+# learning rate annealed too (x3 -> x1 over the same 100 s): 10 -> 2 units 25/26; 20 -> 2 units
+# (the default now) 101/106 (run seeds 302, 501, 502, 601-604: 6/6, 10/10, 10/10, 20/20, 19/20,
+# 18/20, 18/20), 9/10 in the experiment (run seed 2) and 6/6 at this test's seed with 6 seeds:
+# 116/122, 95 %. Neither x5 (18/20) nor a slower 130 s anneal in 200 s (17/20) did better. The
+# failures are twists (winding 0) and folds, and a few slow maps still ordering at 150 s. The
+# test runs 10 seeds and asks >= 8 (a 95 % rate meets it in 99 % of run seeds; 9 of 10, the
+# issue's target, in 91 %).
+RING_SEEDS = 10
+RING_MIN_OK = 8
 
 
 @pytest.fixture(scope="module")
 def ring_run(tmp_path_factory):
     """``experiments.topographic_map``, ring: 100 inputs -> 50 LIF units, 150 s, dt = 0.5 ms, the
     developmental mechanism on (lateral excitation width annealed 20 -> 2 units, input bump
-    width 5 -> 1 times sigma and learning rate 3 -> 1 times eta over 100 s), from scrambled weights (b = 0) and with the polarity
-    marker (b = 0.1), 6 seeds each, plus a frozen-weights twin of each b = 0 seed: 18 replicas in
-    one cpp_standalone network, run seed 1982 (not a calibration seed)."""
+    width 5 -> 1 times sigma and learning rate 3 -> 1 times eta over 100 s), from scrambled
+    weights (b = 0) and with the polarity marker (b = 0.1), 10 seeds each, plus a frozen-weights
+    twin of each b = 0 seed: 30 replicas in one cpp_standalone network, run seed 1982 (not a
+    calibration seed)."""
     import snnlearn.experiments.topographic_map as tm
 
-    p = resolve_params(tm.PARAMS, tm.QUICK, {"geometry": "ring", "ring_biases": [0.0, 0.1], "n_seeds": 6,
+    p = resolve_params(tm.PARAMS, tm.QUICK, {"geometry": "ring", "ring_biases": [0.0, 0.1], "n_seeds": RING_SEEDS,
                                              "duration": 150 * second, "frozen_control": True,
                                              "fixed_width_control": False, "record_interval": 10 * second})
     ctx = StandInContext(RING_SEED, str(tmp_path_factory.mktemp("ring_standalone")))
@@ -506,14 +512,14 @@ def ring_run(tmp_path_factory):
 @pytest.mark.standalone
 def test_spiking_ring_map_self_organises_from_scratch(ring_run):
     """Issue 16's ring from scratch (b = 0, scrambled initial weights, the developmental mechanism
-    on): from initial order < 0.1 in every seed, >= RING_MIN_OK = 5 of 6 seeds meet the criterion
-    (order |rho_FL| >= 0.9, topographic error <= 0.05, RF selectivity >= 0.5; the issue's 9 of 10
-    at 6 seeds, calibrated at 98.5 %, see RING_MIN_OK), and every seed learns
+    on): from initial order < 0.1 in every seed, >= RING_MIN_OK = 8 of RING_SEEDS = 10 seeds meet
+    the criterion (order |rho_FL| >= 0.9, topographic error <= 0.05, RF selectivity >= 0.5;
+    calibrated at 95 %, see RING_MIN_OK), and every seed learns
     selective RFs (>= 0.5) that are ordered locally
     (neighbour fraction >= 0.7, docs/validation.md's recommendation without bias)."""
     p, m, ctx = ring_run
     k = m["bias"].index(0.0)
-    ctx.log(f"ring from scratch: {m['seeds_meeting_criterion'][k]}/6 meet the criterion, order "
+    ctx.log(f"ring from scratch: {m['seeds_meeting_criterion'][k]}/{RING_SEEDS} meet the criterion, order "
             f"{m['topographic_order'][k]}, error {m['topographic_error'][k]}")
     assert max(m["initial"][k]["topographic_order"]) < 0.1
     assert m["seeds_meeting_criterion"][k] >= RING_MIN_OK, (m["topographic_order"][k], m["topographic_error"][k])
@@ -529,7 +535,7 @@ def test_ring_frozen_weights_control_fails(ring_run):
     their scrambled weights bit for bit, and every one fails: order <= 0.3 and selectivity <= 0.1."""
     p, m, ctx = ring_run
     assert m["frozen_weights_unchanged"]
-    assert np.array_equal(ctx.arrays["w_frozen_final"], ctx.arrays["w0"][:6])
+    assert np.array_equal(ctx.arrays["w_frozen_final"], ctx.arrays["w0"][:RING_SEEDS])
     for order, sel in zip(m["frozen"]["topographic_order"], m["frozen"]["rf_selectivity"]):
         assert order <= 0.3
         assert sel <= 0.1
@@ -544,7 +550,7 @@ def test_polarity_marker_speeds_up_ordering_and_fixes_orientation(ring_run):
     than from scratch."""
     p, m, ctx = ring_run
     kb, k0 = m["bias"].index(0.1), m["bias"].index(0.0)
-    assert m["seeds_meeting_criterion"][kb] == 6
+    assert m["seeds_meeting_criterion"][kb] == RING_SEEDS
     assert all(wind == 1 for wind in m["winding"][kb])
     med = [float(np.median([np.inf if t is None else t for t in m["time_to_criterion_s"][k]])) for k in (kb, k0)]
     ctx.log(f"time to criterion: b = 0.1 {m['time_to_criterion_s'][kb]}, b = 0 {m['time_to_criterion_s'][k0]}")
