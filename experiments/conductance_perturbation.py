@@ -212,7 +212,7 @@ def tutor_targets(tasks, n_trials, ctx, key, n_initial=5):
         net = Network(*[o for m in models for o in m["objects"]])
         ctx.run(net, tasks[0].duration, namespace={})
         sim.build()
-        spikes = [(np.asarray(m["spikes"].i), np.asarray(m["spikes"].t / second)) for m in models]
+        spikes = [(np.array(m["spikes"].i), np.array(m["spikes"].t / second)) for m in models]
     out = None
     for q, (task, (i, t)) in enumerate(zip(tasks, spikes)):
         y = _outputs(task, i, t, n_trials + (n_initial if q == 0 else 0))
@@ -261,9 +261,9 @@ def probe_gradient(task, p, ctx, key):
         net = Network(*batch["objects"], *fd["objects"])
         ctx.run(net, task.duration, namespace={})
         sim.build()
-        elig = np.asarray(batch["synapses"].elig[:], dtype=float)  # 1/nS
-        bi, bt = np.asarray(batch["spikes"].i), np.asarray(batch["spikes"].t / second)
-        fi, ft = np.asarray(fd["spikes"].i), np.asarray(fd["spikes"].t / second)
+        elig = np.array(batch["synapses"].elig[:], dtype=float)  # 1/nS
+        bi, bt = np.array(batch["spikes"].i), np.array(batch["spikes"].t / second)
+        fi, ft = np.array(fd["spikes"].i), np.array(fd["spikes"].t / second)
     E = _errors_chunked(task, bi, bt, K)
     loo = (E.sum() - E) / (K - 1)  # baseline: mean error of the other trials
     elig = elig.reshape(K, task.n_ra, task.n_hvc)
@@ -337,7 +337,7 @@ def match_initial_error(task, bigger, n_trials, ctx, key):
         net = Network(*[o for m in models.values() for o in m["objects"]])
         ctx.run(net, task.duration, namespace={})
         sim.build()
-        spikes = {k: (np.asarray(m["spikes"].i), np.asarray(m["spikes"].t / second)) for k, m in models.items()}
+        spikes = {k: (np.array(m["spikes"].i), np.array(m["spikes"].t / second)) for k, m in models.items()}
     e_base = float(_errors_chunked(task, *spikes["base"], n_trials).mean())
     out = {}
     for name, tk in bigger.items():
@@ -489,7 +489,7 @@ def run(p, ctx):
             sim.build()
             errors = []
             for tk, m in zip(tasks, models):
-                sq = np.asarray(m["error_monitor"].sq, dtype=float)[:, 1:int(p.n_trials) + 1]
+                sq = np.array(m["error_monitor"].sq, dtype=float)[:, 1:int(p.n_trials) + 1]
                 errors.append(sq.reshape(-1, tk.n_out, sq.shape[1]).sum(axis=1))
         head, tail = 20, 100
         ratio = lambda e: float(e[-tail:].mean() / e[:head].mean())  # noqa: E731

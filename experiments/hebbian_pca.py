@@ -76,8 +76,8 @@ def run(p, ctx):
         return {m["samples"]: samples, m["synapses"].w: w0, m["synapses"].eta: eta, table: np.asarray(schedule)}
 
     def collect(m):
-        return (np.asarray(m["synapses"].w[:], dtype=float), np.asarray(m["weights"].w[:], dtype=float),
-                np.asarray(m["weights"].t[:] / second))
+        return (np.array(m["synapses"].w[:], dtype=float), np.array(m["weights"].w[:], dtype=float),
+                np.array(m["weights"].t[:] / second))
 
     w, w_hist, t_hist = ctx.program(build, run_args, collect)
     u1 = U[:, 0]

@@ -262,14 +262,14 @@ def simulate_seed(p, ctx, sizes, k):
             for s, (som, rew) in zip(setups, built):
                 n_in, n_out = s["n_in"], s["n_out"]
                 mon = som.w_monitors["plastic"]
-                w_som = som.dense(np.asarray(mon.w[:], dtype=float), "plastic")[0]           # (n_in, n_out, n_t)
-                t_som = np.asarray(mon.t[:] / second)
-                wf_som = som.dense(np.asarray(som.ff["plastic"].w[:], dtype=float), "plastic")[0]
-                w_rew = np.asarray(rew["w_monitor"].w[:], dtype=float).reshape(n_in, n_out, -1)
-                t_rew = np.asarray(rew["w_monitor"].t[:] / second)
-                wf_rew = np.asarray(rew["synapses"].w[:], dtype=float).reshape(n_in, n_out)
+                w_som = som.dense(np.array(mon.w[:], dtype=float), "plastic")[0]           # (n_in, n_out, n_t)
+                t_som = np.array(mon.t[:] / second)
+                wf_som = som.dense(np.array(som.ff["plastic"].w[:], dtype=float), "plastic")[0]
+                w_rew = np.array(rew["w_monitor"].w[:], dtype=float).reshape(n_in, n_out, -1)
+                t_rew = np.array(rew["w_monitor"].t[:] / second)
+                wf_rew = np.array(rew["synapses"].w[:], dtype=float).reshape(n_in, n_out)
                 res = rew["circuit"].results()
-                rate = np.asarray(som.cortex_spikes.count[:], dtype=float).mean() / float(p.duration / second)
+                rate = np.array(som.cortex_spikes.count[:], dtype=float).mean() / float(p.duration / second)
                 out.append({"n_out": n_out, "n_in": n_in, "T": float(T / second),
                             "som": (np.concatenate([w_som, wf_som[:, :, None]], axis=2) / float(p.som_w_max),
                                     np.append(t_som, float(p.duration / second))),
@@ -500,12 +500,13 @@ def plot(data, metrics, p):
                      color=COLOURS[route], mfc="none", label=f"{label_of[route]}: topographic error")
     axes[2].axhline(crit, color="0.4", lw=0.8, ls=":")
     axes[2].set_xscale("log")
-    axes[2].set_ylim(-0.03, 1.05)
+    axes[2].set_ylim(-0.03, 1.5)                               # room above the data for the legend
+    axes[2].set_yticks(np.linspace(0, 1, 6))
     axes[2].set_xlabel("map size n_out (units)")
     axes[2].set_ylabel("order or topographic error at the end")
     axes[2].set_title(f"final map after {metrics['duration_s']:g} s, mean of seeds (dotted: criterion)",
                       fontsize="medium")
-    axes[2].legend(fontsize="x-small", loc="best")
+    axes[2].legend(fontsize="x-small", loc="upper center")
     for ax in axes:
         ax.set_xticks(sizes, [str(n) for n in sizes])
         ax.xaxis.set_minor_formatter(NullFormatter())

@@ -130,7 +130,7 @@ def simulate(p, ctx):
             data[f"perturbed_{name}"] = r["perturbed"]
             data[f"stimulus_{name}"] = r["stimulus"]
             data[f"expected_{name}"] = r["expected"]
-            data[f"w_{name}"] = np.asarray(m["synapses"].w[:]).reshape(int(p.n_inputs), int(p.n_outputs)).T
+            data[f"w_{name}"] = np.array(m["synapses"].w[:]).reshape(int(p.n_inputs), int(p.n_outputs)).T
     return data
 
 

@@ -116,7 +116,7 @@ def simulate(p, ctx):
             data[f"expected_{label}"] = r["expected"][:, 0]
             data[f"count_{label}"] = r["count"][:, 0]
             data[f"reward_{label}"] = r["R"]
-            data[f"w_{label}"] = np.asarray(S.w[:])
+            data[f"w_{label}"] = np.array(S.w[:])
         data["target"] = m["circuits"][0].results()["target"][:, 0]
     return data
 

@@ -108,11 +108,11 @@ def simulate(p, ctx):
     def collect(m):
         n_exc = m["n_exc"]
         return {
-            "w_final": np.asarray(m["synapses"].w[:]).reshape(len(blocks), n_exc),
-            "w_time_s": np.asarray(m["weights"].t[:] / second),
-            "w_history": np.asarray(m["weights"].w[:]).reshape(len(blocks), n_exc, -1),
-            "spike_i": np.asarray(m["spikes"].i[:]),
-            "spike_t_s": np.asarray(m["spikes"].t[:] / second),
+            "w_final": np.array(m["synapses"].w[:]).reshape(len(blocks), n_exc),
+            "w_time_s": np.array(m["weights"].t[:] / second),
+            "w_history": np.array(m["weights"].w[:]).reshape(len(blocks), n_exc, -1),
+            "spike_i": np.array(m["spikes"].i[:]),
+            "spike_t_s": np.array(m["spikes"].t[:] / second),
         }
 
     return ctx.program(build, run_args, collect)

@@ -313,11 +313,11 @@ def simulate(p, ctx):
         ctx.run(m.net, p.duration, namespace={})
         sim.build()
         mon = m.w_monitors["plastic"]
-        w_hist = m.dense(np.asarray(mon.w[:], dtype=float), "plastic")       # (P, n_in, n_out, n_t)
-        t_hist = np.asarray(mon.t[:] / second)
-        w_final = m.dense(np.asarray(m.ff["plastic"].w[:], dtype=float), "plastic")
-        w_frozen = m.dense(np.asarray(m.ff["frozen"].w[:], dtype=float), "frozen") if w0f is not None else None
-        counts = np.asarray(m.cortex_spikes.count[:], dtype=float)
+        w_hist = m.dense(np.array(mon.w[:], dtype=float), "plastic")       # (P, n_in, n_out, n_t)
+        t_hist = np.array(mon.t[:] / second)
+        w_final = m.dense(np.array(m.ff["plastic"].w[:], dtype=float), "plastic")
+        w_frozen = m.dense(np.array(m.ff["frozen"].w[:], dtype=float), "frozen") if w0f is not None else None
+        counts = np.array(m.cortex_spikes.count[:], dtype=float)
     n_out = int(np.prod(cfg["out_shape"]))
     data = {
         "bias": np.repeat(biases, n_seeds), "w0": w0p, "w_final": w_final,

@@ -90,7 +90,7 @@ def run(p, ctx):
         ctx.plan(duration)
         ctx.run(Network(*objects), duration)
         sim.build()
-        final = {name: np.asarray(S.w[:], dtype=float) for name, S in synapses.items()}
+        final = {name: np.array(S.w[:], dtype=float) for name, S in synapses.items()}
     freqs = [float(f / Hz) for f in p.frequencies]
     dw = {}
     for rule_name, _ in rules:

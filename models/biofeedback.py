@@ -237,12 +237,12 @@ def read_results(m):
     """Numpy arrays of a finished simulation (see :func:`simulate`)."""
     K, N = m["n_copies"], N_EXC + N_INH
     return {
-        "counts": np.asarray(m["counts"].spikes[:]).reshape(K, N, -1),
-        "count_time_s": np.asarray(m["counts"].t[:] / second),
-        "w_final": np.asarray(m["plastic"].w[:]),
-        "ee": np.c_[np.asarray(m["plastic"].i[:]), np.asarray(m["plastic"].j[:])],
-        "d": np.asarray(m["da"].d[:]),
-        "dbar": np.asarray(m["da"].dbar[:]),
+        "counts": np.array(m["counts"].spikes[:]).reshape(K, N, -1),
+        "count_time_s": np.array(m["counts"].t[:] / second),
+        "w_final": np.array(m["plastic"].w[:]),
+        "ee": np.c_[np.array(m["plastic"].i[:]), np.array(m["plastic"].j[:])],
+        "d": np.array(m["da"].d[:]),
+        "dbar": np.array(m["da"].dbar[:]),
     }
 
 

@@ -330,9 +330,9 @@ class CopyCircuit:
         if self._monitor is None:
             raise ValueError("CopyCircuit.results: call record() and add the monitor to the network first")
         n = min(len(self._monitor.t), self.schedule.n_trials + 1)
-        out = {"sq_error": np.asarray(getattr(self._monitor, self.metric)[:, 1:n]).T}
+        out = {"sq_error": np.array(getattr(self._monitor, self.metric)[:, 1:n]).T}
         if self._lsum:
-            out["lambda_sum"] = np.asarray(self._monitor.Lsum[:, 1:n]).T
+            out["lambda_sum"] = np.array(self._monitor.Lsum[:, 1:n]).T
         return out
 
 
@@ -548,13 +548,13 @@ def static_counts(layout, duration, offset, escape=None, dt=0.5 * ms, device="nu
                         dt=dt)
         ro = g["circuit"].readout
         # the readout synapse from each output to itself holds that output's Lambda
-        diag = np.flatnonzero(np.asarray(ro.i[:]) == np.asarray(ro.j[:]))
-        order = np.argsort(np.asarray(ro.i[:])[diag])
+        diag = np.flatnonzero(np.array(ro.i[:]) == np.array(ro.j[:]))
+        order = np.argsort(np.array(ro.i[:])[diag])
         mon = StateMonitor(ro, "Lam", record=diag[order], dt=duration, when="start", order=ORDER_RECORD,
                            name="static_rec")
         Network(inputs, *g["objects"], mon).run(sched.run_time(dt))
         sim.build()
-        return np.asarray(mon.Lam[:, 1:K + 1]).T
+        return np.array(mon.Lam[:, 1:K + 1]).T
 
 
 def set_teacher_targets(instances, duration, offset, escape=None, dt=0.5 * ms, n_ref=10):

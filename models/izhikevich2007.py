@@ -210,14 +210,14 @@ def read_results(m, conditions):
     mon = m["monitors"]
     K, n_syn = m["n_copies"], m["n_exc_syn"]
     out = {
-        "w_final": np.asarray(m["plastic"].w[:]).reshape(K, n_syn),
-        "rewarded_w": np.asarray(mon["w_rewarded"].w[:]),
-        "w_time_s": np.asarray(mon["w_rewarded"].t[:] / second),
-        "da": np.asarray(mon["da"].d[:]),
-        "da_time_s": np.asarray(mon["da"].t[:] / second),
+        "w_final": np.array(m["plastic"].w[:]).reshape(K, n_syn),
+        "rewarded_w": np.array(mon["w_rewarded"].w[:]),
+        "w_time_s": np.array(mon["w_rewarded"].t[:] / second),
+        "da": np.array(mon["da"].d[:]),
+        "da_time_s": np.array(mon["da"].t[:] / second),
     }
     if "w_sample" in mon:
-        out["w_sample"] = np.asarray(mon["w_sample"].w[:]).reshape(K, -1, out["w_time_s"].size)
+        out["w_sample"] = np.array(mon["w_sample"].w[:]).reshape(K, -1, out["w_time_s"].size)
     rewards, pairings = [], []
     ranks = m["rewarded_ranks"]
     for k, c in enumerate(conditions):
@@ -226,12 +226,12 @@ def read_results(m, conditions):
             rewards.append(np.array([]))
             pairings.append(np.array([]))
         else:
-            rewards.append(np.sort(np.asarray(mon["rewards"][ranks[src]].t[:] / second)))
-            pairings.append(np.asarray(mon["pairings"][ranks[src]].t[:] / second) if src == k else np.array([]))
+            rewards.append(np.sort(np.array(mon["rewards"][ranks[src]].t[:] / second)))
+            pairings.append(np.array(mon["pairings"][ranks[src]].t[:] / second) if src == k else np.array([]))
     out["reward_times_s"], out["pairing_times_s"] = rewards, pairings
     if "raster" in mon:
-        i = np.asarray(mon["raster"].i[:])
-        t = np.asarray(mon["raster"].t[:] / second)
+        i = np.array(mon["raster"].i[:])
+        t = np.array(mon["raster"].t[:] / second)
         keep = i < N_EXC + N_INH  # copy 0
         out["raster_i"], out["raster_t_s"] = i[keep], t[keep]
     return out

@@ -325,12 +325,12 @@ def simulate_liquid(liquid, trials, stim_duration=500 * ms, gap=50 * ms, recurre
     finally:
         prefs.codegen.target = old_target
 
-    traces = np.asarray(state_mon.filt)  # (n_lanes * n, n_slots + 1); column k = time k P
+    traces = np.array(state_mon.filt)  # (n_lanes * n, n_slots + 1); column k = time k P
     trial_ids = np.arange(n_trials)
     lanes, slots = trial_ids % n_lanes, trial_ids // n_lanes
     states = traces.reshape(n_lanes, n, -1)[lanes, :, slots + 1]
 
-    si = np.asarray(spike_mon.i)
+    si = np.array(spike_mon.i)
     st = np.asarray(spike_mon.t / second)
     k = np.floor(st / period_s + 1e-9).astype(int)
     rel = st - k * period_s - gap_s

@@ -225,7 +225,7 @@ class LaneRewards:
         n = min(len(self._task_mon.t), n_trials + 1)  # sample k (at t = kT) describes trial k - 1
         tm, om = self._task_mon, self._out_mon
         return {"R": np.asarray(tm.R)[:, 1:n], "Rbar": np.asarray(tm.Rbar)[:, 1:n], "err": np.asarray(tm.err)[:, 1:n],
-                "stimulus": np.asarray(tm.last_stim)[:, 1:n].astype(int), "perturbed": np.asarray(tm.last_P)[:, 1:n],
+                "stimulus": np.array(tm.last_stim)[:, 1:n].astype(int), "perturbed": np.array(tm.last_P)[:, 1:n],
                 "expected": np.asarray(om.Lam)[:, 1:n], "target": np.asarray(om.target)[:, 1:n]}
 
 
@@ -412,14 +412,14 @@ def lane_results(model, lanes, T):
     ``w_out`` (n_out, N) final readout, ``rec_change`` (relative change of the recurrent weights, L2),
     ``rate_hz`` (mean liquid rate over the run)."""
     r = model["rewards"].results(model["n_trials"])
-    w_read = np.asarray(model["readout"].w[:])
-    i_read = np.asarray(model["readout"].i[:])
-    j_read = np.asarray(model["readout"].j[:])
-    counts = np.asarray(model["spikes"].count[:])
+    w_read = np.array(model["readout"].w[:])
+    i_read = np.array(model["readout"].i[:])
+    j_read = np.array(model["readout"].j[:])
+    counts = np.array(model["spikes"].count[:])
     rec = {}
     for kind in ("exc", "inh"):
         S = model[f"rec_{kind}"]
-        rec[kind] = (np.asarray(S.i[:]), np.asarray(S.w[:]))
+        rec[kind] = (np.array(S.i[:]), np.array(S.w[:]))
     out = []
     for l, ln in enumerate(lanes):
         o0, n0 = model["out_offsets"][l], model["offsets"][l]

@@ -159,8 +159,8 @@ def run_time_values(m, blocks, rule, w0=None, test_rate=None):
 
 def output_rates(spikes, n_blocks, t_start, t_stop):
     """Output rate (Hz) of each block's neuron over [t_start, t_stop) (times in seconds)."""
-    t = np.asarray(spikes.t[:] / second)
-    i = np.asarray(spikes.i[:])
+    t = np.array(spikes.t[:] / second)
+    i = np.array(spikes.i[:])
     sel = (t >= t_start) & (t < t_stop)
     counts = np.bincount(i[sel], minlength=n_blocks)
     return counts / (t_stop - t_start)
@@ -168,8 +168,8 @@ def output_rates(spikes, n_blocks, t_start, t_stop):
 
 def isi_cv(spikes, block, t_start, t_stop):
     """Coefficient of variation of the inter-spike intervals of one block's neuron."""
-    t = np.asarray(spikes.t[:] / second)
-    i = np.asarray(spikes.i[:])
+    t = np.array(spikes.t[:] / second)
+    i = np.array(spikes.i[:])
     ts = np.sort(t[(i == block) & (t >= t_start) & (t < t_stop)])
     if ts.size < 3:
         return float("nan")

@@ -163,5 +163,5 @@ def build_similarity_matching_network(samples, W0, M0, eta, tau, sample_dt, step
 def matrix_from_synapses(S, n_pre, n_post):
     """The weight matrix (n_post × n_pre) of an all-to-all projection."""
     W = np.zeros((n_post, n_pre))
-    W[np.asarray(S.j[:]), np.asarray(S.i[:])] = np.asarray(S.w[:], dtype=float)
+    W[np.array(S.j[:]), np.array(S.i[:])] = np.array(S.w[:], dtype=float)
     return W

@@ -534,14 +534,14 @@ class RewardCircuit:
         # sample k is taken at t = kT: it describes trial k-1; sample 0 is the initial state
         n = min(len(task_mon.t), self.schedule.n_trials + 1)
         out = {
-            "R": np.asarray(task_mon.R[0][1:n]),
-            "Rbar": np.asarray(task_mon.Rbar[0][1:n]),
-            "err": np.asarray(task_mon.err[0][1:n]),
-            "stimulus": np.asarray(task_mon.last_stim[0][1:n]).astype(int),
-            "perturbed": np.asarray(task_mon.last_P[0][1:n]),
-            "count": np.asarray(readout_mon.count[:, 1:n]).T,
-            "target": np.asarray(readout_mon.target[:, 1:n]).T,
+            "R": np.array(task_mon.R[0][1:n]),
+            "Rbar": np.array(task_mon.Rbar[0][1:n]),
+            "err": np.array(task_mon.err[0][1:n]),
+            "stimulus": np.array(task_mon.last_stim[0][1:n]).astype(int),
+            "perturbed": np.array(task_mon.last_P[0][1:n]),
+            "count": np.array(readout_mon.count[:, 1:n]).T,
+            "target": np.array(readout_mon.target[:, 1:n]).T,
         }
         if self._rate_var:
-            out["expected"] = np.asarray(getattr(readout_mon, self._rate_var)[:, 1:n]).T
+            out["expected"] = np.array(getattr(readout_mon, self._rate_var)[:, 1:n]).T
         return out

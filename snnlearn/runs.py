@@ -509,7 +509,7 @@ class RunContext:
         release_brian_objects()
         arrays_before, rules_before = dict(self._arrays), dict(self._rules)
         try:
-            data = simulate(self)
+            data = _owned(simulate(self))  # the stage's Brian2 objects are released before the next stage
             if self.device != "cpp_standalone":  # cpp_standalone: checked right after its program ran
                 self.check_networks()
             self._record_homeostasis_of_run_networks()
@@ -663,9 +663,13 @@ class RunContext:
 
     # -- saving -----------------------------------------------------------------------
     def save_arrays(self, **arrays):
-        """Keep arrays for ``arrays.npz`` (written when the run completes)."""
+        """Keep arrays for ``arrays.npz`` (written when the run completes).
+
+        The arrays are copied: since Brian2 2.11, a synaptic or monitor variable read as
+        ``S.w[:]`` is a view on memory that its Brian2 object frees when collected.
+        """
         for key, value in arrays.items():
-            self._arrays[key] = np.asarray(value)
+            self._arrays[key] = np.array(value)
 
     def record_rule(self, rule, projection=None, homeostasis=()):
         """Record a plasticity rule used by the run (saved as rules.json and rules.txt).
@@ -903,6 +907,21 @@ class ProgramCache:
         self._stack.close()
         self._stack = contextlib.ExitStack()
         release_brian_objects()
+
+
+def _owned(tree):
+    """``tree`` (nested dicts, lists and tuples) with every numpy array copied into memory it owns.
+
+    Since Brian2 2.11, ``S.w[:]`` of a synaptic or monitor variable is a view on memory that
+    the object frees when it is collected, which :func:`release_brian_objects` does.
+    """
+    if isinstance(tree, np.ndarray):
+        return np.array(tree)
+    if isinstance(tree, dict):
+        return {key: _owned(value) for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [_owned(value) for value in tree] if isinstance(tree, list) else tuple(_owned(value) for value in tree)
+    return tree
 
 
 def release_brian_objects():

@@ -136,3 +136,27 @@ def test_stage_names_are_unique_and_in_memory_stages_just_run():
     assert ctx.stage("a", lambda c: {"x": np.arange(3)})["x"].tolist() == [0, 1, 2]
     with pytest.raises(ValueError, match="stage names must be unique within a run: 'a' is used twice"):
         ctx.stage("a", lambda c: {})
+
+
+def test_what_a_stage_returns_and_saves_outlives_its_brian2_objects():
+    """Since Brian2 2.11 ``S.w[:]`` is a view on memory the Synapses free when collected, which the
+    next stage's start does: the stage's results and saved arrays must be copies."""
+    from brian2 import NeuronGroup, Synapses
+
+    ctx = RunContext.in_memory(seed=0, device="numpy")
+
+    def build(ctx):
+        with ctx.use_device(cache_key="views"):
+            group = NeuronGroup(30, "v : 1")
+            syn = Synapses(group, group, "w : 1")
+            syn.connect()
+            syn.w = "i + 0.001 * j"
+            ctx.save_arrays(pre=syn.i[:])
+            return {"w": syn.w[:], "nested": [syn.j[:]]}
+
+    data = ctx.stage("views", build)
+    ctx.stage("after", lambda ctx: [np.ones(10_000) for _ in range(50)] and None)  # releases and reuses memory
+    i, j = np.divmod(np.arange(900), 30)
+    np.testing.assert_array_equal(data["w"], i + 0.001 * j)
+    np.testing.assert_array_equal(data["nested"][0], j)
+    np.testing.assert_array_equal(ctx.arrays["pre"], i)
