@@ -65,70 +65,77 @@ from snnlearn.metrics.maps import (lattice_coordinates, rf_centres, ring_map_mea
 
 PARAMS = {
     "geometry": Param("ring", choices=("ring", "sheet"), doc="a ring of inputs (check T2) or a 2-D sheet"),
-    "n_seeds": 3,                     # replicas per bias condition
-    "frozen_control": True,           # a frozen-weights twin of every replica of the first bias
-    "fixed_width_control": True,      # bias 0 without annealing (today's network): n_seeds more replicas
-    # developmental mechanism: Kohonen's (1982) shrinking neighbourhood, inside the compiled program
-    "anneal": True,                   # lateral excitation width sigma_start -> lateral_sigma, input bump width too
-    "input_anneal": True,             # with anneal: the input bump starts <geometry>_input_width_start times wider
-    "anneal_time": 100 * second,      # exponential shrinking over ..., then held
-    "anneal_step": 1 * second,        # width updated every ...
-    "gain_exponent": 1.0,             # 1: summed lateral excitation held constant while the width shrinks
-    "criterion_order": 0.9,           # a map "meets the criterion" with order >= ..., error <= ..., selectivity >= ...
-    "criterion_error": 0.05,
-    "criterion_selectivity": 0.5,
-    "duration": 150 * second,
-    "record_interval": 10 * second,   # weight snapshots for the time course
-    "bin": 5 * ms,                    # stimulus bins; a centre is held for dwell_min..dwell_max bins
-    "dwell_min": 10,
-    "dwell_max": 20,
-    "peak_rate": 38 * Hz,
-    "baseline_rate": 2 * Hz,
-    "mu": 0.2,                        # cortical mean drive (threshold 1)
-    "sigma_n": 0.3,                   # cortical membrane noise
-    "tau_m": 20 * ms,
-    "refractory": 2 * ms,
-    "tau_h": 20 * ms,                 # Hebbian pairing window
-    "update_interval": 100 * ms,      # normalised weight update every ...
-    "init_noise": 0.2,                # w0 = w_max w_init (1 + b m + init_noise U(-1, 1))
-    "dt": 0.5 * ms,
+    "n_seeds": Param(3, low=1, doc="replicas per bias condition"),
+    "frozen_control": Param(True, doc="a frozen-weights twin of every replica of the first bias"),
+    "fixed_width_control": Param(True, doc="n_seeds more replicas of bias 0 without the developmental mechanism"),
+    # developmental mechanism (Kohonen 1982), inside the compiled program
+    "anneal": Param(True, doc="shrink the lateral width, the input bump width and the learning-rate boost"),
+    "input_anneal": Param(True, doc="with anneal: the input bump starts <geometry>_input_width_start times wider"),
+    "anneal_time": Param(100 * second, low=0 * second, strict=True, doc="widths and rate shrink over ..., then held"),
+    "anneal_step": Param(1 * second, low=0 * second, strict=True, doc="the annealed values are updated every ..."),
+    "gain_exponent": Param(1.0, low=0.0, doc="1: the summed lateral excitation stays constant as the width shrinks"),
+    "criterion_order": Param(0.9, low=0.0, high=1.0, doc="a map meets the criterion with order >= ..."),
+    "criterion_error": Param(0.05, low=0.0, high=1.0, doc="... and topographic error <= ..."),
+    "criterion_selectivity": Param(0.5, low=0.0, high=1.0, doc="... and RF selectivity >= ..."),
+    "duration": Param(150 * second, low=0 * second, strict=True, doc="simulated development"),
+    "record_interval": Param(10 * second, low=0 * second, strict=True, doc="weight snapshots every ..."),
+    "bin": Param(5 * ms, low=0 * ms, strict=True, doc="stimulus bin; a bump centre is held dwell_min..dwell_max bins"),
+    "dwell_min": Param(10, low=1, doc="shortest hold of a bump centre (bins)"),
+    "dwell_max": Param(20, low=1, doc="longest hold of a bump centre (bins)"),
+    "peak_rate": Param(38 * Hz, low=0 * Hz, doc="input rate at the bump centre, above the baseline"),
+    "baseline_rate": Param(2 * Hz, low=0 * Hz, doc="input rate everywhere"),
+    "mu": Param(0.2, doc="cortical mean drive (units of the threshold, 1)"),
+    "sigma_n": Param(0.3, low=0.0, doc="cortical membrane noise SD (units of the threshold)"),
+    "tau_m": Param(20 * ms, low=0 * ms, strict=True, doc="cortical membrane time constant"),
+    "refractory": Param(2 * ms, low=0 * ms, doc="cortical refractory period"),
+    "tau_h": Param(20 * ms, low=0 * ms, strict=True, doc="Hebbian pairing window"),
+    "update_interval": Param(100 * ms, low=0 * ms, strict=True, doc="a normalised weight update every ..."),
+    "init_noise": Param(0.2, low=0.0, doc="w0 = w_max w_init (1 + b m + init_noise U(-1, 1)), clipped to [0, w_max]"),
+    "dt": Param(0.5 * ms, low=0 * ms, strict=True, doc="simulation time step"),
     # ring (check T2, docs/validation.md)
-    "ring_biases": [0.0, 0.1],        # the first is the headline (0: from scratch); 0.1: polarity marker
-    "ring_n_inputs": 100,
-    "ring_n_units": 50,
-    "ring_bump_sigma": 5.0,           # inputs
-    "ring_lateral_sigma": 2.0,        # cortical units (final width when annealing)
-    "ring_anneal_sigma_start": 20.0,  # cortical units (calibrated with ring_eta_boost, docs/validation.md T2s)
-    "ring_input_width_start": 5.0,    # input bump width at t = 0, in multiples of ring_bump_sigma (peak / factor)
-    "ring_Je": 0.6,
-    "ring_Ji": 0.08,
-    "ring_w_max": 0.08,
-    "ring_w_init": 0.5,
-    "ring_eta": 1e-3,
-    "ring_eta_boost": 3.0,            # learning rate at t = 0 in multiples of ring_eta, shrinking to 1 over anneal_time
+    "ring_biases": Param([0.0, 0.1], low=0.0, min_len=1,
+                         doc="coarse topographic biases b, one condition each; the first is the headline (0: scratch)"),
+    "ring_n_inputs": Param(100, low=2, doc="inputs on the ring"),
+    "ring_n_units": Param(50, low=2, doc="cortical units on the ring"),
+    "ring_bump_sigma": Param(5.0, low=0.0, strict=True, doc="input bump width (inputs; final width when annealing)"),
+    "ring_lateral_sigma": Param(2.0, low=0.0, strict=True, doc="lateral excitation width (units; final width)"),
+    "ring_anneal_sigma_start": Param(20.0, low=0.0, strict=True,
+                                     doc="lateral excitation width at t = 0 (units; calibrated with ring_eta_boost)"),
+    "ring_input_width_start": Param(5.0, low=0.0, strict=True,
+                                    doc="input bump width at t = 0 in multiples of ring_bump_sigma (peak / factor)"),
+    "ring_Je": Param(0.6, low=0.0, doc="summed lateral excitation a unit receives (units of the threshold)"),
+    "ring_Ji": Param(0.08, low=0.0, doc="global inhibition per cortical spike (units of the threshold)"),
+    "ring_w_max": Param(0.08, low=0.0, strict=True, doc="feedforward weight bound (jump of v per spike)"),
+    "ring_w_init": Param(0.5, low=0.0, strict=True, high=1.0, doc="mean initial weight in units of ring_w_max"),
+    "ring_eta": Param(1e-3, low=0.0, strict=True, doc="learning rate per pair count (final rate when annealing)"),
+    "ring_eta_boost": Param(3.0, low=0.0, strict=True,
+                            doc="learning rate at t = 0 in multiples of ring_eta, shrinking to 1 over anneal_time"),
     # 2-D sheet (open boundaries), calibrated in tests/test_spiking_maps.py
-    "sheet_biases": [0.0, 0.4],
-    "sheet_inputs_side": 12,
-    "sheet_units_side": 8,
-    "sheet_bump_sigma": 1.5,
-    "sheet_lateral_sigma": 1.0,
-    "sheet_anneal_sigma_start": 2.0,  # calibrated: 4 -> 1 left maps contracted (0/8), 2 -> 1 gave 1/8 (150 s), 2/8 (300 s)
-    "sheet_input_width_start": 3.0,   # input bump width at t = 0, in multiples of sheet_bump_sigma (peak / factor^2)
-    "sheet_Je": 0.5,
-    "sheet_Ji": 0.06,
-    "sheet_w_max": 0.13,
-    "sheet_w_init": 0.25,
-    "sheet_eta": 2e-3,                # calibrated with the input annealing: 2e-3, 300-400 s, anneal 150 s: 5/9 seeds
-    "sheet_eta_boost": 1.0,           # learning rate at t = 0 in multiples of sheet_eta (3 gave 0-2/5 in 300 s, as 1 does)
+    "sheet_biases": Param([0.0, 0.4], low=0.0, min_len=1,
+                          doc="coarse topographic biases b, one condition each; the first is the headline"),
+    "sheet_inputs_side": Param(12, low=2, doc="inputs per side of the input sheet"),
+    "sheet_units_side": Param(8, low=2, doc="cortical units per side of the cortical sheet"),
+    "sheet_bump_sigma": Param(1.5, low=0.0, strict=True, doc="input bump width (inputs; final width when annealing)"),
+    "sheet_lateral_sigma": Param(1.0, low=0.0, strict=True, doc="lateral excitation width (units; final width)"),
+    "sheet_anneal_sigma_start": Param(2.0, low=0.0, strict=True,
+                                      doc="lateral width at t = 0 (units; 4 left maps contracted: 0/8 in 150 s)"),
+    "sheet_input_width_start": Param(3.0, low=0.0, strict=True,
+                                     doc="input bump width at t = 0 in multiples of sheet_bump_sigma (peak / factor^2)"),
+    "sheet_Je": Param(0.5, low=0.0, doc="summed lateral excitation a unit receives (units of the threshold)"),
+    "sheet_Ji": Param(0.06, low=0.0, doc="global inhibition per cortical spike (units of the threshold)"),
+    "sheet_w_max": Param(0.13, low=0.0, strict=True, doc="feedforward weight bound (jump of v per spike)"),
+    "sheet_w_init": Param(0.25, low=0.0, strict=True, high=1.0, doc="mean initial weight in units of sheet_w_max"),
+    "sheet_eta": Param(2e-3, low=0.0, strict=True,
+                       doc="learning rate per pair count (calibrated with the input annealing: 5/9 in 300-400 s)"),
+    "sheet_eta_boost": Param(1.0, low=0.0, strict=True,
+                             doc="learning rate at t = 0 in multiples of sheet_eta (3 did no better in 300 s)"),
 }
 
 QUICK = {"n_seeds": 1, "duration": 40 * second, "record_interval": 5 * second}
 
 
 def geometry_config(p):
-    """The geometry-specific settings of ``p`` as a dict (shapes, widths, gains, rule)."""
-    if p.geometry not in ("ring", "sheet"):
-        raise ValueError(f"geometry must be 'ring' or 'sheet', got {p.geometry!r}")
+    """The geometry-specific settings of ``p`` as a dict (shapes, widths, gains, rule); PARAMS bounds them."""
     g = "ring_" if p.geometry == "ring" else "sheet_"
     if p.geometry == "ring":
         in_shape, out_shape = (int(p.ring_n_inputs),), (int(p.ring_n_units),)
@@ -138,21 +145,11 @@ def geometry_config(p):
     cfg = {k: p[g + k] for k in ("biases", "bump_sigma", "lateral_sigma", "anneal_sigma_start", "input_width_start",
                                  "Je", "Ji", "w_max", "w_init", "eta", "eta_boost")}
     cfg.update(in_shape=in_shape, out_shape=out_shape, periodic=p.geometry == "ring")
-    if not cfg["biases"]:
-        raise ValueError(f"{g}biases: give at least one bias")
-    for k in ("w_init", "w_max", "eta", "bump_sigma", "lateral_sigma", "anneal_sigma_start", "input_width_start",
-              "eta_boost"):
-        if not float(cfg[k]) > 0:
-            raise ValueError(f"{g}{k} must be positive, got {cfg[k]}")
     return cfg
 
 
-def _check(p):
-    if int(p.n_seeds) < 1:
-        raise ValueError(f"n_seeds must be >= 1, got {p.n_seeds}")
-    for key in ("duration", "record_interval", "bin", "update_interval", "dt", "anneal_step"):
-        if float(p[key]) <= 0:
-            raise ValueError(f"{key} must be positive, got {p[key]}")
+def validate(p):
+    """Combinations of parameters (each one's bounds are in PARAMS); the runner calls this before the run exists."""
     if p.record_interval > p.duration:
         raise ValueError("record_interval must not exceed duration")
     if not 1 <= int(p.dwell_min) <= int(p.dwell_max):
@@ -277,7 +274,7 @@ def rate_factors(p, cfg, annealed):
 
 
 def simulate(p, ctx):
-    _check(p)
+    validate(p)
     cfg = geometry_config(p)
     n_seeds = int(p.n_seeds)
     conds = conditions(p, cfg)
