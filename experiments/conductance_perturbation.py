@@ -101,10 +101,6 @@ PARAMS = {
                             doc="F1c: which populations are enlarged, one larger network each (hvc, ra, both)"),
 }
 
-#: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
-NO_CHECKPOINTS = ("up to four compiled programs (the tutor's song, gradient alignment, the F1c start-matching "
-                  "trials, learning); a checkpoint holds the state of one program")
-
 QUICK = {"n_hvc": 20, "n_ra": 8, "fd_samples": 15, "n_trials": 1000, "n_seeds": 1, "size_factor": 1,
          "eta_factors": [1.0]}
 
@@ -203,16 +199,19 @@ def tutor_targets(tasks, n_trials, ctx, key, n_initial=5):
     perturbed trials of the tutor weights, all tasks in one compiled run. Returns the
     single-trial outputs (n_out, n_steps) of the first task's tutor (n_trials of them) and of
     its initial network (``n_initial``), for the figure and the noise floor."""
-    with ctx.use_device(cache_key=key) as sim:
-        ctx.brian_seed()
-        models = []
-        for q, task in enumerate(tasks):
-            rows = [task.w_tutor] * n_trials + ([task.w0] * n_initial if q == 0 else [])
-            models.append(hvc_ra.build_frozen(task, np.concatenate(rows), name=f"tutor{q}"))
-        net = Network(*[o for m in models for o in m["objects"]])
-        ctx.run(net, tasks[0].duration, namespace={})
-        sim.build()
-        spikes = [(np.array(m["spikes"].i), np.array(m["spikes"].t / second)) for m in models]
+    def simulate(ctx):
+        with ctx.use_device(cache_key=key) as sim:
+            ctx.brian_seed()
+            models = []
+            for q, task in enumerate(tasks):
+                rows = [task.w_tutor] * n_trials + ([task.w0] * n_initial if q == 0 else [])
+                models.append(hvc_ra.build_frozen(task, np.concatenate(rows), name=f"tutor{q}"))
+            net = Network(*[o for m in models for o in m["objects"]])
+            ctx.run(net, tasks[0].duration, namespace={})
+            sim.build()
+            return [(np.array(m["spikes"].i), np.array(m["spikes"].t / second)) for m in models]
+
+    spikes = ctx.stage("tutor song", simulate)
     out = None
     for q, (task, (i, t)) in enumerate(zip(tasks, spikes)):
         y = _outputs(task, i, t, n_trials + (n_initial if q == 0 else 0))
@@ -254,16 +253,20 @@ def probe_gradient(task, p, ctx, key):
     """
     K, M, h = int(np.ceil(float(p.k_per_synapse) * task.n_syn)), int(p.fd_samples), float(p.fd_step)
     W_fd, lman = fd_layout(task, M, h, ctx.rng)
-    with ctx.use_device(cache_key=key) as sim:
-        ctx.brian_seed()
-        batch = hvc_ra.build_frozen(task, np.tile(task.w0, (K, 1)), name="batch", rule_eta=0.0)
-        fd = hvc_ra.build_frozen(task, W_fd, name="fd", lman=lman)
-        net = Network(*batch["objects"], *fd["objects"])
-        ctx.run(net, task.duration, namespace={})
-        sim.build()
-        elig = np.array(batch["synapses"].elig[:], dtype=float)  # 1/nS
-        bi, bt = np.array(batch["spikes"].i), np.array(batch["spikes"].t / second)
-        fi, ft = np.array(fd["spikes"].i), np.array(fd["spikes"].t / second)
+    def simulate(ctx):
+        with ctx.use_device(cache_key=key) as sim:
+            ctx.brian_seed()
+            batch = hvc_ra.build_frozen(task, np.tile(task.w0, (K, 1)), name="batch", rule_eta=0.0)
+            fd = hvc_ra.build_frozen(task, W_fd, name="fd", lman=lman)
+            net = Network(*batch["objects"], *fd["objects"])
+            ctx.run(net, task.duration, namespace={})
+            sim.build()
+            return {"elig": np.array(batch["synapses"].elig[:], dtype=float),  # 1/nS
+                    "batch": (np.array(batch["spikes"].i), np.array(batch["spikes"].t / second)),
+                    "fd": (np.array(fd["spikes"].i), np.array(fd["spikes"].t / second))}
+
+    probed = ctx.stage("gradient probe", simulate)
+    elig, (bi, bt), (fi, ft) = probed["elig"], probed["batch"], probed["fd"]
     E = _errors_chunked(task, bi, bt, K)
     loo = (E.sum() - E) / (K - 1)  # baseline: mean error of the other trials
     elig = elig.reshape(K, task.n_ra, task.n_hvc)
@@ -328,16 +331,20 @@ def match_initial_error(task, bigger, n_trials, ctx, key):
     error, error at 1, error at the multiplier)}.
     """
     mults = MATCH_MULTIPLIERS
-    with ctx.use_device(cache_key=key) as sim:
-        ctx.brian_seed()
-        models = {"base": hvc_ra.build_frozen(task, np.tile(task.w0, (n_trials, 1)), name="match_base")}
-        for name, tk in bigger.items():
-            rows = np.concatenate([np.tile(tk.w0 * m, (n_trials, 1)) for m in mults])
-            models[name] = hvc_ra.build_frozen(tk, rows, name=f"match_{name}")
-        net = Network(*[o for m in models.values() for o in m["objects"]])
-        ctx.run(net, task.duration, namespace={})
-        sim.build()
-        spikes = {k: (np.array(m["spikes"].i), np.array(m["spikes"].t / second)) for k, m in models.items()}
+
+    def simulate(ctx):
+        with ctx.use_device(cache_key=key) as sim:
+            ctx.brian_seed()
+            models = {"base": hvc_ra.build_frozen(task, np.tile(task.w0, (n_trials, 1)), name="match_base")}
+            for name, tk in bigger.items():
+                rows = np.concatenate([np.tile(tk.w0 * m, (n_trials, 1)) for m in mults])
+                models[name] = hvc_ra.build_frozen(tk, rows, name=f"match_{name}")
+            net = Network(*[o for m in models.values() for o in m["objects"]])
+            ctx.run(net, task.duration, namespace={})
+            sim.build()
+            return {k: (np.array(m["spikes"].i), np.array(m["spikes"].t / second)) for k, m in models.items()}
+
+    spikes = ctx.stage("F1c start matching", simulate)
     e_base = float(_errors_chunked(task, *spikes["base"], n_trials).mean())
     out = {}
     for name, tk in bigger.items():
@@ -428,6 +435,11 @@ def run(p, ctx):
     ctx.log(f"network: {task.n_hvc} HVC -> {task.n_ra} RA -> {task.n_out} outputs ({task.n_syn} plastic synapses); "
             f"LMAN conductance mean {hvc_ra.lman_stats(task)[0]:.2f} nS, sd {hvc_ra.lman_stats(task)[1]:.2f} nS")
     ctx.record_rule(hvc_ra.perturbation_rule(task, float(p.eta)), "HVC -> RA")
+    # each stage is one compiled program (resumed stage by stage): the tutor's song, the gradient probe,
+    # the F1c start matching (single trials of many copies) and learning (n_trials in a row)
+    f1c = int(p.size_factor) >= 2 and int(p.n_trials) > 0 and len(p.f1c_conditions) > 0
+    frozen_stages = 1 + (float(p.k_per_synapse) * task.n_syn >= 2) + (f1c and int(p.f1c_match_trials) > 0)
+    ctx.plan((frozen_stages + int(p.n_trials)) * task.duration + (task.dt if int(p.n_trials) > 0 else 0 * second))
     y_tutor, y_initial = tutor_targets([task], int(p.tutor_trials), ctx, ("conductance_perturbation", "tutor"))
     bigger = enlarged_tasks(task, p)  # F1c: they learn the base song, from the base starting point
     matched = (match_initial_error(task, bigger, int(p.f1c_match_trials), ctx,
@@ -479,18 +491,23 @@ def run(p, ctx):
         etas = [float(p.eta)] + [eta_rule(tk, task, p.eta) for tk in bigger.values()]
         scales = [np.concatenate([np.repeat(factors, n), np.ones(n)])] + [np.repeat(factors, n)] * len(bigger)
         sources = [np.concatenate([np.arange(nf * n), f1 * n + np.arange(n)])] + [np.arange(nf * n)] * len(bigger)
-        with ctx.use_device(cache_key=("conductance_perturbation", "train", tuple(bigger), n, nf)) as sim:
-            ctx.brian_seed()
-            models = [hvc_ra.build_learners(tk, len(scales[q]), etas[q], reward_scale=scales[q],
-                                            reward_source=sources[q], alpha=float(p.alpha), name=f"song{q}")
-                      for q, tk in enumerate(tasks)]
-            net = Network(*[o for m in models for o in m["objects"]])
-            ctx.run(net, int(p.n_trials) * task.duration + task.dt, namespace={})
-            sim.build()
-            errors = []
-            for tk, m in zip(tasks, models):
-                sq = np.array(m["error_monitor"].sq, dtype=float)[:, 1:int(p.n_trials) + 1]
-                errors.append(sq.reshape(-1, tk.n_out, sq.shape[1]).sum(axis=1))
+
+        def simulate(ctx):
+            with ctx.use_device(cache_key=("conductance_perturbation", "train", tuple(bigger), n, nf)) as sim:
+                ctx.brian_seed()
+                models = [hvc_ra.build_learners(tk, len(scales[q]), etas[q], reward_scale=scales[q],
+                                                reward_source=sources[q], alpha=float(p.alpha), name=f"song{q}")
+                          for q, tk in enumerate(tasks)]
+                net = Network(*[o for m in models for o in m["objects"]])
+                ctx.run(net, int(p.n_trials) * task.duration + task.dt, namespace={})
+                sim.build()
+                errors = []
+                for tk, m in zip(tasks, models):
+                    sq = np.array(m["error_monitor"].sq, dtype=float)[:, 1:int(p.n_trials) + 1]
+                    errors.append(sq.reshape(-1, tk.n_out, sq.shape[1]).sum(axis=1))
+                return errors
+
+        errors = ctx.stage("learning", simulate)
         head, tail = 20, 100
         ratio = lambda e: float(e[-tail:].mean() / e[:head].mean())  # noqa: E731
         learners, controls = errors[0][f1 * n:(f1 + 1) * n], errors[0][nf * n:]

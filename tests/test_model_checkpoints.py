@@ -5,8 +5,9 @@ the network, not by switching a monitor on from Python) and ``biofeedback`` (mod
 baseline and a learning phase, the phasic dopamine switched on through ``ctx.run(..., set=...)``) are
 killed with SIGKILL after a checkpoint in ``cpp_standalone`` and resumed: the resume compiles nothing
 and ends bit for bit where the uninterrupted run with the same seed and ``--checkpoint-every`` ends.
-``digits`` runs one program per route (``RunContext.stage``): it is killed inside its second program,
-and the resume loads the first program's results instead of running it again.
+``digits`` runs one program per route and ``conductance_perturbation`` four (the tutor's song, the
+gradient probe, the F1c start matching, learning), each a ``RunContext.stage``: they are killed inside a
+later program, and the resume loads the finished programs' results instead of running them again.
 """
 
 import json
@@ -30,9 +31,17 @@ SHORT = {
     "digits": ["--set", "routes=['stdp', 'frozen']", "--set", "n_train=40", "--set", "n_label=40",
                "--set", "n_test=40", "--set", "online_window=20", "--set", "online_block=10",
                "--checkpoint-every", "20s"],
+    # four programs (stages); learning: 200 trials of 0.5 s (3 chunks), RA doubled for F1c
+    "conductance_perturbation": ["--set", "n_trials=200", "--set", "size_factor=2", "--set", "f1c_conditions=ra",
+                                 "--set", "f1c_match_trials=5", "--set", "tutor_trials=10", "--set",
+                                 "k_per_synapse=2", "--set", "fd_samples=5", "--checkpoint-every", "40s"],
 }
 #: Experiments that run several programs: killed inside this stage, after the ones before it finished.
-KILL_IN_STAGE = {"digits": "frozen N25 seed 0"}
+KILL_IN_STAGE = {"digits": "frozen N25 seed 0", "conductance_perturbation": "learning"}
+#: How many programs finished before that stage (the resume loads them).
+FINISHED_BEFORE = {"digits": 1, "conductance_perturbation": 3}
+#: Chunks of the last program (the others: 3).
+LAST_CHUNKS = {"digits": 2}  # the last program: 80 images of 0.5 s
 #: Metrics that measure the wall time of the process, not the simulation.
 WALL_METRICS = {"digits": ("wall_s",)}
 
@@ -57,7 +66,7 @@ def test_model_experiment_resumes_after_kill_9_without_recompiling(name, tmp_pat
     compilations = len(compiler_log.read_text().splitlines())
     assert compilations, "the first run compiled nothing: the compiler wrapper was not used"
     chunks = json.loads((reference / "provenance.json").read_text())["program"]["chunks"]
-    assert chunks == (2 if name == "digits" else 3), chunks  # digits: the last program, 80 images of 0.5 s
+    assert chunks == LAST_CHUNKS.get(name, 3), chunks
 
     killed = tmp_path / "killed"
     proc = subprocess.Popen(_snnlearn("run", name, "--out", str(killed), *common), env=env,
@@ -85,7 +94,7 @@ def test_model_experiment_resumes_after_kill_9_without_recompiling(name, tmp_pat
     log = (killed / "log.txt").read_text()
     assert f"resumed from the checkpoint at {t_killed:g} s" in log and "with the compiled program unchanged" in log
     if name in KILL_IN_STAGE:
-        assert log.count("finished before the interruption, its results loaded") == 1, log
+        assert log.count("finished before the interruption, its results loaded") == FINISHED_BEFORE[name], log
     assert len(compiler_log.read_text().splitlines()) == compilations  # nothing compiled after the first run
     ref, res = _arrays(reference), _arrays(killed)
     assert sorted(ref) == sorted(res)
