@@ -29,6 +29,8 @@ rotation allowed), the topographic error (Kiviluoto 1996) and the RF selectivity
 stimulus presentations (trials) and simulated seconds to reach order >= ``criterion`` (at the
 first weight snapshot, every ``record_interval``, that reaches it; the median over seeds, a seed
 that never reaches it counting as slowest), the final order and error, per route and size.
+Each route's learning rate (``som_eta``, ``reward_eta``) takes one value for every size or one per size
+(issue 16: each route at its best-tuned rate at each size; the tuning is in docs/validation.md).
 A trial is one stimulus presentation: one bump position held for 50-100 ms on the
 self-organising route, one forward pass of 110 ms on the reward route (node perturbation uses
 two passes per weight update: an unperturbed baseline pass and a perturbed pass).
@@ -68,7 +70,9 @@ PARAMS = {
     "som_Je": Param(1.0, low=0.0, doc="peak of the local lateral excitation (jump of v per spike)"),
     "som_Ji_total": Param(3.0, low=0.0, doc="global inhibition, summed over the ring (Ji = Ji_total / n_out)"),
     "som_w_max": Param(0.1, low=0.0, strict=True, doc="feedforward weight bound (jump of v per spike)"),
-    "som_eta": Param(5e-3, low=0.0, strict=True, doc="learning rate of the Hebbian pair rule (map_rule)"),
+    "som_eta": Param([5e-3], low=0.0, strict=True, min_len=1,
+                     doc="learning rate of the Hebbian pair rule (map_rule): one value for every size, or one per "
+                         "size in the order of sizes"),
     # developmental mechanism of the self-organising route (experiments.topographic_map, issue 16):
     # lateral excitation width and input bump width shrink together over som_anneal_time_per_unit * n_out
     "som_anneal": Param(True, doc="shrink the lateral and input widths over som_anneal_time_per_unit * n_out"),
@@ -100,7 +104,9 @@ PARAMS = {
     "target_sigma": Param(1.0, low=0.0, strict=True, doc="target activity width, output spacings"),
     "rho0": Param(10 * Hz, low=0 * Hz, strict=True, doc="escape rate scale (rho = rho0 softplus(u - 2))"),
     "reward_w_max": Param(0.6, low=0.0, strict=True, doc="weight bound of the reward route (units of u)"),
-    "reward_eta": Param(0.1, low=0.0, strict=True, doc="learning rate of the reward route"),
+    "reward_eta": Param([0.1], low=0.0, strict=True, min_len=1,
+                        doc="learning rate of the reward route: one value for every size, or one per size in the "
+                            "order of sizes"),
     "sigma_noise": Param(0.5, low=0.0, strict=True, doc="node perturbation noise (units of u; threshold 2)"),
     "tau_noise": Param(5 * ms, low=0 * ms, strict=True, doc="node perturbation: noise correlation time"),
     "reward_dt": Param(1 * ms, low=0 * ms, strict=True,
@@ -128,7 +134,26 @@ def validate(p):
                          f"positions_per_unit * max(sizes) = {int(p.positions_per_unit) * max(sizes)}")
     if int(p.dwell_min) > int(p.dwell_max):
         raise ValueError(f"need dwell_min <= dwell_max, got {p.dwell_min}, {p.dwell_max}")
+    for name in PER_SIZE:
+        if len(p[name]) not in (1, len(sizes)):
+            raise ValueError(f"{name} takes one value for every size or one per size ({len(sizes)} for sizes "
+                             f"{sizes}), got {len(p[name])}: {p[name]}")
     return sizes
+
+
+#: Parameters that take one value for every map size or one per size (in the order of ``sizes``).
+PER_SIZE = ("som_eta", "reward_eta")
+
+
+def per_size(p, name, sizes):
+    """``{n_out: value}`` of a :data:`PER_SIZE` parameter: its one value at every size, or its values in the
+    order of ``sizes``."""
+    values = [float(v) for v in p[name]]
+    if len(values) == 1:
+        values = values * len(sizes)
+    if len(values) != len(sizes):
+        raise ValueError(f"{name} takes one value for every size or one per size ({len(sizes)}), got {len(values)}")
+    return dict(zip([int(n) for n in sizes], values))
 
 
 def geometry(p, n_out):
@@ -214,6 +239,7 @@ def simulate_seed(p, ctx, sizes, k):
     n_trials, T = reward_trials(p)
     every = max(1, int(round(float(p.record_interval / T))))
     escape = Escape(tau_m=20 * ms, rho0=p.rho0, theta=2.0, delta=1.0)
+    som_eta, reward_eta = per_size(p, "som_eta", sizes), per_size(p, "reward_eta", sizes)
     setups = []
     for n_out in sizes:
         g = geometry(p, n_out)
@@ -235,7 +261,7 @@ def simulate_seed(p, ctx, sizes, k):
             objects, built = [], []
             for s in setups:
                 n_in, n_out = s["n_in"], s["n_out"]
-                som_rule = map_rule(eta=p.som_eta, tau_h=p.tau_h, wmax=p.som_w_max, interval=p.update_interval)
+                som_rule = map_rule(eta=som_eta[n_out], tau_h=p.tau_h, wmax=p.som_w_max, interval=p.update_interval)
                 lat_w, in_w = som_schedules(p, n_out)
                 som = build_map_network((n_in,), (n_out,), s["schedule"], s["w0"][None] * float(p.som_w_max), None, rng,
                                         sigma=s["sigma_in"], peak=p.peak_rate, baseline=p.baseline_rate, periodic=True,
@@ -246,7 +272,7 @@ def simulate_seed(p, ctx, sizes, k):
                                         record_dt=p.record_interval, dt=p.dt, lateral_widths=lat_w, input_widths=in_w,
                                         anneal_step=ANNEAL_STEP, name=f"som{n_out}")
                 rew = build_reward_map(s["w0"] * float(p.reward_w_max), s["patterns"], s["trials"], s["targets"],
-                                       rule=p.reward_rule, eta=p.reward_eta, sigma_noise=p.sigma_noise,
+                                       rule=p.reward_rule, eta=reward_eta[n_out], sigma_noise=p.sigma_noise,
                                        tau_noise=p.tau_noise, w_max=p.reward_w_max, escape=escape, offset=p.trial_gap,
                                        record_every=every, name=f"rew{n_out}", dt=p.reward_dt)
                 objects += som.objects + rew["objects"] + rew["circuit"].record()
@@ -318,6 +344,7 @@ def measure(results, p):
     metrics = {"criterion": crit, "sizes": sizes, "n_seeds": len(results), "duration_s": float(p.duration / second),
                "reward_rule": p.reward_rule, "bias": float(p.bias), "routes": {k: {} for k in ROUTES}}
     data = {"sizes": np.asarray(sizes)}
+    eta = {"self_organising": per_size(p, "som_eta", sizes), "reward": per_size(p, "reward_eta", sizes)}
     for i, n in enumerate(sizes):
         per_seed = [res[i] for res in results]
         angles = 2 * np.pi * np.arange(per_seed[0]["n_in"]) / per_seed[0]["n_in"]   # one test stimulus per input
@@ -338,7 +365,7 @@ def measure(results, p):
             order = np.asarray(rows["order"])
             med = _median_or_none(n_crit)
             metrics["routes"][route][f"N{n}"] = {
-                "n_out": n, "n_in": per_seed[0]["n_in"],
+                "n_out": n, "n_in": per_seed[0]["n_in"], "eta": eta[route][n],
                 "trials_to_criterion": None if med is None else (int(med) if float(med).is_integer() else med),
                 "time_to_criterion_s": _median_or_none(t_crit),
                 "trials_to_criterion_per_seed": n_crit,
@@ -513,7 +540,41 @@ def plot(data, metrics, p):
         ax.set_xlim(min(sizes) / 1.25, max(sizes) * 1.25)
     fig.suptitle("How each route scales with map size", fontsize="medium")
     figs["criterion_vs_size"] = fig
+    figs["maps_by_size"] = maps_by_size(data, metrics, label_of)
     return figs
+
+
+def maps_by_size(data, metrics, label_of):
+    """Both routes' final maps side by side at each size (first seed): one row per size, the weight
+    matrix transposed (map unit j against input index i), so every tile is square (n_in = inputs_per_unit n_out)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    sizes = [int(n) for n in metrics["sizes"]]
+    ns = metrics["n_seeds"]
+    shapes = [np.asarray(data[f"w_final_{ROUTES[0]}_N{n}"]).shape for n in sizes]      # (n_in, n_out)
+    aspect = max(n_in / n_out for n_in, n_out in shapes)
+    fig, axes = plt.subplots(len(sizes), len(ROUTES), squeeze=False, layout="constrained",
+                             figsize=(2 * (1.0 + 1.45 * aspect), 0.6 + len(sizes) * (0.75 + 1.45)))
+    im = None
+    for row, n in enumerate(sizes):
+        for col, route in enumerate(ROUTES):
+            ax = axes[row, col]
+            w = np.asarray(data[f"w_final_{route}_N{n}"])                    # (n_in, n_out)
+            im = ax.imshow(w.T, origin="lower", cmap="viridis", vmin=0, vmax=1, interpolation="nearest",
+                           aspect="equal", extent=(-0.5, w.shape[0] - 0.5, -0.5, w.shape[1] - 0.5))
+            m = metrics["routes"][route][f"N{n}"]
+            rate = f", η = {m['eta']:g}" if "eta" in m else ""
+            ax.set_title(f"{label_of[route]}, n_out = {n}{rate}\nthis seed: order {m['final_order_per_seed'][0]:.2f}; "
+                         f"mean of {ns}: order {m['final_order']:.2f}, topographic error "
+                         f"{m['final_topographic_error']:.2f}", fontsize="small")
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_xlabel("input index i (ring position)")
+            ax.set_ylabel("map unit j")
+    fig.colorbar(im, ax=axes.ravel().tolist(), label="final weight / w_max", shrink=0.8)
+    fig.suptitle(f"Final maps after {metrics['duration_s']:g} s of simulated time per route, first seed "
+                 f"(same inputs and initial weights for both)", fontsize="medium")
+    return fig
 
 
 if __name__ == "__main__":

@@ -160,3 +160,56 @@ def test_both_routes_reach_an_ordered_small_map(tmp_path, record_property):
     # the self-organised map is selective (T2 without bias: s >= 0.5) and has no topographic errors left
     so = routes["self_organising"]["N10"]
     assert so["final_rf_selectivity"] >= 0.5, so
+
+
+# --------------------------------------------------------------------------------------------
+# per-size learning rates and the figure of both maps at each size (fast, fake data)
+# --------------------------------------------------------------------------------------------
+
+def test_learning_rates_one_for_all_sizes_or_one_per_size():
+    p = params(sizes=[10, 20, 40], reward_eta=[0.1, 0.05, 0.025], som_eta=0.004)
+    assert exp.validate(p) == [10, 20, 40]
+    assert exp.per_size(p, "reward_eta", [10, 20, 40]) == {10: 0.1, 20: 0.05, 40: 0.025}
+    assert exp.per_size(p, "som_eta", [10, 20, 40]) == {10: 0.004, 20: 0.004, 40: 0.004}
+    with pytest.raises(ValueError, match="reward_eta takes one value") as info:
+        exp.validate(params(sizes=[10, 20, 40], reward_eta=[0.1, 0.05]))
+    assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match="som_eta"):
+        exp.validate(params(som_eta=[0.01, -0.01]))
+
+
+def test_maps_by_size_shows_both_routes_at_every_size():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    sizes, n_seeds, n_t = [4, 6], 2, 5
+    rng = np.random.default_rng(0)
+    data, routes = {"sizes": np.asarray(sizes)}, {r: {} for r in exp.ROUTES}
+    for n in sizes:
+        data[f"w0_N{n}"] = rng.uniform(0.1, 1, (4 * n, n))
+        for r in exp.ROUTES:
+            tag = f"{r}_N{n}"
+            data[f"w_final_{tag}"] = rng.uniform(0, 1, (4 * n, n))
+            for key in ("order", "error", "selectivity"):
+                data[f"{key}_{tag}"] = rng.uniform(0, 1, (n_seeds, n_t))
+            data[f"t_{tag}"] = np.tile(np.linspace(0, 10, n_t), (n_seeds, 1))
+            data[f"trials_{tag}"] = np.tile(np.arange(n_t) * 20.0, (n_seeds, 1))
+            routes[r][f"N{n}"] = {"eta": 0.1, "final_order": 0.5, "final_order_per_seed": [0.4, 0.6],
+                                  "final_topographic_error": 0.2, "trials_to_criterion": None,
+                                  "trials_to_criterion_per_seed": [None, 40], "time_to_criterion_s": None,
+                                  "time_to_criterion_s_per_seed": [None, 5.0], "trials": 80}
+    metrics = {"sizes": sizes, "criterion": 0.9, "n_seeds": n_seeds, "duration_s": 10.0,
+               "reward_rule": "node_perturbation", "routes": routes}
+    figs = exp.plot(data, metrics, params())
+    fig = figs["maps_by_size"]
+    images = [ax for ax in fig.axes if ax.images]
+    assert len(images) == len(sizes) * len(exp.ROUTES)              # one panel per route and size ...
+    assert len(fig.axes) == len(images) + 1                          # ... and one shared colour bar
+    titles = [ax.get_title() for ax in images]
+    for n in sizes:
+        assert sum(f"n_out = {n}" in t for t in titles) == len(exp.ROUTES), titles
+    # the matrix is shown as map unit (rows) against input index (columns), square tiles
+    for ax, n in zip(images[::2], sizes):
+        assert ax.images[0].get_array().shape == (n, 4 * n)
+        assert ax.get_xlabel().startswith("input index") and ax.get_ylabel() == "map unit j"
+    assert any("w_max" in ax.get_ylabel() for ax in fig.axes if not ax.images)
