@@ -29,7 +29,8 @@ rotation allowed), the topographic error (Kiviluoto 1996) and the RF selectivity
 stimulus presentations (trials) and simulated seconds to reach order >= ``criterion`` (at the
 first weight snapshot, every ``record_interval``, that reaches it; the median over seeds, a seed
 that never reaches it counting as slowest), the final order and error, per route and size.
-Each route's learning rate (``som_eta``, ``reward_eta``) takes one value for every size or one per size
+Each route's learning rate (``som_eta``, ``reward_eta``) and the reward route's perturbation
+(``sigma_noise``) take one value for every size or one per size
 (issue 16: each route at its best-tuned rate at each size; the tuning is in docs/validation.md).
 A trial is one stimulus presentation: one bump position held for 50-100 ms on the
 self-organising route, one forward pass of 110 ms on the reward route (node perturbation uses
@@ -107,7 +108,9 @@ PARAMS = {
     "reward_eta": Param([0.1], low=0.0, strict=True, min_len=1,
                         doc="learning rate of the reward route: one value for every size, or one per size in the "
                             "order of sizes"),
-    "sigma_noise": Param(0.5, low=0.0, strict=True, doc="node perturbation noise (units of u; threshold 2)"),
+    "sigma_noise": Param([0.5], low=0.0, strict=True, min_len=1,
+                         doc="node perturbation noise (units of u; threshold 2): one value for every size, or one per "
+                             "size in the order of sizes"),
     "tau_noise": Param(5 * ms, low=0 * ms, strict=True, doc="node perturbation: noise correlation time"),
     "reward_dt": Param(1 * ms, low=0 * ms, strict=True,
                        doc="time step of the reward route (the self-organising route uses dt)"),
@@ -142,7 +145,7 @@ def validate(p):
 
 
 #: Parameters that take one value for every map size or one per size (in the order of ``sizes``).
-PER_SIZE = ("som_eta", "reward_eta")
+PER_SIZE = ("som_eta", "reward_eta", "sigma_noise")
 
 
 def per_size(p, name, sizes):
@@ -240,6 +243,7 @@ def simulate_seed(p, ctx, sizes, k):
     every = max(1, int(round(float(p.record_interval / T))))
     escape = Escape(tau_m=20 * ms, rho0=p.rho0, theta=2.0, delta=1.0)
     som_eta, reward_eta = per_size(p, "som_eta", sizes), per_size(p, "reward_eta", sizes)
+    sigma_noise = per_size(p, "sigma_noise", sizes)
     setups = []
     for n_out in sizes:
         g = geometry(p, n_out)
@@ -272,7 +276,7 @@ def simulate_seed(p, ctx, sizes, k):
                                         record_dt=p.record_interval, dt=p.dt, lateral_widths=lat_w, input_widths=in_w,
                                         anneal_step=ANNEAL_STEP, name=f"som{n_out}")
                 rew = build_reward_map(s["w0"] * float(p.reward_w_max), s["patterns"], s["trials"], s["targets"],
-                                       rule=p.reward_rule, eta=reward_eta[n_out], sigma_noise=p.sigma_noise,
+                                       rule=p.reward_rule, eta=reward_eta[n_out], sigma_noise=sigma_noise[n_out],
                                        tau_noise=p.tau_noise, w_max=p.reward_w_max, escape=escape, offset=p.trial_gap,
                                        record_every=every, name=f"rew{n_out}", dt=p.reward_dt)
                 objects += som.objects + rew["objects"] + rew["circuit"].record()
@@ -345,6 +349,7 @@ def measure(results, p):
                "reward_rule": p.reward_rule, "bias": float(p.bias), "routes": {k: {} for k in ROUTES}}
     data = {"sizes": np.asarray(sizes)}
     eta = {"self_organising": per_size(p, "som_eta", sizes), "reward": per_size(p, "reward_eta", sizes)}
+    noise = per_size(p, "sigma_noise", sizes)
     for i, n in enumerate(sizes):
         per_seed = [res[i] for res in results]
         angles = 2 * np.pi * np.arange(per_seed[0]["n_in"]) / per_seed[0]["n_in"]   # one test stimulus per input
@@ -366,6 +371,7 @@ def measure(results, p):
             med = _median_or_none(n_crit)
             metrics["routes"][route][f"N{n}"] = {
                 "n_out": n, "n_in": per_seed[0]["n_in"], "eta": eta[route][n],
+                **({"sigma_noise": noise[n]} if route == "reward" else {}),
                 "trials_to_criterion": None if med is None else (int(med) if float(med).is_integer() else med),
                 "time_to_criterion_s": _median_or_none(t_crit),
                 "trials_to_criterion_per_seed": n_crit,
@@ -565,6 +571,7 @@ def maps_by_size(data, metrics, label_of):
                            aspect="equal", extent=(-0.5, w.shape[0] - 0.5, -0.5, w.shape[1] - 0.5))
             m = metrics["routes"][route][f"N{n}"]
             rate = f", η = {m['eta']:g}" if "eta" in m else ""
+            rate += f", σ = {m['sigma_noise']:g}" if "sigma_noise" in m else ""
             ax.set_title(f"{label_of[route]}, n_out = {n}{rate}\nthis seed: order {m['final_order_per_seed'][0]:.2f}; "
                          f"mean of {ns}: order {m['final_order']:.2f}, topographic error "
                          f"{m['final_topographic_error']:.2f}", fontsize="small")

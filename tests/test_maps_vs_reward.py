@@ -176,6 +176,8 @@ def test_learning_rates_one_for_all_sizes_or_one_per_size():
     assert "\n" not in str(info.value)
     with pytest.raises(ValueError, match="som_eta"):
         exp.validate(params(som_eta=[0.01, -0.01]))
+    with pytest.raises(ValueError, match="sigma_noise takes one value"):
+        exp.validate(params(sizes=[10, 20], sigma_noise=[0.5, 1.0, 2.0]))
 
 
 def test_maps_by_size_shows_both_routes_at_every_size():
