@@ -17,17 +17,24 @@ configuration was also run while setting the control's bound below).
   initial weights 2.0-3.2 nS; eta 8e-4 and 1.5e-3 nS) its error ended at 0.84-1.19 of the
   initial (diffusion moves the error either way), so the proposed ">= 0.9" is replaced by
   ">= 0.75 and at least 3 times the learner's ratio".
-* F1c: two more fixtures (seed 11) double one population: RA alone on the 20 HVC x 8 RA base (more
-  perturbed cells; HVC and the 2 outputs fixed; 5 learners per size and factor) and HVC alone on a
-  40 HVC x 8 RA base (more plastic inputs per RA cell; 4 learners). Each enlarged network starts
-  from the base network's initial error (matched by the experiment's rule) and learns at its rule
-  rate eta (n_RA/n_RA0)(n_HVC0/n_HVC) times 0.5, 1, 2 and 4, 600 trials. Fiete, Fee & Seung (2007):
+* F1c: two more fixtures (seed 11) double the populations: RA alone on the 20 HVC x 8 RA base (more
+  perturbed cells; HVC and the 2 outputs fixed; 5 learners per size and factor), and on a 40 HVC x 8
+  RA base (4 learners) HVC alone (more plastic inputs per RA cell) and both HVC and RA (80 HVC x 16
+  RA), in one compiled program. Each enlarged network starts from the base network's initial error
+  (matched by the experiment's rule) and learns at its rule rate eta (n_RA/n_RA0)(n_HVC0/n_HVC) times 0.5, 1, 2 and 4, 600 trials. Fiete, Fee & Seung (2007):
   "varying the number of neurons in HVC and RA has little effect on learning time": the median
   trials to half the error of the larger network, at its fastest factor, over the base's median at
   its fastest factor is at most 1.5. Calibration (ratio at the fastest factors):
   RA doubled, 20 x 8, 5 learners: 1.05, 0.99, 1.00, 0.98 (seeds 21-24), 1.08 (11), 1.32 (25); with
   factors 1, 2, 4, 8: 0.87 (11), 1.30 (21).
-  HVC doubled, 40 x 8, 4 learners: 0.97, 0.95, 0.96, 1.03 (seeds 21-24), 1.04 (11), 1.02 (25).
+  HVC doubled, 40 x 8, 4 learners: 0.97, 0.95, 0.96, 1.03 (seeds 21-24), 1.04 (11), 1.02 (25)
+  (HVC-only program); in the program with both: 0.97, 0.95, 1.02, 1.04 (21-24), 1.04 (11), 1.02 (25),
+  1.07, 1.02, 0.93 (26-28).
+  Both doubled, 40 x 8, 4 learners: 0.89, 1.17, 1.18, 1.02 (seeds 21-24), 1.09 (11), 1.44 (25), 0.94,
+  1.10, 1.11 (26-28). Its fastest factor was 0.5 or 1 at every seed (the base's 1 or 2; at factor 4
+  none of its learners halved the error), the grid's lowest at seeds 21, 25, 27, 28; with factors
+  0.25-4 factor 0.25 was clearly slower (seeds 21, 25), so the optimum is inside the grid, and the
+  ratios were 1.13 (21) and 1.31 (25): medians of 4 learners move by up to 20 % between noise draws.
   Why not HVC at 20 x 8: 0.96, 0.84, 0.99, 1.22 (seeds 21-24) but 1.46 (11) and 1.75 (25), and 1.52
   at seed 11 with factors 1, 2, 4, 8 where both optima are inside the grid: with 20 bursts 21 ms
   apart, splitting each weight over a new burst changes the RA cells' operating point (initial
@@ -65,8 +72,9 @@ F1C_OVERRIDES = {
     "f1c_match_trials": 20,
 }
 
-# doubling HVC at a 40 HVC base: at 20 HVC (bursts 21 ms apart) it took up to 1.5-1.75 x the trials
-F1C_HVC_OVERRIDES = dict(F1C_OVERRIDES, n_hvc=40, n_seeds=4, f1c_conditions=["hvc"])
+# doubling HVC, and both populations, at a 40 HVC base (one compiled program): at 20 HVC (bursts 21 ms
+# apart) doubling HVC took up to 1.5-1.75 x the trials
+F1C_HVC_OVERRIDES = dict(F1C_OVERRIDES, n_hvc=40, n_seeds=4, f1c_conditions=["hvc", "both"])
 
 
 def test_scale_task_keeps_the_song_and_the_starting_conductance():
@@ -171,7 +179,7 @@ def f1c_hvc(standalone_context):
 
 def _check_doubling(f1c, condition):
     base, big = f1c["base"], f1c[condition]
-    grow = {"hvc": (2, 1), "ra": (1, 2)}[condition]
+    grow = {"hvc": (2, 1), "ra": (1, 2), "both": (2, 2)}[condition]
     assert (big["n_hvc"], big["n_ra"]) == (grow[0] * base["n_hvc"], grow[1] * base["n_ra"]), big
     # the comparison starts from the same error (the experiment's matching rule, read at the smallest
     # rate factor; the first 20 trials of fast learners already fall, hence the tolerance)
@@ -193,3 +201,9 @@ def test_f1c_doubling_the_perturbed_ra_cells_changes_learning_time_little(f1c):
 @pytest.mark.standalone
 def test_f1c_doubling_hvc_changes_learning_time_little(f1c_hvc):
     _check_doubling(f1c_hvc, "hvc")
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_f1c_doubling_both_populations_changes_learning_time_little(f1c_hvc):
+    _check_doubling(f1c_hvc, "both")
