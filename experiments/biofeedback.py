@@ -114,7 +114,8 @@ def measure(data, p):
     return out
 
 
-def run(p, ctx):
+def simulate(p, ctx):
+    """Simulate every copy of the network (baseline, then learning) in one program; the arrays to measure."""
     validate(p)
     copies = copies_for(ctx.seed, p.n_rewarded, p.yoked_control)
     mp = model_params(p)
@@ -143,17 +144,19 @@ def run(p, ctx):
         "reward": np.array(["own" if c.reward == "own" else "yoked" for c in copies]),
         "d": res["d"].astype(np.float32),
     }
-    metrics = measure(data, p)
-    ctx.save_arrays(**data)
-    for name, m in metrics["rewarded"].items():
-        ctx.log(f"{name}: chosen neuron {m['chosen']} {m['baseline_rate_hz']:.1f} -> {m['final_rate_hz']:.1f} Hz "
-                f"(x{m['rate_ratio']:.2f}); other excitatory neurons {m['population_baseline_hz']:.2f} -> "
-                f"{m['population_final_hz']:.2f} Hz ({100 * m['population_change']:+.0f} %)")
+    return data
+
+
+def summary(metrics, p):
+    lines = [f"{name}: chosen neuron {m['chosen']} {m['baseline_rate_hz']:.1f} -> {m['final_rate_hz']:.1f} Hz "
+             f"(x{m['rate_ratio']:.2f}); other excitatory neurons {m['population_baseline_hz']:.2f} -> "
+             f"{m['population_final_hz']:.2f} Hz ({100 * m['population_change']:+.0f} %)"
+             for name, m in metrics["rewarded"].items()]
     if "yoked" in metrics:
         m = metrics["yoked"]
-        ctx.log(f"yoked control: chosen neuron x{m['rate_ratio']:.2f}, "
-                f"population {100 * m['population_change']:+.0f} %")
-    return metrics
+        lines.append(f"yoked control: chosen neuron x{m['rate_ratio']:.2f}, "
+                     f"population {100 * m['population_change']:+.0f} %")
+    return lines
 
 
 def plot(data, metrics, p):

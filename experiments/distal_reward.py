@@ -45,6 +45,12 @@ QUICK = {"duration": 120 * second, "no_reward_control": False, "yoked_control": 
 WMAX = 4.0
 
 
+def validate(p):
+    """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
+    if p.raster_window > p.duration:
+        raise ValueError(f"raster_window ({p.raster_window}) must not exceed duration ({p.duration})")
+
+
 def _conditions(p, seed):
     conds = [Condition(seed=seed, reward="pairing")]
     if p.no_reward_control:
@@ -92,11 +98,8 @@ def measure(data, p):
     return out
 
 
-def run(p, ctx):
-    if float(p.duration / second) <= 0 or float(p.record_dt / second) <= 0:
-        raise ValueError("duration and record_dt must be positive")
-    if p.raster_window > p.duration:
-        raise ValueError("raster_window must not exceed duration")
+def simulate(p, ctx):
+    """Simulate every copy of the network in one program; the arrays to measure."""
     conds = _conditions(p, ctx.seed)
     ctx.record_rule(daspnet_rule(), "excitatory -> all (80,000 synapses per copy)")
     ctx.log(f"{len(conds)} copies of the 1000-neuron network: {', '.join(_labels(conds))}; {p.duration}")
@@ -114,7 +117,7 @@ def run(p, ctx):
     # the seed draws the connectivity, which is compiled into the program: seeds are structure here
     started = time.perf_counter()
     res = ctx.program(build, run_args, lambda m: read_results(m, conds), seed_is_structure=True)
-    res["wall_s"] = time.perf_counter() - started
+    ctx.log(f"simulation {time.perf_counter() - started:.0f} s")
     data = {
         "labels": np.array(_labels(conds)),
         "w_final": res["w_final"],
@@ -130,12 +133,13 @@ def run(p, ctx):
         "raster_i": res.get("raster_i", np.array([], int)),
         "raster_t_s": res.get("raster_t_s", np.array([])),
     }
-    metrics = measure(data, p)
-    ctx.save_arrays(**data)
-    ctx.log(f"rewarded synapse: {metrics['rewarded_weight_final']:.2f} wmax at the end "
+    return data
+
+
+def summary(metrics, p):
+    return (f"rewarded synapse: {metrics['rewarded_weight_final']:.2f} wmax at the end "
             f"(percentile {metrics['rewarded_weight_percentile']:.1f}), 0.9 wmax at {metrics['time_to_90pct_s']} s, "
-            f"{metrics['n_rewards']} rewards; simulation {res['wall_s']:.0f} s")
-    return metrics
+            f"{metrics['n_rewards']} rewards")
 
 
 def plot(data, metrics, p):

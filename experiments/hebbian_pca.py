@@ -48,7 +48,8 @@ def covariance_matrix(n, top, rest, rng):
     return (U * lam) @ U.T, lam, U
 
 
-def run(p, ctx):
+def simulate(p, ctx):
+    """Oja's rule in one compiled program, and the plain-Hebb control in numpy; the arrays to measure."""
     rng = ctx.rng
     n = int(p.n_inputs)
     C, lam, U = covariance_matrix(n, p.eigenvalues_top, p.eigenvalue_rest, rng)
@@ -90,13 +91,17 @@ def run(p, ctx):
     for x in samples[: int(p.hebb_samples)]:
         wh = wh + float(p.eta_per_sample) * x * (wh @ x)
         hebb_norm.append(np.linalg.norm(wh))
-    ctx.save_arrays(w=w, w0=w0, u1=u1, eigenvalues=lam, t_s=t_hist, cos_history=cos_hist, norm_history=norm_hist,
-                    hebb_norm=np.array(hebb_norm), covariance=C)
+    return {"w": w, "w0": w0, "u1": u1, "eigenvalues": lam, "t_s": t_hist, "cos_history": cos_hist,
+            "norm_history": norm_hist, "hebb_norm": np.array(hebb_norm), "covariance": C}
+
+
+def measure(data, p):
+    w, u1 = data["w"], data["u1"]
     return {
         "cos_top_pc": float(abs(u1 @ w) / np.linalg.norm(w)),
         "weight_norm": float(np.linalg.norm(w)),
-        "hebb_final_norm": float(hebb_norm[-1]),
-        "n_samples_total": total,
+        "hebb_final_norm": float(data["hebb_norm"][-1]),
+        "n_samples_total": int(p.n_samples) + int(p.n_samples_annealed),
     }
 
 

@@ -216,15 +216,16 @@ def first_crossing(order, x, criterion):
 # --------------------------------------------------------------------------------------------
 
 def simulate(p, ctx):
-    """All seeds, one compiled program each (the same code: later seeds only relink and rerun).
-    Returns, per seed, a list with one dict per map size."""
+    """All seeds, one compiled program each (the same code: later seeds only relink and rerun). Returns
+    the arrays to measure: per route, size and seed, the map's order, topographic error and selectivity at
+    each weight snapshot, with its simulated time and trials (see :func:`snapshot_curves`)."""
     sizes = validate(p)
     out = []
     ctx.plan(int(p.n_seeds) * program_duration(p))  # progress with an ETA after each replica (and chunk)
     for k in range(int(p.n_seeds)):
         ctx.log(f"replica {k + 1} of {int(p.n_seeds)} (Brian2 seed {ctx.seed + k})")
         out.append(simulate_seed(p, ctx, sizes, k))
-    return out
+    return snapshot_curves(out)
 
 
 def reward_trials(p):
@@ -345,36 +346,56 @@ def _median_or_none(values):
     return None if not np.isfinite(med) else med
 
 
-def measure(results, p):
-    """Per route and size: criterion times (median over seeds and per seed), final order and error (mean)."""
-    crit = float(p.criterion)
+def snapshot_curves(results):
+    """The arrays of a run from the replicas' raw results (``results[seed][size]``): per route and size,
+    ``order_/error_/selectivity_/t_/trials_<route>_N<n>`` (n_seeds, n_snapshots), the first seed's final and
+    initial weights for the figures, the reward route's error per trial and the self-organising rate."""
     sizes = [r["n_out"] for r in results[0]]
-    metrics = {"criterion": crit, "sizes": sizes, "n_seeds": len(results), "duration_s": float(p.duration / second),
-               "reward_rule": p.reward_rule, "bias": float(p.bias), "routes": {k: {} for k in ROUTES}}
     data = {"sizes": np.asarray(sizes)}
-    eta = {"self_organising": per_size(p, "som_eta", sizes), "reward": per_size(p, "reward_eta", sizes)}
-    noise = per_size(p, "sigma_noise", sizes)
     for i, n in enumerate(sizes):
         per_seed = [res[i] for res in results]
         angles = 2 * np.pi * np.arange(per_seed[0]["n_in"]) / per_seed[0]["n_in"]   # one test stimulus per input
         for route in ROUTES:
             rows = {key: [] for key in ("order", "error", "selectivity", "t", "trials")}
-            n_crit, t_crit = [], []
             for r in per_seed:
                 w_t, t = r["som"] if route == "self_organising" else r["reward"]
                 c = _curves(w_t, angles)
                 trials = presentations(r["schedule"], t) if route == "self_organising" \
                     else np.round(t / r["T"]).astype(int)
-                nc = first_crossing(c["topographic_order"], trials, crit)
-                n_crit.append(None if nc is None else int(nc))
-                t_crit.append(first_crossing(c["topographic_order"], t, crit))
                 for key, val in (("order", c["topographic_order"]), ("error", c["topographic_error"]),
                                  ("selectivity", c["rf_selectivity"]), ("t", t), ("trials", trials)):
                     rows[key].append(val)
-            order = np.asarray(rows["order"])
+            tag = f"{route}_N{n}"
+            for key in rows:
+                data[f"{key}_{tag}"] = np.asarray(rows[key], dtype=float)          # (n_seeds, n_snapshots)
+            first = per_seed[0]["som"] if route == "self_organising" else per_seed[0]["reward"]
+            data[f"w_final_{tag}"] = first[0][:, :, -1]                       # first seed, for the figure
+        data[f"n_in_N{n}"] = np.asarray(per_seed[0]["n_in"])
+        data[f"w0_N{n}"] = per_seed[0]["w0"]
+        data[f"reward_err_N{n}"] = np.asarray([r["reward_err"] for r in per_seed])
+        data[f"som_rate_hz_N{n}"] = np.asarray([r["som_rate_hz"] for r in per_seed], dtype=float)
+    return data
+
+
+def measure(data, p):
+    """Per route and size: criterion times (median over seeds and per seed), final order and error (mean)."""
+    crit = float(p.criterion)
+    sizes = [int(n) for n in data["sizes"]]
+    n_seeds = int(data[f"order_{ROUTES[0]}_N{sizes[0]}"].shape[0])
+    metrics = {"criterion": crit, "sizes": sizes, "n_seeds": n_seeds, "duration_s": float(p.duration / second),
+               "reward_rule": p.reward_rule, "bias": float(p.bias), "routes": {k: {} for k in ROUTES}}
+    eta = {"self_organising": per_size(p, "som_eta", sizes), "reward": per_size(p, "reward_eta", sizes)}
+    noise = per_size(p, "sigma_noise", sizes)
+    for n in sizes:
+        for route in ROUTES:
+            tag = f"{route}_N{n}"
+            order, trials, t = data[f"order_{tag}"], data[f"trials_{tag}"], data[f"t_{tag}"]
+            n_crit = [first_crossing(order[s], trials[s], crit) for s in range(n_seeds)]
+            n_crit = [None if nc is None else int(nc) for nc in n_crit]
+            t_crit = [first_crossing(order[s], t[s], crit) for s in range(n_seeds)]
             med = _median_or_none(n_crit)
             metrics["routes"][route][f"N{n}"] = {
-                "n_out": n, "n_in": per_seed[0]["n_in"], "eta": eta[route][n],
+                "n_out": n, "n_in": int(data[f"n_in_N{n}"]), "eta": eta[route][n],
                 **({"sigma_noise": noise[n]} if route == "reward" else {}),
                 "trials_to_criterion": None if med is None else (int(med) if float(med).is_integer() else med),
                 "time_to_criterion_s": _median_or_none(t_crit),
@@ -384,33 +405,21 @@ def measure(results, p):
                 "initial_order": float(order[:, 0].mean()),
                 "final_order": float(order[:, -1].mean()),
                 "final_order_per_seed": [float(x) for x in order[:, -1]],
-                "final_topographic_error": float(np.mean([e[-1] for e in rows["error"]])),
-                "final_rf_selectivity": float(np.mean([e[-1] for e in rows["selectivity"]])),
-                "trials": int(np.mean([tr[-1] for tr in rows["trials"]])),
+                "final_topographic_error": float(data[f"error_{tag}"][:, -1].mean()),
+                "final_rf_selectivity": float(data[f"selectivity_{tag}"][:, -1].mean()),
+                "trials": int(trials[:, -1].mean()),
             }
-            tag = f"{route}_N{n}"
-            for key in rows:
-                data[f"{key}_{tag}"] = np.asarray(rows[key], dtype=float)          # (n_seeds, n_snapshots)
-            first = per_seed[0]["som"] if route == "self_organising" else per_seed[0]["reward"]
-            data[f"w_final_{tag}"] = first[0][:, :, -1]                       # first seed, for the figure
-        data[f"w0_N{n}"] = per_seed[0]["w0"]
-        data[f"reward_err_N{n}"] = np.asarray([r["reward_err"] for r in per_seed])
-        metrics["routes"]["self_organising"][f"N{n}"]["rate_hz"] = float(np.mean([r["som_rate_hz"] for r in per_seed]))
-    return data, metrics
-
-
-def run(p, ctx):
-    results = simulate(p, ctx)
-    data, metrics = measure(results, p)
-    ctx.save_arrays(**data)
-    for route in ROUTES:
-        for key, m in metrics["routes"][route].items():
-            ctx.log(f"{route} {key}: order {m['initial_order']:.2f} -> {m['final_order']:.3f}, topographic error "
-                    f"{m['final_topographic_error']:.2f}, criterion after "
-                    f"{m['trials_to_criterion_per_seed']} trials (median "
-                    f"{m['trials_to_criterion'] if m['trials_to_criterion'] is not None else 'never'}), "
-                    f"{m['seeds_reaching_criterion']}/{metrics['n_seeds']} seeds")
+        metrics["routes"]["self_organising"][f"N{n}"]["rate_hz"] = float(np.mean(data[f"som_rate_hz_N{n}"]))
     return metrics
+
+
+def summary(metrics, p):
+    return [f"{route} {key}: order {m['initial_order']:.2f} -> {m['final_order']:.3f}, topographic error "
+            f"{m['final_topographic_error']:.2f}, criterion after "
+            f"{m['trials_to_criterion_per_seed']} trials (median "
+            f"{m['trials_to_criterion'] if m['trials_to_criterion'] is not None else 'never'}), "
+            f"{m['seeds_reaching_criterion']}/{metrics['n_seeds']} seeds"
+            for route in ROUTES for key, m in metrics["routes"][route].items()]
 
 
 # --------------------------------------------------------------------------------------------

@@ -117,7 +117,9 @@ def simulate(p, ctx):
     wl, wr = m.eye_weights(w_final, pre, post)
     wl0, wr0 = m.eye_weights(w_start, pre, post)
     sat = np.array([1 - act[post // n == b].mean() for b in range(B)])
+    theory_grid = np.linspace(0.5 * min(p.sigma_E), 1.25 * max(p.sigma_E), 40)
     return {
+        "theory_sigma_E": theory_grid, "theory_wavelength": theory(p, theory_grid),
         "sigma_E": np.asarray(sig), "eye_correlation": np.asarray(rho),
         "seed_index": np.asarray([c[2] for c in cond]),
         "odi_initial": np.stack([od_index(wl0[b], wr0[b]) for b in range(B)]),
@@ -173,18 +175,11 @@ def measure(data, p):
     return out
 
 
-def run(p, ctx):
-    data = simulate(p, ctx)
-    metrics = measure(data, p)
-    grid = np.linspace(0.5 * min(p.sigma_E), 1.25 * max(p.sigma_E), 40)
-    data["theory_sigma_E"] = grid
-    data["theory_wavelength"] = theory(p, grid)
-    ctx.save_arrays(**data)
-    for s, a, lam, ls, c in zip(p.sigma_E, metrics["mean_abs_odi"], metrics["od_wavelength"],
-                                metrics["od_wavelength_theory"], metrics["identical_eyes_mean_abs_odi"]):
-        ctx.log(f"sigma_E = {s:g}: mean|ODI| = {a:.3f}, period {lam:.1f} cells (theory {ls:.1f})"
-                + (f", identical eyes {c:.3f}" if c is not None else ""))
-    return metrics
+def summary(metrics, p):
+    return [f"sigma_E = {s:g}: mean|ODI| = {a:.3f}, period {lam:.1f} cells (theory {ls:.1f})"
+            + (f", identical eyes {c:.3f}" if c is not None else "")
+            for s, a, lam, ls, c in zip(p.sigma_E, metrics["mean_abs_odi"], metrics["od_wavelength"],
+                                        metrics["od_wavelength_theory"], metrics["identical_eyes_mean_abs_odi"])]
 
 
 def plot(data, metrics, p):

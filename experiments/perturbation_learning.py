@@ -156,12 +156,8 @@ def measure(data, p):
     return out
 
 
-def run(p, ctx):
-    data = simulate(p, ctx)
-    metrics = measure(data, p)
-    ctx.save_arrays(**data)
-    ctx.log("final/initial error: " + ", ".join(f"{k} {v:.2f}" for k, v in metrics["error_ratio"].items()))
-    return metrics
+def summary(metrics, p):
+    return "final/initial error: " + ", ".join(f"{k} {v:.2f}" for k, v in metrics["error_ratio"].items())
 
 
 def plot(data, metrics, p):

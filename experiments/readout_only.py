@@ -202,16 +202,12 @@ def measure(data, p):
     return out
 
 
-def run(p, ctx):
-    data = simulate(p, ctx)
-    metrics = measure(data, p)
-    ctx.save_arrays(**data)
-    for key in metrics["initial_error"]:
-        ctx.log(f"{key}: final/initial error readout {metrics['final_error_ratio']['readout'][key]:.2f}, "
-                f"whole {metrics['final_error_ratio']['whole'][key]:.2f}, frozen "
-                f"{metrics['final_error_ratio']['frozen'][key]:.2f}; passes to criterion readout "
-                f"{metrics['passes_to_criterion']['readout'][key]}, whole {metrics['passes_to_criterion']['whole'][key]}")
-    return metrics
+def summary(metrics, p):
+    return [f"{key}: final/initial error readout {metrics['final_error_ratio']['readout'][key]:.2f}, "
+            f"whole {metrics['final_error_ratio']['whole'][key]:.2f}, frozen "
+            f"{metrics['final_error_ratio']['frozen'][key]:.2f}; passes to criterion readout "
+            f"{metrics['passes_to_criterion']['readout'][key]}, whole {metrics['passes_to_criterion']['whole'][key]}"
+            for key in metrics["initial_error"]]
 
 
 COLOURS = {"readout": "tab:blue", "whole": "tab:red", "frozen": "0.5"}

@@ -142,13 +142,9 @@ def measure(data, p):
     return out
 
 
-def run(p, ctx):
-    data = simulate(p, ctx)
-    metrics = measure(data, p)
-    ctx.save_arrays(**data)
+def summary(metrics, p):
     ratios = ", ".join(f"{k} {v:.2f}" for k, v in metrics["error_ratio"].items())
-    ctx.log(f"initial error {metrics['initial_error']:.2f}; final/initial: {ratios}")
-    return metrics
+    return f"initial error {metrics['initial_error']:.2f}; final/initial: {ratios}"
 
 
 def plot(data, metrics, p):

@@ -168,13 +168,9 @@ def measure(data, p):
     }
 
 
-def run(p, ctx):
-    data = simulate(p, ctx)
-    metrics = measure(data, p)
-    ctx.save_arrays(**data)
-    ctx.log(f"bimodal fraction {metrics['bimodal_fraction']:.2f}, output rates {metrics['output_rate_hz']} Hz, "
+def summary(metrics, p):
+    return (f"bimodal fraction {metrics['bimodal_fraction']:.2f}, output rates {metrics['output_rate_hz']} Hz, "
             f"correlated/uncorrelated mean w {metrics['corr_group_mean_w']:.2f}/{metrics['uncorr_group_mean_w']:.2f}")
-    return metrics
 
 
 def plot(data, metrics, p):

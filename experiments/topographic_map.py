@@ -213,8 +213,10 @@ def sheet_measures(w, in_shape, out_shape, stimulus_centres):
             "rf_selectivity": sheet_selectivity(w, pos)}
 
 
-def _stimulus(schedule, cfg, copy):
-    c = schedule.centres[schedule.on[:, copy] > 0, copy, :]
+def _stimulus(centres, on, cfg, copy):
+    """The stimulus positions that copy ``copy`` saw (``centres``, ``on``: the bump schedule's arrays), as
+    ring angles or sheet positions."""
+    c = centres[on[:, copy] > 0, copy, :]
     if cfg["periodic"]:
         return 2 * np.pi * c[:, 0] / cfg["in_shape"][0]
     return c
@@ -330,7 +332,7 @@ def simulate(p, ctx):
     # time course of the learning replicas (snapshots plus the final weights)
     series = {"order": [], "axis_order": [], "error": [], "selectivity": [], "neighbour": [], "centres": []}
     for b in range(w0p.shape[0]):
-        stim = _stimulus(schedule, cfg, b)
+        stim = _stimulus(schedule.centres, schedule.on, cfg, b)
         per_t = [measure_map(w_hist[b, :, :, k], cfg, stim) for k in range(w_hist.shape[-1])]
         per_t.append(measure_map(w_final[b], cfg, stim))
         series["order"].append([r["topographic_order"] if cfg["periodic"] else r["distance_order"] for r in per_t])
@@ -341,7 +343,7 @@ def simulate(p, ctx):
         series["centres"].append([r["theta"] if cfg["periodic"] else r["centres"] for r in per_t])
     for k, v in series.items():
         data[f"{k}_t"] = np.asarray(v, dtype=float)
-    return data, schedule, cfg
+    return data
 
 
 def _summary(maps, cfg, stimuli):
@@ -382,16 +384,18 @@ def time_to_criterion(data, replica, p):
     return float(data["t_history_s"][k])
 
 
-def measure(data, schedule, cfg, p):
+def measure(data, p):
     """Per condition (lists over seeds): learned maps, their initial state, frozen twins, time to
     the criterion and the number of seeds that meet it."""
+    cfg = geometry_config(p)
+    centres, on = data["stimulus_centres"], data["stimulus_on"]
     n_seeds = int(p.n_seeds)
     conds = conditions(p, cfg)
     metrics = {"geometry": p.geometry, "condition": [c[0] for c in conds], "bias": [c[1] for c in conds],
                "annealed": [c[2] for c in conds], "n_seeds": n_seeds, "learned": [], "initial": []}
     for k in range(len(conds)):
         idx = range(k * n_seeds, (k + 1) * n_seeds)
-        stim = [_stimulus(schedule, cfg, i) for i in idx]
+        stim = [_stimulus(centres, on, cfg, i) for i in idx]
         metrics["learned"].append(_summary([data["w_final"][i] for i in idx], cfg, stim))
         metrics["initial"].append(_summary([data["w0"][i] for i in idx], cfg, stim))
     # flat per-condition lists of the headline measures (learned maps)
@@ -407,7 +411,7 @@ def measure(data, schedule, cfg, p):
                             "selectivity": float(p.criterion_selectivity)}
     if "w_frozen_final" in data:
         off = len(data["w0"])
-        stim = [_stimulus(schedule, cfg, off + i) for i in range(n_seeds)]
+        stim = [_stimulus(centres, on, cfg, off + i) for i in range(n_seeds)]
         metrics["frozen"] = _summary(list(data["w_frozen_final"]), cfg, stim)
         metrics["frozen"]["bias"] = metrics["bias"][0]
         metrics["frozen"]["condition"] = metrics["condition"][0]
@@ -417,23 +421,21 @@ def measure(data, schedule, cfg, p):
     return metrics
 
 
-def run(p, ctx):
-    data, schedule, cfg = simulate(p, ctx)
-    metrics = measure(data, schedule, cfg, p)
-    ctx.save_arrays(**data)
+def summary(metrics, p):
+    lines = []
     for k, name in enumerate(metrics["condition"]):
         sel = np.mean(metrics["rf_selectivity"][k])
         order = np.mean(metrics["topographic_order"][k])
         te = np.mean(metrics["topographic_error"][k])
         extra = "" if p.geometry == "ring" else f", distance order {np.mean(metrics['distance_order'][k]):.3f}"
-        ctx.log(f"{name}: {metrics['seeds_meeting_criterion'][k]}/{int(p.n_seeds)} seeds meet the criterion; mean "
-                f"order {order:.3f}{extra}, topographic error {te:.3f}, RF selectivity {sel:.2f}; time to criterion "
-                f"{metrics['time_to_criterion_s'][k]} s")
+        lines.append(f"{name}: {metrics['seeds_meeting_criterion'][k]}/{int(p.n_seeds)} seeds meet the criterion; "
+                     f"mean order {order:.3f}{extra}, topographic error {te:.3f}, RF selectivity {sel:.2f}; time to "
+                     f"criterion {metrics['time_to_criterion_s'][k]} s")
     if "frozen" in metrics:
-        ctx.log(f"frozen twins: order {np.mean(metrics['frozen']['topographic_order']):.3f}, RF selectivity "
-                f"{np.mean(metrics['frozen']['rf_selectivity']):.3f}, weights unchanged: "
-                f"{metrics['frozen_weights_unchanged']}")
-    return metrics
+        lines.append(f"frozen twins: order {np.mean(metrics['frozen']['topographic_order']):.3f}, RF selectivity "
+                     f"{np.mean(metrics['frozen']['rf_selectivity']):.3f}, weights unchanged: "
+                     f"{metrics['frozen_weights_unchanged']}")
+    return lines
 
 
 # --------------------------------------------------------------------------------------------

@@ -57,12 +57,17 @@ def pairing_spikes(freq, lag_signed, n_pairings, offset):
     return pre, post
 
 
-def run(p, ctx):
+def validate(p):
+    """Refuse a combination of values in one line (the runner calls this before the run directory exists)."""
     if float(p.lag) <= 0:
         raise ValueError(f"lag must be positive (both orders are simulated), got {p.lag}")
     for f in p.frequencies:
         if float(1 / f) <= float(p.lag):
             raise ValueError(f"frequency {f} is too high for a lag of {p.lag}: pairs would overlap")
+
+
+def simulate(p, ctx):
+    """Every rule, order and frequency as its own synapse, in one program; the final weights per condition."""
     rules, conditions = _conditions(p)
     for name, rule in rules:
         ctx.record_rule(rule, name)
@@ -91,17 +96,20 @@ def run(p, ctx):
         ctx.run(Network(*objects), duration)
         sim.build()
         final = {name: np.array(S.w[:], dtype=float) for name, S in synapses.items()}
-    freqs = [float(f / Hz) for f in p.frequencies]
-    dw = {}
-    for rule_name, _ in rules:
+    n_f = len(p.frequencies)
+    data = {"frequencies_hz": np.array([float(f / Hz) for f in p.frequencies])}
+    for rule_name, _ in rules:  # weight change in percent of the initial weight 1, pre-before-post then post-before-pre
         values = (final[rule_name] - 1.0) * 100.0
-        n_f = len(freqs)
-        dw[rule_name] = {"+": [float(v) for v in values[:n_f]], "-": [float(v) for v in values[n_f:2 * n_f]]}
-    ctx.save_arrays(frequencies_hz=np.array(freqs),
-                    **{f"dw_{name}_{'pos' if s == '+' else 'neg'}": np.array(v[s]) for name, v in dw.items()
-                       for s in ("+", "-")})
-    return {"frequencies_hz": freqs, "lag_ms": float(p.lag / ms), "n_pairings": int(p.n_pairings),
-            "dw_percent": dw}
+        data[f"dw_{rule_name}_pos"], data[f"dw_{rule_name}_neg"] = values[:n_f], values[n_f:2 * n_f]
+    return data
+
+
+def measure(data, p):
+    rules, _ = _conditions(p)
+    return {"frequencies_hz": [float(f) for f in data["frequencies_hz"]], "lag_ms": float(p.lag / ms),
+            "n_pairings": int(p.n_pairings),
+            "dw_percent": {name: {"+": [float(v) for v in data[f"dw_{name}_pos"]],
+                                  "-": [float(v) for v in data[f"dw_{name}_neg"]]} for name, _ in rules}}
 
 
 TITLES = {

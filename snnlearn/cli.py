@@ -183,6 +183,18 @@ def cmd_plot(args):
     return 0
 
 
+def cmd_measure(args):
+    from .registry import load_experiment
+    from .runs import _read_json_file, remeasure
+
+    metrics = remeasure(args.run_dir)
+    experiment = _read_json_file(args.run_dir, "provenance.json")["experiment"]
+    for line in headline(metrics, getattr(load_experiment(experiment), "HEADLINE", None)):
+        print(line)
+    print(f"metrics: {os.path.join(args.run_dir, 'metrics.json')}")
+    return 0
+
+
 def cmd_sweep(args):
     from .sweep import run_sweep
 
@@ -255,6 +267,10 @@ def build_parser():
     plot = sub.add_parser("plot", help="redraw a run's figures from its saved data")
     plot.add_argument("run_dir")
     plot.set_defaults(func=cmd_plot)
+
+    measure = sub.add_parser("measure", help="measure a run again from its saved data (metrics and figures)")
+    measure.add_argument("run_dir")
+    measure.set_defaults(func=cmd_measure)
     return parser
 
 
@@ -311,7 +327,9 @@ def main(argv=None):
         run_dir = getattr(exc, "snnlearn_run_dir", None)
         if run_dir is not None:  # the run failed and says so in its directory
             _say(f"snnlearn: run failed: {type(exc).__name__}: {_one_line(exc)} "
-                 f"(status 'failed'; traceback in {os.path.join(run_dir, 'log.txt')})")
+                 f"(status 'failed'; traceback in {os.path.join(run_dir, 'log.txt')})"
+                 + (f"; the simulation is saved: once the analysis is fixed, snnlearn measure {run_dir}"
+                    if getattr(exc, "snnlearn_measurable", False) else ""))
             return EXIT_FAILED
         if isinstance(exc, (RuleError, RunawayError)):
             _say(f"snnlearn: error: {_one_line(exc)}")

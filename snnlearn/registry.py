@@ -11,9 +11,11 @@ An experiment is referred to by
   ``--resume``, ``plot`` and ``sweep`` find it again.
 
 Whatever its origin, an experiment module follows one contract (see :mod:`snnlearn.runs`):
-``PARAMS``, ``run(p, ctx)`` and ``plot(data, metrics, p)``, and optionally ``QUICK``,
-``validate``, ``structure``, ``HEADLINE`` and ``MAX_RATE``; a parameter declared
-``Param(..., runtime=True)`` reaches a compiled program only as a value.
+``PARAMS``, ``simulate(p, ctx)``, ``measure(data, p)`` and ``plot(data, metrics, p)`` (or,
+where measuring needs more than the saved arrays, one ``run(p, ctx)`` in place of the first
+two), and optionally ``QUICK``, ``validate``, ``structure``, ``summary``, ``HEADLINE`` and
+``MAX_RATE``; a parameter declared ``Param(..., runtime=True)`` reaches a compiled program
+only as a value.
 """
 
 import importlib
@@ -32,8 +34,18 @@ __all__ = ["ENTRY_POINT_GROUP", "BUILTIN_PACKAGE", "list_experiments", "load_exp
 ENTRY_POINT_GROUP = "snnlearn.experiments"
 #: The package that holds the built-in experiments (the repository's experiments/ folder, installed as snnlearn.experiments).
 BUILTIN_PACKAGE = "snnlearn.experiments"
-#: What an experiment module must define.
-REQUIRED = ("PARAMS", "run", "plot")
+#: What an experiment module must define, beside ``simulate`` and ``measure`` (the runner saves the data
+#: between the two) or one ``run`` that does both (see :func:`science_functions`).
+REQUIRED = ("PARAMS", "plot")
+CONTRACT = ("an experiment defines PARAMS, simulate(p, ctx), measure(data, p) and plot(data, metrics, p), "
+            "or run(p, ctx) in place of simulate and measure")
+
+
+def science_functions(module):
+    """The functions that do an experiment's science: ``("simulate", "measure")`` or ``("run",)``.
+
+    ``run`` takes precedence: an experiment that defines it does its own measuring."""
+    return ("run",) if hasattr(module, "run") else ("simulate", "measure")
 
 
 def is_experiment_file(ref):
@@ -68,13 +80,13 @@ def list_experiments():
 
 
 def _checked(module, label):
-    missing = [attr for attr in REQUIRED if not hasattr(module, attr)]
+    missing = [attr for attr in ("PARAMS",) + science_functions(module) + ("plot",) if not hasattr(module, attr)]
     if missing:
         raise UsageError(f"{label} is not an snnlearn experiment: it does not define {', '.join(missing)} "
-                         f"(an experiment defines PARAMS, run(p, ctx) and plot(data, metrics, p))")
+                         f"({CONTRACT})")
     if not isinstance(module.PARAMS, dict):
         raise UsageError(f"{label}: PARAMS must be a dict of parameter defaults or Param declarations")
-    for attr in ("run", "plot"):
+    for attr in science_functions(module) + ("plot",) + (("summary",) if hasattr(module, "summary") else ()):
         if not callable(getattr(module, attr)):
             raise UsageError(f"{label}: {attr} must be a function")
     return module

@@ -7,8 +7,17 @@ An experiment (built in, registered by another package, or a user's own file: se
 * ``PARAMS``: every parameter with its default (quantities carry units), plainly or as a
   :class:`snnlearn.params.Param` with bounds or choices and a one-line doc,
 * ``QUICK``: overrides for a scaled-down run (``--quick``, under a minute),
-* ``run(p, ctx)``: simulates, saves arrays through ``ctx``, returns the metrics dict,
-* ``plot(data, metrics, p)``: draws the figures from saved data only.
+* ``simulate(p, ctx)``: builds and runs its networks (through ``ctx.run``, ``ctx.program``
+  or ``ctx.stage``) and returns a dict of the arrays it measures and plots,
+* ``measure(data, p)``: the metrics dict, from those arrays and the parameters only (the
+  runner writes ``arrays.npz`` before measuring, so a measure that fails loses no
+  simulation, and ``snnlearn measure RUN_DIR`` measures a run again),
+* ``plot(data, metrics, p)``: draws the figures from saved data only,
+* optionally ``summary(metrics, p)``: a few lines for the log at the end of the run.
+
+An experiment whose measures need more than the saved arrays defines ``run(p, ctx)`` in
+place of ``simulate`` and ``measure``: it simulates, saves arrays through ``ctx`` and
+returns the metrics itself (:func:`execute` runs either form).
 * optionally ``HEADLINE``: dotted metric names (``*`` wildcards) that ``snnlearn run`` prints
   at the end (default: the top-level scalar metrics),
 * optionally ``validate(p)``: raises ``ValueError`` for a combination of values that the
@@ -69,12 +78,12 @@ from .io import (atomic_save_figure, atomic_save_npz, atomic_write_json, atomic_
 from .params import (ParameterError, Params, params_from_json, params_to_json, plain_defaults, resolve_params,
                      runtime_parameters)
 from .progress import Progress, format_duration
-from .registry import experiment_label, list_experiments, load_experiment
+from .registry import experiment_label, list_experiments, load_experiment, science_functions
 from .standalone import CheckpointError, read_checkpoint_record
 
 __all__ = [
     "UsageError", "RunContext", "RunResult", "list_experiments", "load_experiment", "run_experiment",
-    "resume_experiment", "replot", "read_run", "structure_key", "ProgramCache", "release_brian_objects",
+    "resume_experiment", "replot", "remeasure", "execute", "read_run", "structure_key", "ProgramCache", "release_brian_objects",
 ]
 
 STATUS_FILE = "status.json"
@@ -160,6 +169,8 @@ class RunContext:
         self.quiet = quiet
         self._progress = Progress(quiet=quiet)
         self._arrays = {}
+        self._arrays_written = None  # the arrays as written to arrays.npz between simulate and measure
+        self._phase = None  # what execute() is doing: simulate, measure, run, results
         self._rules = {}
         self._log_lines = []
         self._log_stream = log_stream
@@ -1227,6 +1238,46 @@ def run_experiment(name, seed=0, out=None, quick=False, device="cpp_standalone",
             lock.release()
 
 
+def execute(module, p, ctx):
+    """Do an experiment's science in ``ctx`` and return its metrics: what ``snnlearn run``, a
+    sweep point and a test (with :meth:`RunContext.in_memory`) all go through.
+
+    ``simulate`` -> the arrays are kept (and, in a run directory, written to ``arrays.npz``
+    at once) -> ``measure`` on exactly those arrays -> ``summary`` lines in the log; or the
+    experiment's own ``run``.
+    """
+    label = experiment_label(getattr(module, "EXPERIMENT_REF", module.__name__.rsplit(".", 1)[-1]))
+    if science_functions(module) == ("run",):
+        ctx._phase = "run"
+        return module.run(p, ctx)
+    ctx._phase = "simulate"
+    data = module.simulate(p, ctx)
+    if not isinstance(data, dict):
+        raise TypeError(f"experiment '{label}': simulate() must return a dict of arrays, got {type(data).__name__}")
+    for key, value in data.items():
+        if np.asarray(value).dtype == object:
+            raise TypeError(f"experiment '{label}': simulate() returned '{key}', which is not an array of "
+                            f"numbers or strings (arrays.npz holds plain arrays only)")
+    ctx.save_arrays(**data)
+    if ctx.directory is not None:  # what was simulated is on disk before anything measures it
+        atomic_save_npz(os.path.join(ctx.directory, "arrays.npz"), ctx._arrays)
+        ctx.write_rules(ctx.directory)
+        ctx._arrays_written = dict(ctx._arrays)
+    ctx._phase = "measure"
+    metrics = module.measure({key: ctx._arrays[key] for key in data}, p)
+    _log_summary(module, metrics, p, ctx)
+    return metrics
+
+
+def _log_summary(module, metrics, p, ctx):
+    summary = getattr(module, "summary", None)
+    if summary is None or not isinstance(metrics, dict):
+        return
+    lines = summary(metrics, p)
+    for line in [lines] if isinstance(lines, str) else (lines or ()):
+        ctx.log(line)
+
+
 def _run_locked(module, name, p, path, seed, quick, device, threads, quiet, log_stream, checkpoint_every, programs,
                 max_rate, resume_t, resuming, old_provenance, removed):
     import brian2
@@ -1267,7 +1318,8 @@ def _run_locked(module, name, p, path, seed, quick, device, threads, quiet, log_
     # Ctrl-C must raise at once: Brian2's default stops Network.run early and carries on with a truncated simulation
     brian2.prefs.core.stop_on_keyboard_interrupt = False
     try:
-        metrics = module.run(p, ctx)
+        metrics = execute(module, p, ctx)
+        ctx._phase = "results"
         if device != "cpp_standalone":  # cpp_standalone: checked right after the program ran (Simulation.after_run)
             ctx.check_networks()
         if checkpoint_every is not None and ctx.checkpoints_written == 0 and resume_t is None:
@@ -1289,6 +1341,8 @@ def _run_locked(module, name, p, path, seed, quick, device, threads, quiet, log_
         raise
     except BaseException as exc:
         status, error = "failed", f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+        if ctx._phase in ("measure", "results") and ctx._arrays_written is not None:
+            exc.snnlearn_measurable = True  # the simulation is saved; the CLI says how to measure it again
         ctx.log("FAILED\n" + traceback.format_exc(), echo=False)  # the CLI prints one line; log.txt has it all
         exc.snnlearn_run_dir = path  # the CLI reports a failed run in one line, its traceback is in log.txt
         raise
@@ -1310,6 +1364,8 @@ def _finish(path, ctx, provenance, status, error):
     final = {"status": status}
     if error:
         final["error"] = error
+    if status == "failed" and ctx._arrays_written is not None:
+        final["measurable"] = True  # simulated and saved; the measure or the figures failed
     atomic_write_json(os.path.join(path, STATUS_FILE), final)
     if status == "complete":  # only now: a kill before this line leaves a resumable checkpoint
         for leftover in ("checkpoint.json", "checkpoint.pkl"):
@@ -1322,7 +1378,10 @@ def _finish(path, ctx, provenance, status, error):
 
 
 def _write_results(path, module, p, ctx, metrics):
-    atomic_save_npz(os.path.join(path, "arrays.npz"), ctx._arrays)
+    written = ctx._arrays_written
+    if written is None or written.keys() != ctx._arrays.keys() or any(
+            written[k] is not v for k, v in ctx._arrays.items()):
+        atomic_save_npz(os.path.join(path, "arrays.npz"), ctx._arrays)
     ctx.write_rules(path)
     _draw(path, module, dict(ctx._arrays), metrics, p)
     atomic_write_json(os.path.join(path, "metrics.json"), metrics)
@@ -1366,6 +1425,44 @@ def _read_arrays(path):
         raise _damaged(path, "arrays.npz is missing") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         raise _damaged(path, "arrays.npz cannot be read", exc) from None
+
+
+def remeasure(path):
+    """Measure a run again from its saved arrays, with no simulation; returns the metrics.
+
+    ``metrics.json`` and the figures are rewritten with the experiment's current ``measure`` and
+    ``plot`` (e.g. after a change to the analysis). A run that failed after its simulation was saved
+    (status ``failed``, ``measurable``) becomes ``complete`` when its measure now succeeds.
+    """
+    status, provenance, module = _inspect_run(path)
+    state = status.get("status")
+    if state != "complete" and not (state == "failed" and status.get("measurable")):
+        raise UsageError(f"run '{path}' is {state}, and only a complete run or one that failed after saving its "
+                         f"simulation can be measured again")
+    label = experiment_label(provenance["experiment"])
+    if science_functions(module) != ("simulate", "measure"):
+        raise UsageError(f"experiment '{label}' measures inside its run(), not from saved arrays: "
+                         f"only an experiment with simulate and measure can be measured again")
+    p = _read_params(path, module)
+    data = _read_arrays(path)
+    log = os.path.join(path, "log.txt")
+    previous = open(log, encoding="utf-8", errors="replace").read() if os.path.exists(log) else ""
+    stamp = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    try:
+        metrics, not_finite = strict_json(module.measure(data, p))
+        figures = _draw(path, module, data, metrics, p)
+    except Exception as exc:
+        atomic_write_text(log, previous + f"--- measured again {stamp}: FAILED ---\n" + traceback.format_exc())
+        exc.snnlearn_run_dir = path
+        raise
+    atomic_write_json(os.path.join(path, "metrics.json"), metrics)
+    lines = [f"--- measured again {stamp} (snnlearn measure): {len(metrics)} metrics, figures {', '.join(figures)}"]
+    if not_finite:
+        lines.append(f"metrics not finite, written as null: {', '.join(not_finite)}")
+    atomic_write_text(log, previous + "\n".join(lines) + "\n")
+    if state != "complete":
+        atomic_write_json(os.path.join(path, STATUS_FILE), {"status": "complete"})
+    return metrics
 
 
 def replot(path):

@@ -4,6 +4,7 @@ experiments/biofeedback.py."""
 import pytest
 
 from snnlearn.params import resolve_params
+from snnlearn.runs import execute
 
 
 @pytest.mark.slow
@@ -24,7 +25,7 @@ def test_reward_modulated_stdp_raises_the_chosen_neurons_rate(standalone_dir, st
 
     p = resolve_params(exp.PARAMS, exp.QUICK, {}, use_quick=False)
     ctx = standalone_context(1, standalone_dir)
-    m = exp.run(p, ctx)
+    m = execute(exp, p, ctx)
     report = {k: (round(v["rate_ratio"], 2), round(v["population_change"], 3)) for k, v in m["rewarded"].items()}
     assert m["n_rewarded"] == 3
     for name, v in m["rewarded"].items():

@@ -77,8 +77,10 @@ def test_the_example_validates_its_parameters_before_anything_runs(example, tmp_
 
 
 @pytest.mark.parametrize("content, words", [
-    ("x = 1\n", "is not an snnlearn experiment: it does not define PARAMS, run, plot"),
+    ("x = 1\n", "is not an snnlearn experiment: it does not define PARAMS, simulate, measure, plot"),
+    ("PARAMS = {}\ndef simulate(p, ctx): pass\ndef plot(d, m, p): pass\n", "it does not define measure ("),
     ("PARAMS = {}\nrun = plot = 3\n", "run must be a function"),
+    ("PARAMS = {}\nsimulate = measure = plot = 3\n", "simulate must be a function"),
     ("raise RuntimeError('no GPU here')\n", "raised RuntimeError on import: no GPU here"),
     ("import numpy as np\nPARAMS = {\n", "does not parse"),
 ])

@@ -4,6 +4,7 @@
 import pytest
 
 from snnlearn.params import resolve_params
+from snnlearn.runs import execute
 
 
 @pytest.mark.slow
@@ -21,7 +22,7 @@ def test_reward_baseline_two_stimulus_task_spiking(standalone_dir, standalone_co
 
     p = resolve_params(exp.PARAMS, exp.QUICK, {}, use_quick=False)
     ctx = standalone_context(2, standalone_dir)
-    m = exp.run(p, ctx)
+    m = execute(exp, p, ctx)
     r = m["error_ratio"]
     assert 6 < m["initial_error"] < 12, m["initial_error"]
     assert r["raw"] >= 1.0, r
@@ -61,7 +62,7 @@ def test_reward_baseline_balanced_window(standalone_dir, standalone_context):
 
     p = resolve_params(exp.PARAMS, exp.QUICK, BALANCED, use_quick=False)
     ctx = standalone_context(2, standalone_dir)
-    m = exp.run(p, ctx)
+    m = execute(exp, p, ctx)
     r, counts = m["error_ratio"], m["final_expected_count"]
     discrimination = {k: counts[k][0] - counts[k][1] for k in counts}
     assert r["raw"] >= 1.0, (r, counts)

@@ -17,6 +17,7 @@ from snnlearn.models.cortical_sheet import (arbor_pairs, build_od_network, coars
 from snnlearn.inputs import (bump_inputs, bump_schedule, field_correlation, lattice_positions, smoothing_kernel,
                              two_eye_retina)
 from snnlearn.params import resolve_params
+from snnlearn.runs import execute
 from snnlearn.rules.base import Rule
 
 
@@ -410,7 +411,7 @@ def od_run(tmp_path_factory):
     from snnlearn.runs import RunContext
 
     ctx = RunContext.in_memory(OD_SEED)          # ocular_dominance uses the runner's ctx.plan
-    metrics = od.run(p, ctx)
+    metrics = execute(od, p, ctx)
     return p, metrics, ctx
 
 
@@ -505,7 +506,7 @@ def ring_run(tmp_path_factory):
                                              "duration": 150 * second, "frozen_control": True,
                                              "fixed_width_control": False, "record_interval": 10 * second})
     ctx = StandInContext(RING_SEED, str(tmp_path_factory.mktemp("ring_standalone")))
-    return p, tm.run(p, ctx), ctx
+    return p, execute(tm, p, ctx), ctx
 
 
 @pytest.mark.slow
@@ -597,7 +598,7 @@ def sheet_run(tmp_path_factory):
                                              "duration": 150 * second, "frozen_control": True,
                                              "fixed_width_control": False, "record_interval": 50 * second})
     ctx = StandInContext(SHEET_SEED, str(tmp_path_factory.mktemp("sheet_standalone")))
-    return p, tm.run(p, ctx), ctx
+    return p, execute(tm, p, ctx), ctx
 
 
 @pytest.mark.slow

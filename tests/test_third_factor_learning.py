@@ -10,6 +10,7 @@ from snnlearn.models.reward_tasks import Escape, build_pattern_task, frozen_patt
 from snnlearn.devices import use_device
 from snnlearn.modulators import TrialSchedule
 from snnlearn.params import resolve_params
+from snnlearn.runs import execute
 
 DT = 0.5 * ms
 GAP, WINDOW = 50 * ms, 200 * ms
@@ -40,7 +41,7 @@ def test_perturbation_rules_and_reinforce_learn(standalone_dir, standalone_conte
     p = resolve_params(exp.PARAMS, exp.QUICK, {}, use_quick=False)
     assert p.n_passes == 2000
     ctx = standalone_context(3, standalone_dir)
-    m = exp.run(p, ctx)
+    m = execute(exp, p, ctx)
     assert m["initial_error"] > 1.0
     for rule, ratio in m["error_ratio"].items():
         assert ratio <= 0.5, f"{rule}: final/initial error {ratio:.2f} ({m['error_ratio']})"
