@@ -286,9 +286,10 @@ def simulate_seed(p, ctx, sizes, k):
                                        record_every=every, name=f"rew{n_out}", dt=p.reward_dt)
                 objects += som.objects + rew["objects"] + rew["circuit"].record()
                 built.append((som, rew))
+                if k == 0:  # one rule per size: the rates may differ by size
+                    ctx.record_rule(som_rule, f"inputs -> map units, n_out = {n_out} (self-organising route)")
+                    ctx.record_rule(rew["rule"], f"inputs -> map units, n_out = {n_out} (reward route)")
             if k == 0:
-                ctx.record_rule(som_rule, "inputs -> map units (self-organising route)")
-                ctx.record_rule(rew["rule"], "inputs -> map units (reward route)")
                 ctx.log(f"maps n_out = {sizes} (n_in = {int(p.inputs_per_unit)} n_out), two routes each, "
                         f"{p.duration} of simulated time per route ({n_trials} reward trials of {T})")
             net = Network(*objects, name="maps_vs_reward")

@@ -161,7 +161,9 @@ def pattern_input(patterns, schedule, offset, n_inputs, dt=0.1 * ms, name="patte
     return SpikeGeneratorGroup(n_inputs, idx, times * second, dt=dt, name=name)
 
 
-def _rule(kind, update_dt, params, tau_x):
+def task_rule(kind, update_dt, params, tau_x):
+    """The catalog rule ``kind`` of a pattern-task learner (one update per trial of length ``update_dt``;
+    ``tau_x``: the presynaptic trace's time constant, the outputs' membrane time constant)."""
     p = dict(params)
     if kind == "node_perturbation":
         return sl.rules.node_perturbation(update_dt=update_dt, tau_x=tau_x, **p)
@@ -176,7 +178,8 @@ def _rule(kind, update_dt, params, tau_x):
 
 def build_pattern_task(kind, patterns, schedule, targets, w0, rule_params, offset=50 * ms, escape=None,
                        jump=1.0, noise="ou", sigma_noise=0.0, tau_noise=5 * ms, noise_table=None,
-                       uniform="rand()", uniform_namespace=None, activity=None, baseline=None, alpha=0.05, name="learner", dt=0.1 * ms):
+                       uniform="rand()", uniform_namespace=None, activity=None, baseline=None, alpha=0.05, name="learner",
+                       dt=0.1 * ms, variable_params=()):
     """One learner of the pattern task: inputs -> escape outputs, trained by ``kind`` (one of :data:`RULES`).
 
     ``w0`` has shape (n_outputs, n_inputs). The reward is ``R = -MSE`` of the outputs'
@@ -185,6 +188,8 @@ def build_pattern_task(kind, patterns, schedule, targets, w0, rule_params, offse
     actual spike counts (``"spikes"``) for REINFORCE, whose exploration is its own
     spiking noise. Baselines default to the paired unperturbed pass for the
     perturbation rules and to a per-stimulus running mean for REINFORCE.
+    ``variable_params``: rule parameters made shared variables of the synapses (e.g.
+    ``("eta",)``), so that a compiled program can be rerun with other values (``run_args``).
 
     Returns a dict with ``objects`` (add them all to the Network), ``inputs``,
     ``outputs``, ``synapses`` (weight k = (input i, output j) has index i*n_out + j),
@@ -203,7 +208,7 @@ def build_pattern_task(kind, patterns, schedule, targets, w0, rule_params, offse
                             alpha=alpha, record_rate="rho", name=f"{name}_task")
     if use_noise is not None:
         circuit.link(outputs, "P")
-    rule = _rule(kind, schedule.duration, rule_params, escape.tau_m)
+    rule = task_rule(kind, schedule.duration, rule_params, escape.tau_m)
     signals = ("R", "Rbar", "P") if "P" in rule.modulators else ("R", "Rbar")
     transmit = f"u_post += {jump} * (w + psi)" if kind in ("weight_perturbation", "serial_perturbation") \
         else f"u_post += {jump} * w"
@@ -211,7 +216,7 @@ def build_pattern_task(kind, patterns, schedule, targets, w0, rule_params, offse
     post = np.tile(np.arange(n_out), n_in)
     S = sl.connect(inputs, outputs, rule, transmit=transmit, connect={"i": pre, "j": post},
                    w=np.asarray(w0, dtype=float).T.ravel(), modulators=circuit.modulators(*signals), dt=dt,
-                   name=f"{name}_synapses")
+                   name=f"{name}_synapses", variable_params=variable_params)
     post_first(S)
     # every trial starts from rest: potentials and the rules' presynaptic traces are cleared at the
     # trial boundary (before the readout and the rules act, order -25), so that a pass does not depend on

@@ -11,6 +11,8 @@ topographic order >= 0.9 in every seed
 How many trials each took is a finding, not a requirement: it is printed and attached to the
 test report (``record_property``), with no threshold on which route is faster.
 """
+import json
+
 import numpy as np
 import pytest
 from brian2 import Hz, ms, second
@@ -160,6 +162,9 @@ def test_both_routes_reach_an_ordered_small_map(tmp_path, record_property):
     # the self-organised map is selective (T2 without bias: s >= 0.5) and has no topographic errors left
     so = routes["self_organising"]["N10"]
     assert so["final_rf_selectivity"] >= 0.5, so
+    # rules.json holds each size's rules (their rates may differ by size)
+    rules = json.loads((tmp_path / "run" / "rules.json").read_text())
+    assert {f"inputs -> map units, n_out = 10 ({r} route)" for r in ("self-organising", "reward")} <= set(rules)
 
 
 # --------------------------------------------------------------------------------------------

@@ -41,6 +41,11 @@ class StandInContext:
     def log(self, message):
         self.lines.append(message)
 
+    def execute(self, module, p):
+        """The runner's order (:func:`snnlearn.runs.execute`): simulate, keep the arrays, measure them."""
+        self.save_arrays(**module.simulate(p, self))
+        return module.measure(dict(self.arrays), p)
+
     def progress(self, iterable, total=None, desc=""):
         return iterable
 
@@ -506,7 +511,7 @@ def ring_run(tmp_path_factory):
                                              "duration": 150 * second, "frozen_control": True,
                                              "fixed_width_control": False, "record_interval": 10 * second})
     ctx = StandInContext(RING_SEED, str(tmp_path_factory.mktemp("ring_standalone")))
-    return p, execute(tm, p, ctx), ctx
+    return p, ctx.execute(tm, p), ctx
 
 
 @pytest.mark.slow
@@ -598,7 +603,7 @@ def sheet_run(tmp_path_factory):
                                              "duration": 150 * second, "frozen_control": True,
                                              "fixed_width_control": False, "record_interval": 50 * second})
     ctx = StandInContext(SHEET_SEED, str(tmp_path_factory.mktemp("sheet_standalone")))
-    return p, execute(tm, p, ctx), ctx
+    return p, ctx.execute(tm, p), ctx
 
 
 @pytest.mark.slow

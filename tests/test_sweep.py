@@ -121,9 +121,12 @@ def test_chunk_seeds_are_deterministic_and_distinct():
 
 
 #: Experiments besides stdp_competition whose sweeps reuse the compiled program: a grid over run-time parameters
-#: with short settings. biofeedback and distal_reward draw their connectivity from the seed (structure), so
-#: their grid runs at one seed.
+#: with short settings. biofeedback, distal_reward and perturbation_learning draw their connectivity or
+#: patterns from the seed (structure), so their grid runs at one seed.
 RUNTIME_SWEEPS = {
+    "perturbation_learning": (["--grid", "eta_node=0.005,0.02", "--grid", "eta_reinforce=0.003,0.006", "--seeds", "1"],
+                              ["--set", "n_passes=100"], ("eta_node=0.02_eta_reinforce=0.006_seed0",
+                                                          {"eta_node": "0.02", "eta_reinforce": "0.006"}, 0)),
     "hebbian_pca": (["--grid", "eta_per_sample=0.001,0.004", "--grid", "anneal_factor=0.1,0.25", "--seeds", "2"],
                     [], ("eta_per_sample=0.004_anneal_factor=0.1_seed1", {"eta_per_sample": "0.004",
                                                                          "anneal_factor": "0.1"}, 1)),
