@@ -324,6 +324,11 @@ def main(argv=None):
     except SystemExit as exc:  # argparse --help
         return exc.code if isinstance(exc.code, int) else 0
     except Exception as exc:
+        measured = getattr(exc, "snnlearn_measured_dir", None)
+        if measured is not None:  # snnlearn measure: the experiment's measure or plot raised
+            _say(f"snnlearn: measure failed: {type(exc).__name__}: {_one_line(exc)} (the run is unchanged; "
+                 f"traceback in {os.path.join(measured, 'log.txt')})")
+            return EXIT_FAILED
         run_dir = getattr(exc, "snnlearn_run_dir", None)
         if run_dir is not None:  # the run failed and says so in its directory
             _say(f"snnlearn: run failed: {type(exc).__name__}: {_one_line(exc)} "

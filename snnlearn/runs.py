@@ -1453,7 +1453,7 @@ def remeasure(path):
         figures = _draw(path, module, data, metrics, p)
     except Exception as exc:
         atomic_write_text(log, previous + f"--- measured again {stamp}: FAILED ---\n" + traceback.format_exc())
-        exc.snnlearn_run_dir = path
+        exc.snnlearn_measured_dir = path  # the CLI says in one line that the run was left as it was
         raise
     atomic_write_json(os.path.join(path, "metrics.json"), metrics)
     lines = [f"--- measured again {stamp} (snnlearn measure): {len(metrics)} metrics, figures {', '.join(figures)}"]

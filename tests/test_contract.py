@@ -109,6 +109,19 @@ def test_measuring_a_complete_run_again_gives_the_same_metrics_and_the_summary_i
     assert read(run_dir, "metrics.json") == first
 
 
+def test_a_measure_that_raises_again_leaves_a_complete_run_as_it_was(experiment, tmp_path):
+    assert snnlearn("run", experiment, "--device", "numpy", "--out", "r", cwd=tmp_path).returncode == 0
+    run_dir = tmp_path / "r"
+    before = (run_dir / "metrics.json").read_text()
+    experiment.write_text(EXPERIMENT.replace("MEASURE_FAILS = False", "MEASURE_FAILS = True"))
+    failed = snnlearn("measure", run_dir, cwd=tmp_path)
+    assert failed.returncode == 1 and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
+    assert "measure failed: ZeroDivisionError: a bug in the analysis (the run is unchanged" in failed.stderr
+    assert read(run_dir, "status.json") == {"status": "complete"}
+    assert (run_dir / "metrics.json").read_text() == before
+    assert "measured again" in (run_dir / "log.txt").read_text()
+
+
 def test_measure_refuses_in_one_line_what_it_cannot_measure(experiment, tmp_path):
     assert snnlearn("run", experiment, "--device", "numpy", "--out", "r", cwd=tmp_path).returncode == 0
     run_dir = tmp_path / "r"
