@@ -44,7 +44,7 @@ PARAMS = {
                     doc="initial weights w_max * (w_init +- w_noise), fraction of w_max"),
     "w_noise": Param(0.05, low=0.0,
                      doc="spread of the initial weights, fraction of w_max (w_init +- w_noise in (0, 1))"),
-    "eta": Param(0.002, low=0.0, doc="learning rate per pair count (Hebbian pair rule, models.cortical_sheet.od_rule)"),
+    "eta": Param(0.002, low=0.0, runtime=True, doc="learning rate per pair count (Hebbian pair rule, models.cortical_sheet.od_rule)"),
     "tau_h": Param(20 * ms, low=0 * ms, strict=True, doc="Hebbian pairing window"),
     "update_interval": Param(100 * ms, low=0 * ms, strict=True, doc="a normalised weight update every ..."),
     "duration": Param(300 * second, low=0 * second, strict=True, doc="simulated development time"),
@@ -76,60 +76,59 @@ def conditions(p):
 
 
 def simulate(p, ctx):
-    """Build and run the network; returns the arrays the measures and figures need."""
+    """Build and run the network in one compiled program; returns the arrays the measures and figures need.
+    The learning rate reaches the program as a value (``eta`` is a shared variable of the feedforward
+    synapses), so a sweep over it at one seed compiles once; the seed draws the initial weights and the
+    retina, which are compiled in."""
     validate(p)
     cond = conditions(p)
     sig = [c[0] for c in cond]
     rho = [c[1] for c in cond]
     rule = od_rule(eta=p.eta, tau_h=p.tau_h, wmax=p.w_max, interval=p.update_interval)
     ctx.record_rule(rule, "LGN -> cortex (feedforward)")
-    key = ("ocular_dominance", len(cond), int(p.n_cortex), int(p.arbor_radius), float(p.sigma_C))
-    with ctx.use_device(cache_key=key) as sim:
-        ctx.brian_seed()
-        m = build_od_network(sig, ctx.rng, eye_correlation=rho, n=int(p.n_cortex), arbor_radius=int(p.arbor_radius),
+    T = float(p.duration / second)
+    n, B = int(p.n_cortex), len(cond)
+
+    def build(ctx):
+        m = build_od_network(sig, ctx.rng, eye_correlation=rho, n=n, arbor_radius=int(p.arbor_radius),
                              J0=p.J0, w_max=p.w_max, w_init=p.w_init, w_noise=p.w_noise, rule=rule,
                              retina_kw={"sigma_C": p.sigma_C, "tau_c": p.tau_c, "r0": p.r0, "gain": p.gain},
                              cortex_kw={"mu": p.mu, "sigma_n": p.sigma_n, "tau_m": p.tau_m,
                                         "refractory": p.refractory},
-                             record_dt=p.snapshot_interval, dt=p.dt, name="od")
+                             record_dt=p.snapshot_interval, dt=p.dt, name="od", variable_params=("eta",))
         ctx.log(f"{len(cond)} replicas ({len(p.sigma_E)} sigma_E x {p.n_seeds} seeds"
                 f"{' + identical-eyes controls' if p.identical_eyes_control else ''}), "
                 f"{m.ff_pre.size} plastic synapses, {p.duration} of development")
         ctx.plan(p.duration)
         ctx.run(m.net, p.duration, namespace={})
-        sim.build()
+        return m
+
+    def collect(m):
         pre, post = np.array(m.ff.i[:]), np.array(m.ff.j[:])
         w_hist = np.array(m.w_monitor.w[:], dtype=float)          # (n_syn, n_snap)
-        t_hist = np.array(m.w_monitor.t[:] / second)
         w_final = np.array(m.ff.w[:], dtype=float)
         act = np.array(m.ff.act[:], dtype=float)
-        cortex_counts = np.array(m.cortex_spikes.count[:], dtype=float)
-        lgn_counts = np.array(m.lgn_spikes.count[:], dtype=float)
-    T = float(p.duration / second)
-    n, B = int(p.n_cortex), len(cond)
-    # the first snapshot is taken at t = 0, before any update: the initial weights
-    w_start = w_hist[:, 0]
-    snaps = [np.stack([od_index(*[x[b] for x in m.eye_weights(w_hist[:, k], pre, post)]) for b in range(B)])
-             for k in range(w_hist.shape[1])]
-    odi_hist = np.stack(snaps + [np.stack([od_index(*[x[b] for x in m.eye_weights(w_final, pre, post)])
-                                           for b in range(B)])])
-    t_odi = np.append(t_hist, T)
-    wl, wr = m.eye_weights(w_final, pre, post)
-    wl0, wr0 = m.eye_weights(w_start, pre, post)
-    sat = np.array([1 - act[post // n == b].mean() for b in range(B)])
+
+        def odi(w):
+            return np.stack([od_index(*[x[b] for x in m.eye_weights(w, pre, post)]) for b in range(B)])
+
+        # the first snapshot is taken at t = 0, before any update: the initial weights
+        wl, wr = m.eye_weights(w_final, pre, post)
+        return {
+            "odi_initial": odi(w_hist[:, 0]), "odi_final": odi(w_final),
+            "odi_history": np.stack([odi(w_hist[:, k]) for k in range(w_hist.shape[1])] + [odi(w_final)]),
+            "t_history_s": np.append(np.array(m.w_monitor.t[:] / second), T),
+            "w_left_final": wl, "w_right_final": wr,
+            "saturated_fraction": np.array([1 - act[post // n == b].mean() for b in range(B)]),
+            "cortex_rate_hz": np.array(m.cortex_spikes.count[:], dtype=float).reshape(B, n).mean(axis=1) / T,
+            "lgn_rate_hz": np.array(m.lgn_spikes.count[:], dtype=float).reshape(B, 2 * n).mean(axis=1) / T,
+        }
+
+    data = ctx.program(build, lambda m: {m.ff.eta: rule.params["eta"]}, collect, seed_is_structure=True)
     theory_grid = np.linspace(0.5 * min(p.sigma_E), 1.25 * max(p.sigma_E), 40)
-    return {
-        "theory_sigma_E": theory_grid, "theory_wavelength": theory(p, theory_grid),
-        "sigma_E": np.asarray(sig), "eye_correlation": np.asarray(rho),
-        "seed_index": np.asarray([c[2] for c in cond]),
-        "odi_initial": np.stack([od_index(wl0[b], wr0[b]) for b in range(B)]),
-        "odi_final": np.stack([od_index(wl[b], wr[b]) for b in range(B)]),
-        "odi_history": odi_hist, "t_history_s": t_odi,
-        "w_left_final": wl, "w_right_final": wr,
-        "saturated_fraction": sat,
-        "cortex_rate_hz": cortex_counts.reshape(B, n).mean(axis=1) / T,
-        "lgn_rate_hz": lgn_counts.reshape(B, 2 * n).mean(axis=1) / T,
-    }
+    return {"theory_sigma_E": theory_grid, "theory_wavelength": theory(p, theory_grid),
+            "sigma_E": np.asarray(sig), "eye_correlation": np.asarray(rho),
+            "seed_index": np.asarray([c[2] for c in cond]), **data}
 
 
 def theory(p, sigmas):

@@ -365,13 +365,16 @@ def arbor_pairs(n, radius):
     return (x + o) % n, x, o
 
 
-def feedforward(source, target, rule, i, j, w0, name="feedforward", plasticity=1.0, record_dt=None):
+def feedforward(source, target, rule, i, j, w0, name="feedforward", plasticity=1.0, record_dt=None,
+                variable_params=()):
     """The plastic feedforward projection ``v_post += w`` (:func:`snnlearn.connect`) on the pairs
     ``(i, j)`` with initial weights ``w0``; ``act`` starts at 1 (and a learning-rate factor
     ``eta_factor``, where the rule has one, at 1). Optionally a StateMonitor of ``w`` every
-    ``record_dt`` (returned as the second value, else None)."""
+    ``record_dt`` (returned as the second value, else None). ``variable_params``: rule parameters
+    made shared variables of the synapses (e.g. ``("eta",)``, for ``run_args``)."""
     S = sl.connect(source, target, rule, transmit="v_post += w", connect={"i": np.asarray(i), "j": np.asarray(j)},
-                   w=np.asarray(w0, dtype=float), name=name, plasticity=plasticity, dt=target.clock.dt)
+                   w=np.asarray(w0, dtype=float), name=name, plasticity=plasticity, dt=target.clock.dt,
+                   variable_params=variable_params)
     S.act = 1.0
     if "eta_factor" in S.variables:
         S.eta_factor = 1.0
@@ -425,7 +428,7 @@ class ODNetwork:
 
 def build_od_network(sigma_E, rng, eye_correlation=0.0, n=64, arbor_radius=6, J0=1.5, w_max=0.2, w_init=0.5,
                      w_noise=0.05, rule=None, retina_kw=None, cortex_kw=None, record_dt=None, dt=0.5 * ms,
-                     name="od"):
+                     name="od", variable_params=()):
     """Ocular-dominance network of check O3 with one replica per entry of ``sigma_E``.
 
     Replica ``b``: a ring of ``n`` cortical LIF units with a Mexican hat of width ``sigma_E[b]``
@@ -434,7 +437,8 @@ def build_od_network(sigma_E, rng, eye_correlation=0.0, n=64, arbor_radius=6, J0
     ``arbor_radius`` in each eye (26 synapses per unit for R = 6). Initial weights
     ``w_max * (w_init + w_noise * U(-1, 1))`` (unsegregated: |ODI| < 0.1), learning by
     ``rule`` (default :func:`od_rule` with ``w_max``). All random initial values come from
-    ``rng``; the spiking noise from ``brian2.seed``. Returns an :class:`ODNetwork`.
+    ``rng``; the spiking noise from ``brian2.seed``. ``variable_params``: rule parameters that the
+    compiled program takes as values (:func:`feedforward`). Returns an :class:`ODNetwork`.
     """
     sig = np.atleast_1d(np.asarray(sigma_E, dtype=float))
     B = sig.size
@@ -464,7 +468,8 @@ def build_od_network(sigma_E, rng, eye_correlation=0.0, n=64, arbor_radius=6, J0
             post.append(b * n + x)
     pre, post = np.concatenate(pre), np.concatenate(post)
     w0 = w_max * (w_init + w_noise * rng.uniform(-1, 1, pre.size))
-    ff, mon = feedforward(retina.lgn, cortex, rule, pre, post, w0, name=f"{name}_ff", record_dt=record_dt)
+    ff, mon = feedforward(retina.lgn, cortex, rule, pre, post, w0, name=f"{name}_ff", record_dt=record_dt,
+                          variable_params=variable_params)
     cortex_spikes = SpikeMonitor(cortex, record=False, name=f"{name}_cortex_counts")
     lgn_spikes = SpikeMonitor(retina.lgn, record=False, name=f"{name}_lgn_counts")
     objects = [*retina.objects, cortex, lateral, ff, cortex_spikes, lgn_spikes] + ([mon] if mon is not None else [])

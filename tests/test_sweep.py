@@ -121,9 +121,12 @@ def test_chunk_seeds_are_deterministic_and_distinct():
 
 
 #: Experiments besides stdp_competition whose sweeps reuse the compiled program: a grid over run-time parameters
-#: with short settings. biofeedback, distal_reward and perturbation_learning draw their connectivity or
-#: patterns from the seed (structure), so their grid runs at one seed.
+#: with short settings. biofeedback, distal_reward, perturbation_learning and ocular_dominance draw their
+#: connectivity, patterns or initial weights from the seed (structure), so their grid runs at one seed.
 RUNTIME_SWEEPS = {
+    "ocular_dominance": (["--grid", "eta=0.001,0.004", "--seeds", "1"],
+                         ["--set", "duration=20s", "--set", "snapshot_interval=10s", "--set", "sigma_E=1.0"],
+                         ("eta=0.004_seed0", {"eta": "0.004"}, 0)),
     "perturbation_learning": (["--grid", "eta_node=0.005,0.02", "--grid", "eta_reinforce=0.003,0.006", "--seeds", "1"],
                               ["--set", "n_passes=100"], ("eta_node=0.02_eta_reinforce=0.006_seed0",
                                                           {"eta_node": "0.02", "eta_reinforce": "0.006"}, 0)),
