@@ -107,7 +107,7 @@ PARAMS = {
     "ring_Ji": Param(0.08, low=0.0, doc="global inhibition per cortical spike (units of the threshold)"),
     "ring_w_max": Param(0.08, low=0.0, strict=True, doc="feedforward weight bound (jump of v per spike)"),
     "ring_w_init": Param(0.5, low=0.0, strict=True, high=1.0, doc="mean initial weight in units of ring_w_max"),
-    "ring_eta": Param(1e-3, low=0.0, strict=True, doc="learning rate per pair count (final rate when annealing)"),
+    "ring_eta": Param(1e-3, low=0.0, strict=True, runtime=True, doc="learning rate per pair count (final rate when annealing)"),
     "ring_eta_boost": Param(3.0, low=0.0, strict=True,
                             doc="learning rate at t = 0 in multiples of ring_eta, shrinking to 1 over anneal_time"),
     # 2-D sheet (open boundaries), calibrated in tests/test_spiking_maps.py
@@ -125,7 +125,7 @@ PARAMS = {
     "sheet_Ji": Param(0.06, low=0.0, doc="global inhibition per cortical spike (units of the threshold)"),
     "sheet_w_max": Param(0.13, low=0.0, strict=True, doc="feedforward weight bound (jump of v per spike)"),
     "sheet_w_init": Param(0.25, low=0.0, strict=True, high=1.0, doc="mean initial weight in units of sheet_w_max"),
-    "sheet_eta": Param(2e-3, low=0.0, strict=True,
+    "sheet_eta": Param(2e-3, low=0.0, strict=True, runtime=True,
                        doc="learning rate per pair count (calibrated with the input annealing: 5/9 in 300-400 s)"),
     "sheet_eta_boost": Param(1.0, low=0.0, strict=True,
                              doc="learning rate at t = 0 in multiples of sheet_eta (3 did no better in 300 s)"),
@@ -293,10 +293,8 @@ def simulate(p, ctx):
                              dwell_bins=(int(p.dwell_min), int(p.dwell_max)), periodic=cfg["periodic"])
     rule = map_rule(eta=cfg["eta"], tau_h=p.tau_h, wmax=cfg["w_max"], interval=p.update_interval, rate_factor=True)
     ctx.record_rule(rule, "inputs -> cortex (feedforward)")
-    key = ("topographic_map", p.geometry, cfg["in_shape"], cfg["out_shape"], w0p.shape[0], n_rep, "annealed lateral",
-           "annealed input", "annealed learning rate")
-    with ctx.use_device(cache_key=key) as sim:
-        ctx.brian_seed()
+
+    def build(ctx):
         m = build_map_network(cfg["in_shape"], cfg["out_shape"], schedule, w0p, w0f, rng, sigma=cfg["bump_sigma"],
                               peak=p.peak_rate, baseline=p.baseline_rate, periodic=cfg["periodic"], Je=cfg["Je"],
                               sigma_lat=cfg["lateral_sigma"], Ji=cfg["Ji"], rule=rule, w_max=cfg["w_max"],
@@ -304,19 +302,28 @@ def simulate(p, ctx):
                                          "refractory": p.refractory},
                               record_dt=p.record_interval, dt=p.dt, lateral_widths=widths, anneal_step=p.anneal_step,
                               input_widths=in_widths, rate_factors=eta_factors,
-                              gain_exponent=float(p.gain_exponent), name="topo")
+                              gain_exponent=float(p.gain_exponent), name="topo", variable_params=("eta",))
         ctx.log(f"{p.geometry}: {cfg['in_shape']} inputs -> {cfg['out_shape']} units, {w0p.shape[0]} learning "
                 f"replicas ({[c[0] for c in conds]} x {n_seeds} seeds)"
                 f"{f' + {w0f.shape[0]} frozen twins' if w0f is not None else ''}, {p.duration}")
         ctx.plan(p.duration)
         ctx.run(m.net, p.duration, namespace={})
-        sim.build()
+        return m
+
+    def collect(m):
         mon = m.w_monitors["plastic"]
-        w_hist = m.dense(np.array(mon.w[:], dtype=float), "plastic")       # (P, n_in, n_out, n_t)
-        t_hist = np.array(mon.t[:] / second)
-        w_final = m.dense(np.array(m.ff["plastic"].w[:], dtype=float), "plastic")
-        w_frozen = m.dense(np.array(m.ff["frozen"].w[:], dtype=float), "frozen") if w0f is not None else None
-        counts = np.array(m.cortex_spikes.count[:], dtype=float)
+        return {"w_hist": m.dense(np.array(mon.w[:], dtype=float), "plastic"),       # (P, n_in, n_out, n_t)
+                "t_hist": np.array(mon.t[:] / second),
+                "w_final": m.dense(np.array(m.ff["plastic"].w[:], dtype=float), "plastic"),
+                "w_frozen": m.dense(np.array(m.ff["frozen"].w[:], dtype=float), "frozen") if w0f is not None else None,
+                "counts": np.array(m.cortex_spikes.count[:], dtype=float)}
+
+    # the learning rate reaches the program as a value (eta: a shared variable of each feedforward projection);
+    # the seed draws the initial weights and the stimulus schedule, compiled in
+    res = ctx.program(build, lambda m: {S.eta: rule.params["eta"] for S in m.ff.values()}, collect,
+                      seed_is_structure=True)
+    w_hist, t_hist, w_final, w_frozen, counts = (res[k] for k in ("w_hist", "t_hist", "w_final", "w_frozen",
+                                                                  "counts"))
     n_out = int(np.prod(cfg["out_shape"]))
     data = {
         "bias": np.repeat(biases, n_seeds), "w0": w0p, "w_final": w_final,

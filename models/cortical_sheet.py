@@ -571,7 +571,7 @@ def _anneal_learning_rate(S, factors, step, replicas, n_in, name):
 def build_map_network(in_shape, out_shape, schedule, w0_plastic, w0_frozen, rng, sigma=5.0, peak=38 * Hz,
                       baseline=2 * Hz, periodic=True, Je=0.6, sigma_lat=2.0, Ji=0.08, rule=None, w_max=0.08,
                       cortex_kw=None, record_dt=None, dt=0.5 * ms, lateral_widths=None, anneal_step=1 * second,
-                      gain_exponent=1.0, input_widths=None, rate_factors=None, name="map"):
+                      gain_exponent=1.0, input_widths=None, rate_factors=None, name="map", variable_params=()):
     """Topographic-map network of check T2 (ring) or its sheet version.
 
     One replica per copy of ``schedule`` (:func:`snnlearn.inputs.bump_schedule`): the first
@@ -594,8 +594,9 @@ def build_map_network(in_shape, out_shape, schedule, w0_plastic, w0_frozen, rng,
     ``rate_factors`` (learning-rate factors, same layout, one per ``anneal_step``; the rule must
     come from ``map_rule(rate_factor=True)``) the learning rate of each plastic replica is
     ``eta`` times that factor, set every ``anneal_step`` by a ``run_regularly`` operation from a
-    TimedArray (Kohonen 1982 anneals the learning rate together with the neighbourhood). Returns
-    a :class:`MapNetwork`.
+    TimedArray (Kohonen 1982 anneals the learning rate together with the neighbourhood).
+    ``variable_params``: rule parameters that the compiled program takes as values (e.g.
+    ``("eta",)``: :func:`feedforward`). Returns a :class:`MapNetwork`.
     """
     in_shape = tuple(int(s) for s in np.atleast_1d(in_shape))
     out_shape = tuple(int(s) for s in np.atleast_1d(out_shape))
@@ -636,7 +637,7 @@ def build_map_network(in_shape, out_shape, schedule, w0_plastic, w0_frozen, rng,
         target = cortex[first * n_out:(first + m) * n_out]
         S, mon = feedforward(inputs.group, target, rule, pre, post - first * n_out, w0.reshape(-1),
                              name=f"{name}_ff_{kind}", plasticity=switch,
-                             record_dt=record_dt if kind == "plastic" else None)
+                             record_dt=record_dt if kind == "plastic" else None, variable_params=variable_params)
         ff[kind], mons[kind], pairs[kind] = S, mon, (pre, post)
     if rate_factors is not None:
         _anneal_learning_rate(ff.get("plastic"), rate_factors, anneal_step, P, n_in, name)

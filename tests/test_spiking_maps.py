@@ -63,6 +63,14 @@ class StandInContext:
     def brian_seed(self, offset=0):
         brian2.seed(self.seed + offset)
 
+    def program(self, build, run_args, collect, key=None, seed_is_structure=False):
+        """:meth:`snnlearn.runs.RunContext.program` outside a sweep: build, simulate, collect."""
+        with self.use_device() as sim:
+            self.brian_seed()
+            model = build(self)
+            sim.build()
+            return collect(model)
+
     def plan(self, simulated_time):
         """The runner's progress plan: nothing to report here."""
 

@@ -121,9 +121,14 @@ def test_chunk_seeds_are_deterministic_and_distinct():
 
 
 #: Experiments besides stdp_competition whose sweeps reuse the compiled program: a grid over run-time parameters
-#: with short settings. biofeedback, distal_reward, perturbation_learning and ocular_dominance draw their
-#: connectivity, patterns or initial weights from the seed (structure), so their grid runs at one seed.
+#: with short settings. biofeedback, distal_reward, perturbation_learning, ocular_dominance and topographic_map
+#: draw their connectivity, patterns, initial weights or stimuli from the seed (structure), so their grid runs at
+#: one seed.
 RUNTIME_SWEEPS = {
+    "topographic_map": (["--grid", "ring_eta=5e-4,2e-3", "--seeds", "1"],
+                        ["--set", "duration=10s", "--set", "record_interval=5s", "--set", "ring_biases=0.0",
+                         "--set", "frozen_control=False", "--set", "fixed_width_control=False"],
+                        ("ring_eta=2e-3_seed0", {"ring_eta": "2e-3"}, 0)),
     "ocular_dominance": (["--grid", "eta=0.001,0.004", "--seeds", "1"],
                          ["--set", "duration=20s", "--set", "snapshot_interval=10s", "--set", "sigma_E=1.0"],
                          ("eta=0.004_seed0", {"eta": "0.004"}, 0)),
