@@ -35,9 +35,9 @@ PARAMS = {
     "n_trials": Param(3000, low=1, doc="training trials (each trial_duration long, one of the two patterns)"),
     "trial_duration": Param(500 * ms, low=0 * ms, strict=True,
                             doc="length of one trial (Frémaux et al. 2010: 500 ms)"),
-    "eta": Param(0.002, low=0.0,
+    "eta": Param(0.002, low=0.0, runtime=True,
                  doc="learning rate of every learning condition (per trial, per unit eligibility and reward)"),
-    "eta_rstdp_scale": Param(1.0, low=0.0, doc="the R-STDP conditions learn with eta_rstdp_scale x eta "
+    "eta_rstdp_scale": Param(1.0, low=0.0, runtime=True, doc="the R-STDP conditions learn with eta_rstdp_scale x eta "
                                                 "(REINFORCE with eta)"),
     "Ap": Param(1.0, low=0.0, doc="R-STDP: eligibility per pre-before-post pair at zero lag"),
     "Am": Param(0.0, low=0.0, doc="R-STDP: eligibility removed per post-before-pre pair"),
@@ -95,21 +95,22 @@ def simulate(p, ctx):
     for label in CONDITIONS[:-1]:
         ctx.record_rule(rs[label], f"inputs -> output ({label})")
     conds = [(label, rs[label], BASELINE_OF[label], 0.0 if label == "frozen" else 1.0) for label in CONDITIONS]
-    with ctx.use_device(cache_key=("reward_baseline", int(p.n_trials))) as sim:
-        ctx.brian_seed()
+    escape = Escape(rho0=p.rho0, theta=p.theta, delta=p.delta)
+
+    def build(ctx):
         from brian2 import Network
 
-        escape = Escape(rho0=p.rho0, theta=p.theta, delta=p.delta)
         m = build_two_stimulus(conds, schedule, rate_on=p.rate_on, rng=rng, w0=p.w0, escape=escape, targets=p.targets,
-                               sigma_reward=p.sigma_reward, alpha=p.alpha, dt=p.dt)
+                               sigma_reward=p.sigma_reward, alpha=p.alpha, dt=p.dt, variable_params=("eta",))
         monitors = []
         for c in m["circuits"]:
             monitors += c.record()
-        net = Network(*m["objects"], *monitors)
         ctx.log(f"{len(conds)} output neurons x 100 synapses, {p.n_trials} trials of {p.trial_duration}")
         ctx.plan(schedule.run_time(p.dt))
-        ctx.run(net, schedule.run_time(p.dt), report_period=10 * second)
-        sim.build()
+        ctx.run(Network(*m["objects"], *monitors), schedule.run_time(p.dt), report_period=10 * second)
+        return m
+
+    def collect(m):
         data = {"stimulus": schedule.stimuli.copy(), "patterns": m["patterns"]}
         for label, c, S in zip(CONDITIONS, m["circuits"], m["synapses"]):
             r = c.results()
@@ -118,6 +119,12 @@ def simulate(p, ctx):
             data[f"reward_{label}"] = r["R"]
             data[f"w_{label}"] = np.array(S.w[:])
         data["target"] = m["circuits"][0].results()["target"][:, 0]
+        return data
+
+    # the learning rates reach the program as values (eta: a shared variable of each condition's synapses); the
+    # seed draws the stimulus order and the input patterns, compiled in
+    data = ctx.program(build, lambda m: {S.eta: rs[label].params["eta"] for label, S in zip(CONDITIONS, m["synapses"])},
+                       collect, seed_is_structure=True)
     return data
 
 

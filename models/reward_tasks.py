@@ -237,7 +237,7 @@ def post_first(S):
 
 
 def build_two_stimulus(conditions, schedule, n_inputs=100, rate_on=50 * Hz, rng=None, w0=0.1, escape=None,
-                       targets=(10.0, 2.0), sigma_reward=3.0, alpha=0.05, dt=1 * ms):
+                       targets=(10.0, 2.0), sigma_reward=3.0, alpha=0.05, dt=1 * ms, variable_params=()):
     """The Frémaux et al. (2010) two-stimulus task; one output neuron per learning condition.
 
     conditions : list of (label, rule, baseline[, plasticity]): ``rule`` a
@@ -251,6 +251,9 @@ def build_two_stimulus(conditions, schedule, n_inputs=100, rate_on=50 * Hz, rng=
     the inputs of pattern s fire Poisson spikes at ``rate_on``, the others are silent.
     Each spike adds ``w/(rate_on*tau_m)`` to u, so that the mean of u is w.x as in the
     rate toy (lambda = 5 softplus(w.x - 2) for a 500-ms trial with rho0 = 10 Hz).
+
+    ``variable_params``: rule parameters made shared variables of every condition's synapses (e.g.
+    ``("eta",)``), so that a compiled program can be rerun with other values (``run_args``).
 
     Returns a dict: ``objects``, ``inputs``, ``patterns`` (2, n_inputs) 0/1,
     ``outputs``, ``synapses`` and ``circuits`` (lists, one per condition).
@@ -276,7 +279,7 @@ def build_two_stimulus(conditions, schedule, n_inputs=100, rate_on=50 * Hz, rng=
                                 baseline=baseline, alpha=alpha, record_rate="rho", name=f"task_{label}")
         S = sl.connect(inputs, out, rule, transmit=f"u_post += {jump} * w", connect=True, w=w0,
                        modulators=circuit.modulators(*[m for m in ("R", "Rbar") if m in rule.modulators]), dt=dt,
-                       name=f"syn_{label}", plasticity=plasticity)
+                       name=f"syn_{label}", plasticity=plasticity, variable_params=variable_params)
         post_first(S)
         objects += [out, S, *circuit.objects]
         outputs.append(out)

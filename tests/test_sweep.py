@@ -121,10 +121,13 @@ def test_chunk_seeds_are_deterministic_and_distinct():
 
 
 #: Experiments besides stdp_competition whose sweeps reuse the compiled program: a grid over run-time parameters
-#: with short settings. biofeedback, distal_reward, perturbation_learning, ocular_dominance and topographic_map
-#: draw their connectivity, patterns, initial weights or stimuli from the seed (structure), so their grid runs at
-#: one seed.
+#: with short settings. biofeedback, distal_reward, perturbation_learning, ocular_dominance, topographic_map and
+#: reward_baseline draw their connectivity, patterns, initial weights or stimuli from the seed (structure), so
+#: their grid runs at one seed.
 RUNTIME_SWEEPS = {
+    "reward_baseline": (["--grid", "eta=0.002,0.004", "--grid", "eta_rstdp_scale=1,2", "--seeds", "1"],
+                        ["--set", "n_trials=100", "--set", "final_window=20"],
+                        ("eta=0.004_eta_rstdp_scale=2_seed0", {"eta": "0.004", "eta_rstdp_scale": "2"}, 0)),
     "topographic_map": (["--grid", "ring_eta=5e-4,2e-3", "--seeds", "1"],
                         ["--set", "duration=10s", "--set", "record_interval=5s", "--set", "ring_biases=0.0",
                          "--set", "frozen_control=False", "--set", "fixed_width_control=False"],
