@@ -55,9 +55,9 @@ PARAMS = {
     # calibrated on N = 90, seeds 1-2, 400 passes (see the module docstring of models/reward_readout.py
     # and the README): eta_out 0.003 diverged in one of two seeds, 0.001 was stable; eta_rec in
     # {1e-4, 3e-4, 1e-3, 3e-3} made no difference to the error, 1e-2 drove the liquid to 60-80 Hz
-    "eta_out": Param(0.001, low=0.0, doc="node perturbation learning rate of the readout weights"),
+    "eta_out": Param(0.001, low=0.0, runtime=True, doc="node perturbation learning rate of the readout weights"),
     "sigma_out": Param(0.5, low=0.0, strict=True, doc="readout perturbation SD (units of u; threshold 2)"),
-    "eta_rec": Param(3e-4, low=0.0, doc="node perturbation learning rate of the liquid's recurrent weights (whole)"),
+    "eta_rec": Param(3e-4, low=0.0, runtime=True, doc="node perturbation learning rate of the liquid's recurrent weights (whole)"),
     "sigma_liquid": Param(0.5, low=0.0,
                           doc="liquid perturbation SD, mV added to the synaptic current sum (whole lanes)"),
     "tau_noise": Param(5 * ms, low=0 * ms, strict=True, doc="correlation time of the perturbation noise"),
@@ -115,21 +115,28 @@ def simulate(p, ctx):
     validate(p)
     lanes, meta = make_lanes(p, ctx.seed)
     T = p.gap + p.stimulus_window
-    structure = ("readout_only", tuple(int(g) for g in p.grid_lengths), int(p.n_seeds), int(p.n_passes),
-                 int(p.n_channels), int(p.n_outputs), float(p.tau_noise / ms), float(p.dt / ms))
-    with ctx.use_device(cache_key=structure) as sim:
-        ctx.brian_seed()
+    def build(ctx):
         model = build_lanes(lanes, T, p.gap, escape=Escape(tau_m=20 * ms, rho0=p.rho0, theta=2.0, delta=1.0),
                             readout_gain=p.readout_gain, eta_out=p.eta_out, sigma_out=p.sigma_out, eta_rec=p.eta_rec,
                             sigma_liquid=p.sigma_liquid, tau_noise=p.tau_noise, w_out_bound=p.w_out_bound, dt=p.dt)
-        for projection, rule in model["rules"].items():
-            ctx.record_rule(rule, projection)
         ctx.log(f"{len(lanes)} lanes (N = {sorted({m[0] for m in meta})}, {p.n_seeds} seeds, {CONDITIONS}), "
                 f"{p.n_passes} passes of {T}, {int(model['liquid'].N)} liquid neurons in all")
         ctx.plan(model["run_time"])
         ctx.run(Network(*model["objects"], *model["rewards"].record()), model["run_time"], report_period=10 * second)
-        sim.build()
-        res = lane_results(model, lanes, T)
+        return model
+
+    def run_args(model):
+        # the learning rates reach the program as values: eta is a shared variable of each plastic projection
+        return {model["readout"].eta: p.eta_out, model["rec_exc"].eta: p.eta_rec, model["rec_inh"].eta: p.eta_rec}
+
+    # the seed draws the lanes' liquids, tasks and initial weights, compiled in
+    def collect(model):
+        # the rules as this run used them (a reused program ran with this run's learning rates)
+        for projection, rule in model["rules"].items():
+            ctx.record_rule(rule.with_params(eta=p.eta_out if "readout" in projection else p.eta_rec), projection)
+        return lane_results(model, lanes, T)
+
+    res = ctx.program(build, run_args, collect, seed_is_structure=True)
     clean = res[0]["perturbed"] == 0
     return {
         "error": np.array([r["error"][clean] for r in res]),  # (n_lanes, n_pairs): unperturbed passes

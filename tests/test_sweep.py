@@ -121,10 +121,12 @@ def test_chunk_seeds_are_deterministic_and_distinct():
 
 
 #: Experiments besides stdp_competition whose sweeps reuse the compiled program: a grid over run-time parameters
-#: with short settings. biofeedback, distal_reward, perturbation_learning, ocular_dominance, topographic_map and
-#: reward_baseline draw their connectivity, patterns, initial weights or stimuli from the seed (structure), so
-#: their grid runs at one seed.
+#: with short settings. Every one but hebbian_pca draws its connectivity, patterns, initial weights or stimuli
+#: from the seed (structure), so its grid runs at one seed.
 RUNTIME_SWEEPS = {
+    "readout_only": (["--grid", "eta_out=0.001,0.002", "--grid", "eta_rec=3e-4,1e-3", "--seeds", "1"],
+                     ["--set", "grid_lengths=2,4", "--set", "n_passes=100"],
+                     ("eta_out=0.002_eta_rec=1e-3_seed0", {"eta_out": "0.002", "eta_rec": "1e-3"}, 0)),
     "reward_baseline": (["--grid", "eta=0.002,0.004", "--grid", "eta_rstdp_scale=1,2", "--seeds", "1"],
                         ["--set", "n_trials=100", "--set", "final_window=20"],
                         ("eta=0.004_eta_rstdp_scale=2_seed0", {"eta": "0.004", "eta_rstdp_scale": "2"}, 0)),
