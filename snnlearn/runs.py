@@ -13,11 +13,7 @@ An experiment (built in, registered by another package, or a user's own file: se
   runner writes ``arrays.npz`` before measuring, so a measure that fails loses no
   simulation, and ``snnlearn measure RUN_DIR`` measures a run again),
 * ``plot(data, metrics, p)``: draws the figures from saved data only,
-* optionally ``summary(metrics, p)``: a few lines for the log at the end of the run.
-
-An experiment whose measures need more than the saved arrays defines ``run(p, ctx)`` in
-place of ``simulate`` and ``measure``: it simulates, saves arrays through ``ctx`` and
-returns the metrics itself (:func:`execute` runs either form).
+* optionally ``summary(metrics, p)``: a few lines for the log at the end of the run,
 * optionally ``HEADLINE``: dotted metric names (``*`` wildcards) that ``snnlearn run`` prints
   at the end (default: the top-level scalar metrics),
 * optionally ``validate(p)``: raises ``ValueError`` for a combination of values that the
@@ -28,6 +24,10 @@ returns the metrics itself (:func:`execute` runs either form).
   optionally ``structure(p)`` says what else decides the program (see
   :func:`structure_key`). A sweep then compiles once per structure and runs the other
   points with ``run_args``.
+
+An experiment whose measures need more than the saved arrays defines ``run(p, ctx)`` in
+place of ``simulate`` and ``measure``: it simulates, saves arrays through ``ctx`` and
+returns the metrics itself (:func:`execute` runs either form).
 
 A run directory holds::
 
@@ -170,7 +170,8 @@ class RunContext:
         self._progress = Progress(quiet=quiet)
         self._arrays = {}
         self._arrays_written = None  # the arrays as written to arrays.npz between simulate and measure
-        self._phase = None  # what execute() is doing: simulate, measure, run, results
+        self._phase = None  # what the run is doing: simulate, measure, run (execute), checks, results
+        self._measurable = False  # the run failed after its simulation was saved, in its measure or figures
         self._rules = {}
         self._log_lines = []
         self._log_stream = log_stream
@@ -1319,9 +1320,10 @@ def _run_locked(module, name, p, path, seed, quick, device, threads, quiet, log_
     brian2.prefs.core.stop_on_keyboard_interrupt = False
     try:
         metrics = execute(module, p, ctx)
-        ctx._phase = "results"
+        ctx._phase = "checks"  # a runaway simulation is not worth measuring again
         if device != "cpp_standalone":  # cpp_standalone: checked right after the program ran (Simulation.after_run)
             ctx.check_networks()
+        ctx._phase = "results"
         if checkpoint_every is not None and ctx.checkpoints_written == 0 and resume_t is None:
             ctx.log("note: no checkpoint was written (the experiment does not simulate through ctx.run, or "
                     "its runs are shorter than --checkpoint-every)")
@@ -1341,7 +1343,8 @@ def _run_locked(module, name, p, path, seed, quick, device, threads, quiet, log_
         raise
     except BaseException as exc:
         status, error = "failed", f"{type(exc).__name__}: {' '.join(str(exc).split())}"
-        if ctx._phase in ("measure", "results") and ctx._arrays_written is not None:
+        ctx._measurable = ctx._phase in ("measure", "results") and ctx._arrays_written is not None
+        if ctx._measurable:
             exc.snnlearn_measurable = True  # the simulation is saved; the CLI says how to measure it again
         ctx.log("FAILED\n" + traceback.format_exc(), echo=False)  # the CLI prints one line; log.txt has it all
         exc.snnlearn_run_dir = path  # the CLI reports a failed run in one line, its traceback is in log.txt
@@ -1364,7 +1367,7 @@ def _finish(path, ctx, provenance, status, error):
     final = {"status": status}
     if error:
         final["error"] = error
-    if status == "failed" and ctx._arrays_written is not None:
+    if status == "failed" and ctx._measurable:
         final["measurable"] = True  # simulated and saved; the measure or the figures failed
     atomic_write_json(os.path.join(path, STATUS_FILE), final)
     if status == "complete":  # only now: a kill before this line leaves a resumable checkpoint

@@ -184,3 +184,15 @@ def test_the_readme_names_the_experiments_that_measure_inside_run():
     assert listed == own_run
     assert words[found.group(1).lower()] == len(builtin) - len(own_run)
     assert words[found.group(2).lower()] == len(builtin) and words[found.group(3).lower()] == len(own_run)
+
+
+def test_a_runaway_simulation_is_not_offered_for_measuring_again(experiment, tmp_path):
+    """A numpy run is checked for runaway state after it was measured: such a run fails, and is not 'measurable'."""
+    # v grows as exp(t / 0.1 ms) and never reaches the threshold: inf within 200 ms
+    experiment.write_text(EXPERIMENT.replace('"dv/dt = (drive * (1 + i) / N - v) / (10*ms) : 1", threshold="v > 1"',
+                                             '"dv/dt = (v + drive) / (0.1*ms) : 1", threshold="v < -1"'))
+    failed = snnlearn("run", experiment, "--device", "numpy", "--out", "r", cwd=tmp_path)
+    assert failed.returncode == 1 and "RunawayError" in failed.stderr, failed.stderr
+    state = read(tmp_path / "r", "status.json")
+    assert state["status"] == "failed" and "measurable" not in state, state
+    assert "snnlearn measure" not in failed.stderr
