@@ -8,7 +8,9 @@
                       [--device cpp_standalone|cython|numpy|runtime] [--threads K] [--quick] [--quiet]
                       [--checkpoint-every TIME]
     snnlearn run --resume RUN_DIR
-    snnlearn plot RUN_DIR
+    snnlearn plot RUN_DIR         redraw the figures from the saved data
+    snnlearn measure RUN_DIR      measure the saved data again (metrics and figures; also completes
+                                  a run whose measure failed after its simulation was saved)
     snnlearn sweep NAME --grid key=v1,v2 [--grid ...] [--seeds N] [--scheduler ADDRESS] [--out DIR]
 
 ``--checkpoint-every TIME`` checkpoints a run every TIME of simulated time and
