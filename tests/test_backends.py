@@ -1,8 +1,9 @@
 """Every catalog rule runs on numpy, cython and cpp_standalone, and the back-ends agree.
 
-One network holds a projection for each catalog rule (plus homeostasis), driven by the
-same Poisson activity. Spike-timing rules act on LIF outputs; the rate rules (covariance,
-Oja, BCM) act on spike traces ``x`` (inputs) and ``y`` (outputs) kept by the groups.
+One network holds a projection for each catalog rule (plus homeostasis) onto its own slice of
+one output group, driven by the same Poisson activity. Spike-timing rules act on LIF outputs;
+the rate rules (covariance, Oja, BCM) act on spike traces ``x`` (inputs) and ``y`` (outputs)
+kept by the groups.
 With the same seed Brian2 draws the same random numbers on every back-end, so the
 weights must agree. They are compared with a tolerance, not bit for bit: compiled code
 (``-ffast-math`` in cpp_standalone, cython) may reorder floating-point operations.
@@ -55,22 +56,27 @@ def sl_hz():
     return Hz
 
 
+def build_catalog(plasticity=1.0):
+    """The input group, one output group whose slice k of N_OUT neurons belongs to catalog rule k (one set of
+    neuron code objects for every rule: fewer compilations on cython), and a projection per rule."""
+    rules = _catalog_projections()
+    inputs = NeuronGroup(N_IN, INPUTS, threshold="rand() < rate*dt", reset="x += 1", method="exact", name="inputs")
+    inputs.rate = "5*Hz + 25*Hz*i/N"
+    outputs = NeuronGroup(N_OUT * len(rules), OUTPUTS, threshold="v > 1", reset="v = 0; y += 1", refractory=2 * ms,
+                          method="exact", name="outputs")
+    synapses = {}
+    for k, (name, (rule, extra)) in enumerate(rules.items()):
+        synapses[name] = sl.connect(inputs, outputs[k * N_OUT:(k + 1) * N_OUT], rule, transmit="v_post += 0.3*w",
+                                    connect=True, w="0.3 + 0.4*rand()", name=f"syn_{name}", plasticity=plasticity,
+                                    **extra)
+    return Network(inputs, outputs, *synapses.values()), synapses
+
+
 def simulate_catalog(device_name, directory=None, duration=1 * second, plasticity=1.0):
     with use_device(device_name, directory=directory) as sim:
         seed(2024)
-        inputs = NeuronGroup(N_IN, INPUTS, threshold="rand() < rate*dt", reset="x += 1", method="exact",
-                             name="inputs")
-        inputs.rate = "5*Hz + 25*Hz*i/N"
-        objects = [inputs]
-        synapses = {}
-        for name, (rule, extra) in _catalog_projections().items():
-            out = NeuronGroup(N_OUT, OUTPUTS, threshold="v > 1", reset="v = 0; y += 1", refractory=2 * ms,
-                              method="exact", name=f"out_{name}")
-            S = sl.connect(inputs, out, rule, transmit="v_post += 0.3*w", connect=True, w="0.3 + 0.4*rand()",
-                           name=f"syn_{name}", plasticity=plasticity, **extra)
-            objects += [out, S]
-            synapses[name] = S
-        Network(*objects).run(duration)
+        net, synapses = build_catalog(plasticity)
+        net.run(duration)
         sim.build()
         return {name: (np.asarray(S.w[:], dtype=float).copy()) for name, S in synapses.items()}
 
@@ -110,17 +116,9 @@ def test_learning_changes_weights_against_frozen_run(numpy_weights):
     """Compare with the same network with every switch off: each rule moved its weights."""
     with use_device("numpy"):
         seed(2024)
-        inputs = NeuronGroup(N_IN, INPUTS, threshold="rand() < rate*dt", reset="x += 1", method="exact")
-        inputs.rate = "5*Hz + 25*Hz*i/N"
-        objects, synapses = [inputs], {}
-        for name, (rule, extra) in _catalog_projections().items():
-            out = NeuronGroup(N_OUT, OUTPUTS, threshold="v > 1", reset="v = 0; y += 1", refractory=2 * ms,
-                             method="exact")
-            S = sl.connect(inputs, out, rule, transmit="v_post += 0.3*w", connect=True, w="0.3 + 0.4*rand()",
-                           plasticity=0.0, **extra)
-            objects += [out, S]
-            synapses[name] = (S, np.asarray(S.w[:]).copy())
-        Network(*objects).run(200 * ms)
+        net, projections = build_catalog(plasticity=0.0)
+        synapses = {name: (S, np.asarray(S.w[:]).copy()) for name, S in projections.items()}
+        net.run(200 * ms)
     for name, (S, w0) in synapses.items():
         np.testing.assert_array_equal(np.asarray(S.w[:]), w0, err_msg=name)
         moved = np.abs(numpy_weights[name] - w0).max()

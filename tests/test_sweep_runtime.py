@@ -16,10 +16,10 @@ import pytest
 #: with short settings. Every one but hebbian_pca draws its connectivity, patterns, initial weights or stimuli
 #: from the seed (structure), so its grid runs at one seed.
 RUNTIME_SWEEPS = {
-    "readout_only": (["--grid", "eta_out=0.001,0.002", "--grid", "eta_rec=3e-4,1e-3", "--seeds", "1"],
+    "readout_only": (["--grid", "eta_out=0.001,0.002", "--grid", "eta_rec=1e-3", "--seeds", "1"],
                      ["--set", "grid_lengths=2,4", "--set", "n_passes=100"],
                      ("eta_out=0.002_eta_rec=1e-3_seed0", {"eta_out": "0.002", "eta_rec": "1e-3"}, 0)),
-    "reward_baseline": (["--grid", "eta=0.002,0.004", "--grid", "eta_rstdp_scale=1,2", "--seeds", "1"],
+    "reward_baseline": (["--grid", "eta=0.002,0.004", "--grid", "eta_rstdp_scale=2", "--seeds", "1"],
                         ["--set", "n_trials=100", "--set", "final_window=20"],
                         ("eta=0.004_eta_rstdp_scale=2_seed0", {"eta": "0.004", "eta_rstdp_scale": "2"}, 0)),
     "topographic_map": (["--grid", "ring_eta=5e-4,2e-3", "--seeds", "1"],
@@ -29,10 +29,10 @@ RUNTIME_SWEEPS = {
     "ocular_dominance": (["--grid", "eta=0.001,0.004", "--seeds", "1"],
                          ["--set", "duration=20s", "--set", "snapshot_interval=10s", "--set", "sigma_E=1.0"],
                          ("eta=0.004_seed0", {"eta": "0.004"}, 0)),
-    "perturbation_learning": (["--grid", "eta_node=0.005,0.02", "--grid", "eta_reinforce=0.003,0.006", "--seeds", "1"],
+    "perturbation_learning": (["--grid", "eta_node=0.005,0.02", "--grid", "eta_reinforce=0.006", "--seeds", "1"],
                               ["--set", "n_passes=100"], ("eta_node=0.02_eta_reinforce=0.006_seed0",
                                                           {"eta_node": "0.02", "eta_reinforce": "0.006"}, 0)),
-    "hebbian_pca": (["--grid", "eta_per_sample=0.001,0.004", "--grid", "anneal_factor=0.1,0.25", "--seeds", "2"],
+    "hebbian_pca": (["--grid", "eta_per_sample=0.004", "--grid", "anneal_factor=0.1,0.25", "--seeds", "2"],
                     [], ("eta_per_sample=0.004_anneal_factor=0.1_seed1", {"eta_per_sample": "0.004",
                                                                          "anneal_factor": "0.1"}, 1)),
     "biofeedback": (["--grid", "Ap=1e-4,2e-4", "--seeds", "1"],
