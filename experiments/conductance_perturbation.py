@@ -66,6 +66,8 @@ the reward is the continuous error, not binarised or delayed; 25 HVC x 10 RA by 
 larger networks learn the base network's song from the base network's starting point.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from brian2 import Network, ms, second
 
@@ -199,7 +201,7 @@ def tutor_targets(tasks, n_trials, ctx, key, n_initial=5):
     perturbed trials of the tutor weights, all tasks in one compiled run. Returns the
     single-trial outputs (n_out, n_steps) of the first task's tutor (n_trials of them) and of
     its initial network (``n_initial``), for the figure and the noise floor."""
-    def simulate(ctx):
+    def build(ctx):
         with ctx.use_device(cache_key=key) as sim:
             ctx.brian_seed()
             models = []
@@ -211,7 +213,7 @@ def tutor_targets(tasks, n_trials, ctx, key, n_initial=5):
             sim.build()
             return [(np.array(m["spikes"].i), np.array(m["spikes"].t / second)) for m in models]
 
-    spikes = ctx.stage("tutor song", simulate)
+    spikes = ctx.stage("tutor song", build)
     out = None
     for q, (task, (i, t)) in enumerate(zip(tasks, spikes)):
         y = _outputs(task, i, t, n_trials + (n_initial if q == 0 else 0))
@@ -246,14 +248,18 @@ def effective_dimension(u):
 
 
 def probe_gradient(task, p, ctx, key):
-    """F1a: frozen-weight trials with the rule's eligibility, and the finite-difference gradient.
+    """F1a: frozen-weight trials with the rule's eligibility, and the finite-difference copies.
 
-    Returns a dict: ``u`` (K, n_ra, n_hvc) single-trial updates (R - Rbar) e in Hz²/nS,
-    ``u_shuffled``, ``E`` (K,) trial errors, ``g`` (n_ra, n_hvc) = -dE/dW, ``g_halves``.
+    Returns the arrays :func:`f1a_updates` reads: ``f1a_eligibility`` (K, n_ra, n_hvc) the
+    eligibility e of each trial in 1/nS, ``f1a_errors`` (K,) trial errors E in Hz²,
+    ``f1a_shuffle`` (K,) the permutation of the trials' rewards for the control (drawn from
+    ``ctx.rng``), ``f1a_fd_diffs`` (fd_samples, n_ra, n_hvc) the central differences dE/dW in
+    Hz²/nS of each common noise sample.
     """
     K, M, h = int(np.ceil(float(p.k_per_synapse) * task.n_syn)), int(p.fd_samples), float(p.fd_step)
     W_fd, lman = fd_layout(task, M, h, ctx.rng)
-    def simulate(ctx):
+
+    def build(ctx):
         with ctx.use_device(cache_key=key) as sim:
             ctx.brian_seed()
             batch = hvc_ra.build_frozen(task, np.tile(task.w0, (K, 1)), name="batch", rule_eta=0.0)
@@ -265,19 +271,28 @@ def probe_gradient(task, p, ctx, key):
                     "batch": (np.array(batch["spikes"].i), np.array(batch["spikes"].t / second)),
                     "fd": (np.array(fd["spikes"].i), np.array(fd["spikes"].t / second))}
 
-    probed = ctx.stage("gradient probe", simulate)
+    probed = ctx.stage("gradient probe", build)
     elig, (bi, bt), (fi, ft) = probed["elig"], probed["batch"], probed["fd"]
     E = _errors_chunked(task, bi, bt, K)
-    loo = (E.sum() - E) / (K - 1)  # baseline: mean error of the other trials
-    elig = elig.reshape(K, task.n_ra, task.n_hvc)
-    u = -(E - loo)[:, None, None] * elig  # (R - Rbar) e with R = -E
     perm = ctx.rng.permutation(K)
+    _, diffs = fd_gradient(task, fi, ft, M, h)
+    return {"f1a_eligibility": elig.reshape(K, task.n_ra, task.n_hvc), "f1a_errors": E, "f1a_shuffle": perm,
+            "f1a_fd_diffs": diffs}
+
+
+def f1a_updates(data):
+    """F1a from the saved arrays: the rule's single-trial updates u (K, n_ra, n_hvc) = (R - Rbar) e in
+    Hz²/nS (R = -E, Rbar the mean reward of the other trials), the same with the rewards shuffled
+    across trials, the finite-difference gradient g = -dE/dW (n_ra, n_hvc) averaged over the noise
+    samples, and g of each half of the samples (None with a single sample)."""
+    E, elig, diffs, perm = data["f1a_errors"], data["f1a_eligibility"], data["f1a_fd_diffs"], data["f1a_shuffle"]
+    K = E.size
+    loo = (E.sum() - E) / (K - 1)  # baseline: mean error of the other trials
+    u = -(E - loo)[:, None, None] * elig  # (R - Rbar) e with R = -E
     u_shuffled = -(E[perm] - loo[perm])[:, None, None] * elig
-    grad, diffs = fd_gradient(task, fi, ft, M, h)
-    half = M // 2
-    return {"u": u, "u_shuffled": u_shuffled, "E": E, "g": -grad, "fd_diffs": diffs,
-            "g_halves": (-diffs[:half].mean(axis=0), -diffs[half:].mean(axis=0)) if half else None,
-            "rate_batch": len(bi) / (K * task.n_ra * float(task.duration / second))}
+    half = diffs.shape[0] // 2
+    g_halves = (-diffs[:half].mean(axis=0), -diffs[half:].mean(axis=0)) if half else None
+    return u, u_shuffled, -diffs.mean(axis=0), g_halves
 
 
 def trials_to(curve, fraction, smooth=50):
@@ -291,13 +306,45 @@ def trials_to(curve, fraction, smooth=50):
 F1C_CONDITIONS = {"hvc": (1, 0), "ra": (0, 1), "both": (1, 1)}  # which of (n_hvc, n_ra) a condition enlarges
 
 
+class Size(NamedTuple):
+    """A network's size: HVC and RA neurons (every HVC -> RA pair is a plastic synapse)."""
+
+    n_hvc: int
+    n_ra: int
+
+    @property
+    def n_syn(self):
+        return self.n_hvc * self.n_ra
+
+
+def f1c_conditions(p):
+    """F1c: the conditions that run (each once, in the order given; none when F1c is skipped)."""
+    if int(p.size_factor) < 2 or int(p.n_trials) == 0:
+        return []
+    return list(dict.fromkeys(p.f1c_conditions))
+
+
+def sizes(p):
+    """{"base": Size, condition: Size} of the base network and of F1c's enlarged ones."""
+    base, factor = Size(int(p.n_hvc), int(p.n_ra)), int(p.size_factor)
+    out = {"base": base}
+    for c in f1c_conditions(p):
+        fh, fr = (factor ** e for e in F1C_CONDITIONS[c])
+        out[c] = Size(base.n_hvc * fh, base.n_ra * fr)
+    return out
+
+
+def rate_factors(p):
+    """F1b/F1c: the learning-rate factors run (``eta_factors``, with 1 added first if it is missing)."""
+    factors = [float(f) for f in p.eta_factors]
+    return factors if 1.0 in factors else [1.0] + factors
+
+
 def enlarged_tasks(task, p):
     """F1c: the larger networks of ``p.f1c_conditions`` (name -> SongTask), from the base ``task``."""
     factor = int(p.size_factor)
-    if factor < 2 or int(p.n_trials) == 0:
-        return {}
     return {c: hvc_ra.scale_task(task, factor ** F1C_CONDITIONS[c][0], factor ** F1C_CONDITIONS[c][1])
-            for c in dict.fromkeys(p.f1c_conditions)}
+            for c in f1c_conditions(p)}
 
 
 #: F1c: the most learning time may grow when a population doubles (docs/validation.md, check F1c)
@@ -318,6 +365,16 @@ def matching_multiplier(mults, errors, target):
     return float(min(crossings, key=lambda x: abs(x - 1))) if crossings else float(mults[np.argmin(np.abs(d))])
 
 
+def matched_start(data, name):
+    """F1c start matching of condition ``name`` from the saved frozen trial errors: (multiplier, base
+    error, error at x 1, error at the multiplier), the errors in Hz² (means over the frozen trials, the
+    enlarged network's interpolated over ``MATCH_MULTIPLIERS``)."""
+    e_base = float(data["f1c_match_base_errors"].mean())
+    E = data[f"f1c_{name}_match_errors"].mean(axis=1)
+    m = matching_multiplier(MATCH_MULTIPLIERS, E, e_base)
+    return m, e_base, float(np.interp(1.0, MATCH_MULTIPLIERS, E)), float(np.interp(m, MATCH_MULTIPLIERS, E))
+
+
 def match_initial_error(task, bigger, n_trials, ctx, key):
     """Scale each enlarged network's initial weights so that its mean initial error equals the base's.
 
@@ -327,12 +384,13 @@ def match_initial_error(task, bigger, n_trials, ctx, key):
     frozen perturbed trials of the base and of each enlarged network at every multiplier of
     ``MATCH_MULTIPLIERS`` (one compiled run); the multiplier where the interpolated error
     crosses the base's mean error, taking the crossing nearest 1 (the grid point with the
-    nearest error if there is none). Sets ``w0`` in place; returns {name: (multiplier, base
-    error, error at 1, error at the multiplier)}.
+    nearest error if there is none; :func:`matched_start`). Sets ``w0`` in place; returns the
+    trial errors in Hz²: ``f1c_match_base_errors`` (n_trials,) and ``f1c_<name>_match_errors``
+    (multipliers, n_trials).
     """
     mults = MATCH_MULTIPLIERS
 
-    def simulate(ctx):
+    def build(ctx):
         with ctx.use_device(cache_key=key) as sim:
             ctx.brian_seed()
             models = {"base": hvc_ra.build_frozen(task, np.tile(task.w0, (n_trials, 1)), name="match_base")}
@@ -344,39 +402,40 @@ def match_initial_error(task, bigger, n_trials, ctx, key):
             sim.build()
             return {k: (np.array(m["spikes"].i), np.array(m["spikes"].t / second)) for k, m in models.items()}
 
-    spikes = ctx.stage("F1c start matching", simulate)
-    e_base = float(_errors_chunked(task, *spikes["base"], n_trials).mean())
-    out = {}
+    spikes = ctx.stage("F1c start matching", build)
+    data = {"f1c_match_base_errors": _errors_chunked(task, *spikes["base"], n_trials)}
     for name, tk in bigger.items():
-        E = _errors_chunked(tk, *spikes[name], n_trials * len(mults)).reshape(len(mults), n_trials).mean(axis=1)
-        m = matching_multiplier(mults, E, e_base)
+        data[f"f1c_{name}_match_errors"] = _errors_chunked(tk, *spikes[name], n_trials * len(mults)).reshape(
+            len(mults), n_trials)
+        m, e_base, at1, _ = matched_start(data, name)
         tk.w0 = np.clip(tk.w0 * m, 0.0, tk.w_max)
-        at1 = float(np.interp(1.0, mults, E))
-        out[name] = (float(m), e_base, at1, float(np.interp(m, mults, E)))
         ctx.log(f"F1c: {name} ({tk.n_hvc} HVC x {tk.n_ra} RA): initial weights x {m:.3f} match the base's "
                 f"initial error {e_base:.1f} Hz^2 (at x 1: {at1:.1f})")
-    return out
+    return data
 
 
-def eta_rule(task, base, eta):
+def eta_rule(size, base, eta):
     """The learning rate fixed in advance for a larger network (module docstring, F1c):
-    eta (n_RA / n_RA0) (n_HVC0 / n_HVC), which keeps the song's expected change per trial."""
-    return float(eta) * (task.n_ra / base.n_ra) * (base.n_hvc / task.n_hvc)
+    eta (n_RA / n_RA0) (n_HVC0 / n_HVC), which keeps the song's expected change per trial.
+    ``size`` and ``base`` have ``n_hvc`` and ``n_ra`` (a :class:`Size` or a task)."""
+    return float(eta) * (size.n_ra / base.n_ra) * (base.n_hvc / size.n_hvc)
 
 
 def _ratio(a, b):
     return a / b if a is not None and b else None
 
 
-def size_comparison(tasks, etas, errors, factors, n, names, p):
+def size_comparison(sizes, etas, errors, factors, n, size_factor):
     """F1c metrics: trials to half of each learner's initial error, larger / base, per seed (learner k of
     each size; they share nothing but the index) and as the ratio of the medians over seeds.
 
-    ``errors[q]`` (copies, trials) of task q (0: base), learners factor-major with ``n`` seeds each.
+    ``sizes`` {"base": Size, name: Size}, ``etas`` their rule rates, ``errors`` {same keys: (copies,
+    trials)} the learners' trial errors, factor-major with ``n`` seeds each; ``size_factor`` how many
+    times larger an enlarged population is.
     A size's fastest factor is the one with the smallest median over seeds (a learner that never
     reaches half its error counts as never). ``fastest_at_top_factor`` says that a size's fastest rate is
     the grid's largest, so that its true optimum may lie above the grid: for the base network this makes
-    the ratio an underestimate, for the larger network an overestimate. Returns (metrics, arrays).
+    the ratio an underestimate, for the larger network an overestimate.
     """
     nf = len(factors)
     f1 = factors.index(1.0)
@@ -395,24 +454,25 @@ def size_comparison(tasks, etas, errors, factors, n, names, p):
     head = 20
     # the starting error, read where learning is slowest (at the largest factors the first trials already learn)
     k_slow = int(np.argmin(factors))
-    initial = [float(np.mean(e[k_slow * n:(k_slow + 1) * n, :head])) for e in errors]
-    t_base = t50(errors[0])
+    initial = {q: float(np.mean(e[k_slow * n:(k_slow + 1) * n, :head])) for q, e in errors.items()}
+    t_base = t50(errors["base"])
     k_base = fastest(t_base)
-    out = {"eta_factors": factors, "size_factor": int(p.size_factor), "limit": F1C_LIMIT,
-           "base": {"n_hvc": tasks[0].n_hvc, "n_ra": tasks[0].n_ra, "eta": etas[0], "initial_error": initial[0],
+    base = sizes["base"]
+    out = {"eta_factors": factors, "size_factor": int(size_factor), "limit": F1C_LIMIT,
+           "base": {"n_hvc": base.n_hvc, "n_ra": base.n_ra, "eta": etas["base"], "initial_error": initial["base"],
                     "trials_to_50pct": listed(t_base),
                     "fastest_factor": None if k_base is None else factors[k_base],
                     "fastest_at_top_factor": k_base is not None and factors[k_base] == max(factors)}}
-    arrays = {}
     med = lambda r: float(np.median(r)) if np.all(np.isfinite(r)) else None  # noqa: E731
-    for q, name in enumerate(names, start=1):
-        t = t50(errors[q])
+    for name in (q for q in errors if q != "base"):
+        t = t50(errors[name])
         k = fastest(t)
         rule_ratio = t[f1] / t_base[f1]
         best_ratio = t[k] / t_base[k_base] if k is not None and k_base is not None else np.full(n, np.nan)
         out[name] = {
-            "n_hvc": tasks[q].n_hvc, "n_ra": tasks[q].n_ra, "n_synapses": tasks[q].n_syn, "eta": etas[q],
-            "initial_error": initial[q], "initial_error_over_base": initial[q] / initial[0],
+            "n_hvc": sizes[name].n_hvc, "n_ra": sizes[name].n_ra, "n_synapses": sizes[name].n_syn,
+            "eta": etas[name], "initial_error": initial[name],
+            "initial_error_over_base": initial[name] / initial["base"],
             "trials_to_50pct": listed(t), "fastest_factor": None if k is None else factors[k],
             "fastest_at_top_factor": k is not None and factors[k] == max(factors),
             "ratio_rule_eta": listed(rule_ratio)[0], "ratio_rule_eta_median": med(rule_ratio),
@@ -421,67 +481,44 @@ def size_comparison(tasks, etas, errors, factors, n, names, p):
             "ratio_rule_eta_of_medians": _ratio(med(t[f1]), med(t_base[f1])),
             "ratio_best_eta_of_medians": _ratio(med(t[k]) if k is not None else None,
                                                 med(t_base[k_base]) if k_base is not None else None),
-            "final_over_initial": [float(e[-100:].mean() / e[:head].mean()) for e in errors[q][f1 * n:(f1 + 1) * n]],
+            "final_over_initial": [float(e[-100:].mean() / e[:head].mean())
+                                   for e in errors[name][f1 * n:(f1 + 1) * n]],
         }
         best = out[name]["ratio_best_eta_of_medians"]
         out[name]["within_limit"] = best is not None and best <= F1C_LIMIT
-        arrays[f"f1c_{name}_errors"] = errors[q]
-    arrays["f1c_base_errors"] = errors[0][:nf * n]
-    return out, arrays
+    return out
 
 
-def run(p, ctx):
+def simulate(p, ctx):
+    """The tutor's song, F1a's gradient probe, F1c's start matching and the learning run (F1b and F1c
+    together), each one compiled program run as a resumable stage. Returns the song traces, every
+    trial error, F1a's eligibilities and finite differences and F1c's matching errors."""
     task = make_task(p, ctx.rng)
     ctx.log(f"network: {task.n_hvc} HVC -> {task.n_ra} RA -> {task.n_out} outputs ({task.n_syn} plastic synapses); "
             f"LMAN conductance mean {hvc_ra.lman_stats(task)[0]:.2f} nS, sd {hvc_ra.lman_stats(task)[1]:.2f} nS")
     ctx.record_rule(hvc_ra.perturbation_rule(task, float(p.eta)), "HVC -> RA")
     # each stage is one compiled program (resumed stage by stage): the tutor's song, the gradient probe,
     # the F1c start matching (single trials of many copies) and learning (n_trials in a row)
-    f1c = int(p.size_factor) >= 2 and int(p.n_trials) > 0 and len(p.f1c_conditions) > 0
+    f1c = len(f1c_conditions(p)) > 0
     frozen_stages = 1 + (float(p.k_per_synapse) * task.n_syn >= 2) + (f1c and int(p.f1c_match_trials) > 0)
     ctx.plan((frozen_stages + int(p.n_trials)) * task.duration + (task.dt if int(p.n_trials) > 0 else 0 * second))
     y_tutor, y_initial = tutor_targets([task], int(p.tutor_trials), ctx, ("conductance_perturbation", "tutor"))
     bigger = enlarged_tasks(task, p)  # F1c: they learn the base song, from the base starting point
-    matched = (match_initial_error(task, bigger, int(p.f1c_match_trials), ctx,
-                                   ("conductance_perturbation", "match", tuple(bigger), int(p.f1c_match_trials)))
-               if bigger and int(p.f1c_match_trials) > 0 else {})
-    floor = float(np.mean(hvc_ra.trial_errors(y_tutor, task.target))) * p.tutor_trials / (p.tutor_trials - 1)
-    metrics = {"n_hvc": task.n_hvc, "n_ra": task.n_ra, "n_synapses": task.n_syn,
-               "tutor_trial_error": floor}
-    arrays = {"target": task.target, "tutor_trial": y_tutor[0], "initial_trial": y_initial[0],
-              "t_ms": np.arange(task.n_steps) * float(p.dt / ms)}
+    data = {"target": task.target, "tutor_trial": y_tutor[0], "initial_trial": y_initial[0],
+            "t_ms": np.arange(task.n_steps) * float(p.dt / ms),
+            "tutor_trial_errors": hvc_ra.trial_errors(y_tutor, task.target)}
+    if bigger and int(p.f1c_match_trials) > 0:
+        data.update(match_initial_error(task, bigger, int(p.f1c_match_trials), ctx,
+                                        ("conductance_perturbation", "match", tuple(bigger), int(p.f1c_match_trials))))
 
     # ---- F1a: gradient alignment with frozen weights ----------------------------------------
     if float(p.k_per_synapse) * task.n_syn >= 2:
-        res = probe_gradient(task, p, ctx, ("conductance_perturbation", "probe"))
-        u, g = res["u"], res["g"]
-        d_eff, g2, second_moment = effective_dimension(u)
-        K = u.shape[0]
-        ks = np.unique(np.clip(np.round(np.array([0.125, 0.25, 0.5, 1, 2, 4]) * d_eff).astype(int), 1, K))
-        k_check = int(round(4 * d_eff))
-        cos_k = alignment(u, g, ks)
-        cos_shuffled = alignment(res["u_shuffled"], g, ks)
-        metrics["F1a"] = {
-            "d_eff": d_eff, "trials": K, "K_check": k_check,
-            "cos_at_K_check": float(cos(u[:k_check].mean(axis=0), g)) if k_check <= K else None,
-            "cos_shuffled_at_K_check": float(cos(res["u_shuffled"][:k_check].mean(axis=0), g)) if k_check <= K else None,
-            "K": ks.tolist(), "cos": cos_k.tolist(), "cos_predicted": np.sqrt(ks / (ks + d_eff + 1)).tolist(),
-            "cos_shuffled": cos_shuffled.tolist(),
-            "norm_ratio": float(np.linalg.norm(u.mean(axis=0)) / np.linalg.norm(g)),
-            "fd_halves_cos": cos(*res["g_halves"]) if res["g_halves"] is not None else None,
-            "initial_error": float(res["E"].mean()),
-        }
-        if k_check > K:
-            ctx.log(f"F1a: K = 4 d_eff = {k_check} exceeds the {K} frozen trials; raise k_per_synapse")
-        arrays.update(f1a_K=ks, f1a_cos=cos_k, f1a_cos_shuffled=cos_shuffled, f1a_g=g, f1a_mean_update=u.mean(axis=0),
-                      f1a_errors=res["E"])
+        data.update(probe_gradient(task, p, ctx, ("conductance_perturbation", "probe")))
 
     # ---- F1b / F1c: learning, yoked controls, the enlarged networks ----------------------
     if int(p.n_trials) > 0:
         n = int(p.n_seeds)
-        factors = [float(f) for f in p.eta_factors]
-        if 1.0 not in factors:
-            factors = [1.0] + factors
+        factors = rate_factors(p)
         nf = len(factors)
         f1 = factors.index(1.0)
         # base copies: learners (factor-major, n seeds each), then n yoked controls that receive the reward of
@@ -492,7 +529,7 @@ def run(p, ctx):
         scales = [np.concatenate([np.repeat(factors, n), np.ones(n)])] + [np.repeat(factors, n)] * len(bigger)
         sources = [np.concatenate([np.arange(nf * n), f1 * n + np.arange(n)])] + [np.arange(nf * n)] * len(bigger)
 
-        def simulate(ctx):
+        def build(ctx):
             with ctx.use_device(cache_key=("conductance_perturbation", "train", tuple(bigger), n, nf)) as sim:
                 ctx.brian_seed()
                 models = [hvc_ra.build_learners(tk, len(scales[q]), etas[q], reward_scale=scales[q],
@@ -507,10 +544,47 @@ def run(p, ctx):
                     errors.append(sq.reshape(-1, tk.n_out, sq.shape[1]).sum(axis=1))
                 return errors
 
-        errors = ctx.stage("learning", simulate)
+        errors = ctx.stage("learning", build)
+        # trial errors E (Hz²), copies x trials: F1b's learners at factor 1 and their yoked controls; F1c's
+        # learners of every size, factor-major
+        data.update(learning_errors=errors[0][f1 * n:(f1 + 1) * n], control_errors=errors[0][nf * n:])
+        if bigger:
+            data["f1c_base_errors"] = errors[0][:nf * n]
+            data.update({f"f1c_{name}_errors": e for name, e in zip(bigger, errors[1:])})
+    return data
+
+
+def measure(data, p):
+    size = sizes(p)["base"]
+    tt = int(p.tutor_trials)
+    floor = float(np.mean(data["tutor_trial_errors"])) * tt / (tt - 1)
+    metrics = {"n_hvc": size.n_hvc, "n_ra": size.n_ra, "n_synapses": size.n_syn, "tutor_trial_error": floor}
+
+    # ---- F1a: gradient alignment with frozen weights ----------------------------------------
+    if "f1a_errors" in data:
+        u, u_shuffled, g, g_halves = f1a_updates(data)
+        d_eff, g2, second_moment = effective_dimension(u)
+        K = u.shape[0]
+        ks = np.unique(np.clip(np.round(np.array([0.125, 0.25, 0.5, 1, 2, 4]) * d_eff).astype(int), 1, K))
+        k_check = int(round(4 * d_eff))
+        cos_k = alignment(u, g, ks)
+        cos_shuffled = alignment(u_shuffled, g, ks)
+        metrics["F1a"] = {
+            "d_eff": d_eff, "trials": K, "K_check": k_check,
+            "cos_at_K_check": float(cos(u[:k_check].mean(axis=0), g)) if k_check <= K else None,
+            "cos_shuffled_at_K_check": float(cos(u_shuffled[:k_check].mean(axis=0), g)) if k_check <= K else None,
+            "K": ks.tolist(), "cos": cos_k.tolist(), "cos_predicted": np.sqrt(ks / (ks + d_eff + 1)).tolist(),
+            "cos_shuffled": cos_shuffled.tolist(),
+            "norm_ratio": float(np.linalg.norm(u.mean(axis=0)) / np.linalg.norm(g)),
+            "fd_halves_cos": cos(*g_halves) if g_halves is not None else None,
+            "initial_error": float(data["f1a_errors"].mean()),
+        }
+
+    # ---- F1b / F1c: learning, yoked controls, the enlarged networks ----------------------
+    if "learning_errors" in data:
         head, tail = 20, 100
         ratio = lambda e: float(e[-tail:].mean() / e[:head].mean())  # noqa: E731
-        learners, controls = errors[0][f1 * n:(f1 + 1) * n], errors[0][nf * n:]
+        learners, controls = data["learning_errors"], data["control_errors"]
         metrics["F1b"] = {
             "eta": float(p.eta),
             "final_over_initial": [ratio(e) for e in learners],
@@ -520,15 +594,25 @@ def run(p, ctx):
             "initial_error": [float(e[:head].mean()) for e in learners],
             "tutor_error_over_initial": floor / float(np.mean([e[:head].mean() for e in learners])),
         }
-        arrays.update(learning_errors=learners, control_errors=controls)
-        if bigger:
-            metrics["F1c"], f1c_arrays = size_comparison(tasks, etas, errors, factors, n, list(bigger), p)
-            for name, (m, e_base, at1, at_m) in matched.items():
-                metrics["F1c"][name].update(weight_multiplier=m, frozen_error_base=e_base, frozen_error_at_1=at1,
-                                            frozen_error_matched=at_m)
-            arrays.update(f1c_arrays)
-    ctx.save_arrays(**arrays)
+        names = f1c_conditions(p)
+        if names:
+            size = sizes(p)
+            etas = {q: float(p.eta) if q == "base" else eta_rule(s, size["base"], p.eta) for q, s in size.items()}
+            errors = {q: data[f"f1c_{q}_errors"] for q in size}
+            metrics["F1c"] = size_comparison(size, etas, errors, rate_factors(p), int(p.n_seeds), p.size_factor)
+            if "f1c_match_base_errors" in data:
+                for name in names:
+                    m, e_base, at1, at_m = matched_start(data, name)
+                    metrics["F1c"][name].update(weight_multiplier=m, frozen_error_base=e_base, frozen_error_at_1=at1,
+                                                frozen_error_matched=at_m)
     return metrics
+
+
+def summary(metrics, p):
+    m = metrics.get("F1a")
+    if m is not None and m["K_check"] > m["trials"]:
+        return f"F1a: K = 4 d_eff = {m['K_check']} exceeds the {m['trials']} frozen trials; raise k_per_synapse"
+    return None
 
 
 def _smooth(curve, n=50):
@@ -588,16 +672,16 @@ def plot(data, metrics, p):
     fig.tight_layout()
     figs["song_target"] = fig
 
-    if "f1a_K" in data:
+    if "F1a" in metrics:
         m = metrics["F1a"]
         fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
         ax = axes[0]
-        K = data["f1a_K"]
+        K = np.array(m["K"])
         kk = np.geomspace(max(1, K.min() / 2), K.max() * 1.5, 100)
         ax.semilogx(kk, np.sqrt(kk / (kk + m["d_eff"] + 1)), color="0.5", ls="--",
                     label=r"predicted $\sqrt{K/(K + d_{eff} + 1)}$")
-        ax.semilogx(K, data["f1a_cos"], "o-", label="rule (reward)")
-        ax.semilogx(K, data["f1a_cos_shuffled"], "s-", color="tab:red", label="shuffled reward")
+        ax.semilogx(K, m["cos"], "o-", label="rule (reward)")
+        ax.semilogx(K, m["cos_shuffled"], "s-", color="tab:red", label="shuffled reward")
         ax.axhline(0.8, color="k", lw=0.6)
         ax.axvline(4 * m["d_eff"], color="k", lw=0.6, ls=":")
         ax.set_xlabel("trials averaged K")
@@ -607,7 +691,8 @@ def plot(data, metrics, p):
         ax.set_ylim(-0.3, 1.0)
         ax.legend(fontsize="small", loc="upper left")
         ax = axes[1]
-        g, u = data["f1a_g"].ravel(), data["f1a_mean_update"].ravel()
+        u, _, g, _ = f1a_updates(data)
+        g, u = g.ravel(), u.mean(axis=0).ravel()
         ax.scatter(g, u, s=6)
         lim = np.max(np.abs(np.concatenate([g, u])))
         ax.plot([-lim, lim], [-lim, lim], color="k", lw=0.6)

@@ -46,6 +46,7 @@ import numpy as np
 import pytest
 
 from snnlearn.params import resolve_params
+from snnlearn.runs import execute
 
 SEED = 11
 OVERRIDES = {
@@ -121,7 +122,7 @@ def f1(standalone_context):
 
     p = resolve_params(exp.PARAMS, exp.QUICK, OVERRIDES, use_quick=False)
     ctx = standalone_context(SEED)
-    metrics = exp.run(p, ctx)
+    metrics = execute(exp, p, ctx)
     return metrics, ctx.arrays
 
 
@@ -164,7 +165,7 @@ def _run_f1c(standalone_context, overrides):
     import snnlearn.experiments.conductance_perturbation as exp
 
     p = resolve_params(exp.PARAMS, exp.QUICK, overrides, use_quick=False)
-    return exp.run(p, standalone_context(SEED))["F1c"]
+    return execute(exp, p, standalone_context(SEED))["F1c"]
 
 
 @pytest.fixture(scope="module")
