@@ -236,7 +236,29 @@ def simulate_route(p, ctx, route, n, r, split):
     return ctx.stage(f"{route} N{n} seed {r}", simulate)
 
 
-def run(p, ctx):
+def programs(p):
+    """The compiled programs in the order they run: (size, route, replica)."""
+    return [(int(n), route, r) for n in p.sizes for route in p.routes for r in range(int(p.n_seeds))]
+
+
+def _counts(resp):
+    """Spike counts per presentation as uint16 (exact: the counts are whole numbers below 2**16)."""
+    if resp.size and (resp.min() < 0 or resp.max() >= 2**16 or not np.array_equal(resp, np.round(resp))):
+        raise ValueError("spike counts per presentation out of the uint16 range")
+    return resp.astype(np.uint16)
+
+
+def simulate(p, ctx):
+    """Every route, size and seed (one compiled program each, a stage of the run), k-means and logistic
+    regression. Returns the arrays to measure: per program ``{route}_N{n}_s{r}``, the spike counts
+    (presentations x neurons, uint16) of the training (``resp_train_``), labelling (``resp_label_``) and
+    test (``resp_test_``) presentations, the training labels in their order (``y_train_``), the final
+    weights (``w_``, 64 x N) and thresholds (``theta_``, mV), the rewarded presentations counted in the
+    simulation (``rewarded_``, reward routes); ``wall_s``, each program's wall time in program order;
+    the nearest k-means centroid of each labelling and test image (``kmeans_label_N{n}_s{r}``,
+    ``kmeans_test_N{n}_s{r}``) and the centroids of replica 0 (``w_kmeans_N{n}``); the logistic
+    regression's test predictions (``pred_logistic``); the test and labelling labels and the number of
+    training presentations."""
     validate(p)
     split = data_split(p)
     x_tr, y_tr, x_lab, y_lab, x_te, y_te = split
@@ -245,78 +267,111 @@ def run(p, ctx):
     n_train = int(p.n_train) or len(y_tr)
     ctx.log(f"UCI 8x8 digits: {len(y_tr)} training images ({n_train} presented, {len(y_lab)} for the labels), "
             f"{len(y_te)} test images; sizes {sizes}, {n_seeds} seeds, routes {list(p.routes)}")
-    metrics = {"presentations": n_train, "n_test": len(y_te), "n_label": len(y_lab), "accuracy": {},
-               "accuracy_assigned": {}, "accuracy_given_labels": {}, "spikes_per_test_image": {}, "silent_test_fraction": {},
-               "wall_s": {}, "online_final": {}}
-    arrays = {"y_test": y_te}
-
-    def put(group, route, n, value):
-        metrics[group].setdefault(route, {}).setdefault(f"N{n}", []).append(value)
+    data = {"y_test": y_te, "y_label": y_lab, "presentations": np.array(n_train)}
 
     # exact-gradient reference (independent of size and seed)
     from sklearn.linear_model import LogisticRegression
 
-    logistic = LogisticRegression(max_iter=5000).fit(x_tr, y_tr)
-    acc_log = dc.accuracy(logistic.predict(x_te), y_te)
+    data["pred_logistic"] = LogisticRegression(max_iter=5000).fit(x_tr, y_tr).predict(x_te)
     for n in sizes:
         for r in range(n_seeds):
-            put("accuracy", "logistic", n, acc_log)
             (resp_lab, resp_te), centres = dc.kmeans_responses(x_tr, (x_lab, x_te), n, seed=1000 * ctx.seed + r)
-            nl = dc.assign_labels(resp_lab, y_lab)
-            put("accuracy", "kmeans", n, dc.accuracy(dc.predict_vote(resp_te, nl), y_te))
+            data[f"kmeans_label_N{n}_s{r}"] = resp_lab.argmax(axis=1).astype(np.int32)  # one-hot: the centroid
+            data[f"kmeans_test_N{n}_s{r}"] = resp_te.argmax(axis=1).astype(np.int32)
             if r == 0:
-                arrays[f"w_kmeans_N{n}"] = centres.T
+                data[f"w_kmeans_N{n}"] = centres.T
 
-    programs = [(n, route, r) for n in sizes for route in p.routes for r in range(n_seeds)]
+    todo = programs(p)
     n_eval = len(y_lab) + len(y_te)
-    ctx.plan(sum((n_eval + (0 if route == "frozen" else n_train)) for _, route, _ in programs) * (p.t_on + p.t_off))
-    for k, (n, route, r) in enumerate(programs, 1):  # one compiled program (a stage of the run) each
+    ctx.plan(sum((n_eval + (0 if route == "frozen" else n_train)) for _, route, _ in todo) * (p.t_on + p.t_off))
+    wall = []
+    for k, (n, route, r) in enumerate(todo, 1):  # one compiled program (a stage of the run) each
         out = simulate_route(p, ctx, route, n, r, split)
-        nl = dc.assign_labels(out["resp_label"], y_lab)
-        pred_vote = dc.predict_vote(out["resp_test"], nl)
-        acc_vote = dc.accuracy(pred_vote, y_te)
-        given = np.arange(n) % dc.N_CLASSES
-        if route in dc.REWARD_ROUTES:
-            if r == 0:  # the reward counted in the simulation against its definition on the counts
-                metrics.setdefault("rewarded_check", {}).setdefault(route, {})[f"N{n}"] = {
-                    "simulated": out["rewarded"],
-                    "from_counts": float(dc.reward_from_counts(out["resp_train"], out["y_train"],
-                                                               given, float(p.beta)).sum()),
-                    "winner_correct": float(np.sum(dc.predict_winner(out["resp_train"], given)
-                                                   == out["y_train"]))}
-            pred = dc.predict_winner(out["resp_test"], given)
-            put("accuracy_assigned", route, n, acc_vote)
-            ends, curve = dc.online_accuracy(out["resp_train"], out["y_train"], block=int(p.online_block),
-                                             neuron_labels=given)
-        else:
-            pred = pred_vote
-            ends, curve = dc.online_accuracy(out["resp_train"], out["y_train"], int(p.online_window),
-                                             int(p.online_block))
-        acc = dc.accuracy(pred, y_te)
-        put("accuracy", route, n, acc)
-        # every route read out with the given labels (k mod 10, most active neuron): the reward
-        # route's own read-out, and the same read-out of the other routes as its control
-        put("accuracy_given_labels", route, n, dc.accuracy(dc.predict_winner(out["resp_test"], given), y_te))
-        put("spikes_per_test_image", route, n, float(out["resp_test"].sum(axis=1).mean()))
-        put("silent_test_fraction", route, n, float((out["resp_test"].sum(axis=1) == 0).mean()))
-        put("wall_s", route, n, round(out["wall"], 1))
-        if len(curve):
-            put("online_final", route, n, float(curve[-1]))
         key = f"{route}_N{n}_s{r}"
-        arrays[f"w_{key}"] = out["w"]
-        arrays[f"theta_{key}"] = out["theta"]
-        arrays[f"pred_{key}"] = pred
-        arrays[f"resp_test_{key}"] = out["resp_test"].astype(np.float32)
-        arrays[f"online_x_{key}"] = ends
-        arrays[f"online_acc_{key}"] = curve
-        ctx.log(f"[{k}/{len(programs)}] "
-                f"{route:>11s} N{n:<4d} seed {r}: test accuracy {acc:.3f}"
-                + (f" (assigned labels {acc_vote:.3f})" if route in dc.REWARD_ROUTES else "")
-                + f", {metrics['spikes_per_test_image'][route][f'N{n}'][-1]:.1f} spikes/image, "
-                f"{out['wall']:.0f} s")
-    summarize(metrics)
-    ctx.save_arrays(**arrays)
-    return metrics
+        for part in ("train", "label", "test"):
+            data[f"resp_{part}_{key}"] = _counts(out[f"resp_{part}"])
+        data[f"y_train_{key}"] = out["y_train"].astype(np.int8)
+        data[f"w_{key}"] = out["w"]
+        data[f"theta_{key}"] = out["theta"]
+        if route in dc.REWARD_ROUTES:
+            data[f"rewarded_{key}"] = np.array(out["rewarded"], dtype=float)
+        wall.append(out["wall"])
+        m = readout(data, p, route, n, r)
+        ctx.log(f"[{k}/{len(todo)}] "
+                f"{route:>11s} N{n:<4d} seed {r}: test accuracy {m['accuracy']:.3f}"
+                + (f" (assigned labels {m['accuracy_assigned']:.3f})" if route in dc.REWARD_ROUTES else "")
+                + f", {m['spikes_per_test_image']:.1f} spikes/image, {out['wall']:.0f} s")
+    data["wall_s"] = np.array(wall, dtype=float)
+    return data
+
+
+def readout(data, p, route, n, r):
+    """The read-outs of one program (``route``, size ``n``, replica ``r``) from its saved spike counts:
+    test predictions and accuracy (labels assigned afterwards for stdp and frozen, given labels k mod 10
+    for the reward routes), the other read-outs, spikes per test image, the online accuracy curve, and
+    for the reward routes the reward recomputed from the training counts."""
+    key = f"{route}_N{n}_s{r}"
+    y_lab, y_te = data["y_label"], data["y_test"]
+    resp_train, resp_label, resp_test = (np.asarray(data[f"resp_{part}_{key}"], dtype=float)
+                                         for part in ("train", "label", "test"))
+    y_train = data[f"y_train_{key}"]
+    nl = dc.assign_labels(resp_label, y_lab)
+    acc_vote = dc.accuracy(dc.predict_vote(resp_test, nl), y_te)
+    given = np.arange(n) % dc.N_CLASSES
+    out = {}
+    if route in dc.REWARD_ROUTES:
+        pred = dc.predict_winner(resp_test, given)
+        out["accuracy_assigned"] = acc_vote
+        # the reward counted in the simulation against its definition on the counts
+        out["rewarded_check"] = {
+            "simulated": float(data[f"rewarded_{key}"]),
+            "from_counts": float(dc.reward_from_counts(resp_train, y_train, given, float(p.beta)).sum()),
+            "winner_correct": float(np.sum(dc.predict_winner(resp_train, given) == y_train))}
+        ends, curve = dc.online_accuracy(resp_train, y_train, block=int(p.online_block), neuron_labels=given)
+    else:
+        pred = dc.predict_vote(resp_test, nl)
+        ends, curve = dc.online_accuracy(resp_train, y_train, int(p.online_window), int(p.online_block))
+    out.update(pred=pred, accuracy=dc.accuracy(pred, y_te),
+               # every route read out with the given labels (k mod 10, most active neuron): the reward
+               # route's own read-out, and the same read-out of the other routes as its control
+               accuracy_given_labels=dc.accuracy(dc.predict_winner(resp_test, given), y_te),
+               spikes_per_test_image=float(resp_test.sum(axis=1).mean()),
+               silent_test_fraction=float((resp_test.sum(axis=1) == 0).mean()), online_x=ends, online_acc=curve)
+    return out
+
+
+def measure(data, p):
+    """Accuracy per route, size and seed (lists over seeds), the other read-outs, spikes per test image,
+    the final online accuracy, the wall time per program, the rewarded-presentation check, and the
+    ``summary`` and ``gain_over_frozen`` of :func:`summarize`."""
+    y_lab, y_te = data["y_label"], data["y_test"]
+    sizes = [int(n) for n in p.sizes]
+    metrics = {"presentations": int(data["presentations"]), "n_test": len(y_te), "n_label": len(y_lab),
+               "accuracy": {}, "accuracy_assigned": {}, "accuracy_given_labels": {}, "spikes_per_test_image": {},
+               "silent_test_fraction": {}, "wall_s": {}, "online_final": {}}
+
+    def put(group, route, n, value):
+        metrics[group].setdefault(route, {}).setdefault(f"N{n}", []).append(value)
+
+    acc_log = dc.accuracy(data["pred_logistic"], y_te)
+    for n in sizes:
+        for r in range(int(p.n_seeds)):
+            put("accuracy", "logistic", n, acc_log)
+            eye = np.eye(n)
+            nl = dc.assign_labels(eye[data[f"kmeans_label_N{n}_s{r}"]], y_lab)
+            put("accuracy", "kmeans", n, dc.accuracy(dc.predict_vote(eye[data[f"kmeans_test_N{n}_s{r}"]], nl), y_te))
+    for k, (n, route, r) in enumerate(programs(p)):
+        m = readout(data, p, route, n, r)
+        if route in dc.REWARD_ROUTES:
+            if r == 0:
+                metrics.setdefault("rewarded_check", {}).setdefault(route, {})[f"N{n}"] = m["rewarded_check"]
+            put("accuracy_assigned", route, n, m["accuracy_assigned"])
+        for group in ("accuracy", "accuracy_given_labels", "spikes_per_test_image", "silent_test_fraction"):
+            put(group, route, n, m[group])
+        put("wall_s", route, n, round(float(data["wall_s"][k]), 1))
+        if len(m["online_acc"]):
+            put("online_final", route, n, float(m["online_acc"][-1]))
+    return summarize(metrics)
 
 
 def summarize(metrics):
@@ -394,12 +449,13 @@ def plot(data, metrics, p):
     n_c = _pick_size(sizes)
     fig, ax = plt.subplots(figsize=(8.8, 3.8))
     for route in routes:
-        curves = [data[f"online_acc_{route}_N{n_c}_s{r}"] for r in range(int(p.n_seeds))
-                  if f"online_acc_{route}_N{n_c}_s{r}" in data]
-        if not curves or not len(curves[0]):
+        if f"w_{route}_N{n_c}_s0" not in data:
             continue
-        x = data[f"online_x_{route}_N{n_c}_s0"]
-        c = np.array(curves)
+        reads = [readout(data, p, route, n_c, r) for r in range(int(p.n_seeds))]
+        if not len(reads[0]["online_acc"]):
+            continue
+        x = reads[0]["online_x"]
+        c = np.array([m["online_acc"] for m in reads])
         online = " (online, perturbed)" if route == "perturbation" or (route == "reward_stdp" and p.sigma_explore) \
             else " (online)"
         ax.plot(x, c.mean(axis=0), "o-", ms=3, color=COLORS[route], label=LABELS[route] + online)
@@ -450,11 +506,11 @@ def plot(data, metrics, p):
 
     # confusion matrices
     n_big = _pick_size(sizes)
-    cm_routes = [r for r in ("stdp",) + dc.REWARD_ROUTES if f"pred_{r}_N{n_big}_s0" in data]
+    cm_routes = [r for r in ("stdp",) + dc.REWARD_ROUTES if f"w_{r}_N{n_big}_s0" in data]
     if cm_routes:
         fig, axes = plt.subplots(1, len(cm_routes), figsize=(4.4 * len(cm_routes), 4.0), squeeze=False)
         for ax, route in zip(axes[0], cm_routes):
-            m = dc.confusion(data[f"pred_{route}_N{n_big}_s0"], data["y_test"])
+            m = dc.confusion(readout(data, p, route, n_big, 0)["pred"], data["y_test"])
             frac = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
             im = ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
             ax.set_xticks(range(11), [str(c) for c in range(10)] + ["none"], fontsize="x-small")

@@ -50,10 +50,11 @@ OVERRIDES = {"sizes": [100], "n_seeds": 1, "routes": ["stdp", "reward_stdp", "fr
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory, standalone_context):
     import snnlearn.experiments.digits as exp
+    from snnlearn.runs import execute
 
     p = resolve_params(exp.PARAMS, exp.QUICK, OVERRIDES, use_quick=False)
     ctx = standalone_context(SEED, tmp_path_factory.mktemp("digits_standalone"))
-    metrics = exp.run(p, ctx)
+    metrics = execute(exp, p, ctx)
     return p, metrics, ctx
 
 
