@@ -44,6 +44,7 @@ from snnlearn.estimators import (
     METHODS,
     LinearNetwork,
     exact_gradient,
+    fit_learning_time,
     get_estimator,
     learning_time_theory,
     optimal_learning_rate,
@@ -65,7 +66,7 @@ PARAMS = {
     "eta_scale": Param(1.0, low=0.0, strict=True, high=2.0, strict_high=True,
                        doc="learning rate in multiples of each method's optimal η* = 1/(c(N+2)) (the error "
                            "diverges at 2 η*)"),
-    "n_record": Param(300, low=1, doc="points saved per learning curve (the fit uses every trial)"),
+    "n_record": Param(300, low=1, doc="points drawn per learning curve (the fit uses every trial)"),
 }
 #: Why ``--checkpoint-every`` does not apply (the runner says so in one line before starting).
 NO_CHECKPOINTS = "a numpy model with no Brian2 simulation, seconds per size"
@@ -121,8 +122,9 @@ def validate(p):
     _sizes(p)
 
 
-def variance_ratio(method, n_inputs, n_outputs, rng, sigma, n_samples, chunk=2000):
-    """``E‖ĝ‖²/‖g‖²`` and ``E‖ĝ − g‖²/‖g‖²`` for one fixed pattern ``x`` and weight error.
+def variance_sums(method, n_inputs, n_outputs, rng, sigma, n_samples, chunk=2000):
+    """``‖g‖²``, ``Σ‖ĝ‖²`` and ``Σ‖ĝ − g‖²`` over ``n_samples`` estimates ``ĝ`` for one fixed pattern ``x``
+    and weight error (``E‖ĝ‖²/‖g‖²`` is the second sum / n_samples / ‖g‖², see :func:`measure`).
 
     The teacher has ``𝒩(0, 1/N)`` entries, the student starts at 0 and ``x ~ 𝒩(0, I_N)``; the
     ``n_samples`` estimates differ only in their perturbation.
@@ -143,7 +145,7 @@ def variance_ratio(method, n_inputs, n_outputs, rng, sigma, n_samples, chunk=200
         second += float(np.sum(est**2))
         dev += float(np.sum((est - g) ** 2))
         done += n
-    return second / n_samples / g2, dev / n_samples / g2
+    return g2, second, dev
 
 
 def _slope(x, y):
@@ -176,16 +178,54 @@ def _exponents(values, sizes):
     return out
 
 
-def run(p, ctx):
+def simulate(p, ctx):
+    """Every method at every size: the learning curves and the Monte Carlo sums of the estimator variance.
+
+    Returns, per method and size (``{method}__{size}``): ``error__``, the seed-averaged expected error
+    ``⟨Ē⟩`` after each of trials 0 … n_trials (float64: the fit of τ uses every trial),
+    ``forward_passes__``, the forward passes one network used over those trials, and for the variance
+    (one fixed pattern, ``n_variance_samples`` perturbations) ``variance_g2__`` (‖g‖²),
+    ``variance_second__`` (Σ‖ĝ‖²) and ``variance_dev__`` (Σ‖ĝ − g‖²).
+    """
     for key, entry in PARAMS.items():  # the runner's checks, for direct calls too
         check_value(key, _get(p, key), entry)
     sizes = _sizes(p)
-    n_seeds, n_var, n_record = (int(_get(p, k)) for k in ("n_seeds", "n_variance_samples", "n_record"))
+    n_seeds, n_var = (int(_get(p, k)) for k in ("n_seeds", "n_variance_samples"))
     sigma, budget, eta_scale = (float(_get(p, k)) for k in ("sigma", "budget_tau", "eta_scale"))
 
     # one seed per size, shared by all methods: same teachers and inputs (common random numbers)
     size_seeds = {s: int(v) for s, v in zip(sizes, ctx.rng.integers(0, 2**63 - 1, size=len(sizes)))}
     jobs = [(m, s) for s in sizes for m in METHODS]
+    data = {}
+    for method, size in ctx.progress(jobs, total=len(jobs), desc="learning curves"):
+        n, m = parse_size(size)
+        eta = eta_scale * optimal_learning_rate(method, n, m)
+        tau_theory = learning_time_theory(method, n, m)
+        n_trials = max(3, int(math.ceil(budget * tau_theory)))
+        curve = train(
+            method, n, m, eta, n_trials, np.random.default_rng(size_seeds[size]), sigma=sigma, n_seeds=n_seeds
+        )
+        data[f"error__{method}__{size}"] = curve.mean_error
+        data[f"forward_passes__{method}__{size}"] = np.array(curve.forward_passes[-1])
+        ctx.log(f"{size} {method}: tau = {curve.learning_time():.1f} trials (theory {tau_theory:.0f}), eta = {eta:.3g}")
+
+    var_jobs = [(m, s) for s in sizes for m in METHODS]
+    var_rng = np.random.default_rng(ctx.rng.integers(0, 2**63 - 1))
+    for method, size in ctx.progress(var_jobs, total=len(var_jobs), desc="estimator variance"):
+        n, m = parse_size(size)
+        g2, second, dev = variance_sums(method, n, m, var_rng, sigma, n_var)
+        data[f"variance_g2__{method}__{size}"] = np.array(g2)
+        data[f"variance_second__{method}__{size}"] = np.array(second)
+        data[f"variance_dev__{method}__{size}"] = np.array(dev)
+    return data
+
+
+def measure(data, p):
+    """Per method and size: τ (trials and forward passes) against theory, the variance ratios, the
+    parallel/serial ratio, the cost relative to backprop and the log–log exponents (module docstring)."""
+    sizes = _sizes(p)
+    n_var = int(_get(p, "n_variance_samples"))
+    eta_scale = float(_get(p, "eta_scale"))
     metrics = {
         "learning_time_trials": {m: {} for m in METHODS},
         "learning_time_forward_passes": {m: {} for m in METHODS},
@@ -206,38 +246,27 @@ def run(p, ctx):
             "(baseline E(0) on the same input + perturbed pass)"
         ),
     }
-    arrays = {}
-    for method, size in ctx.progress(jobs, total=len(jobs), desc="learning curves"):
+    for size in sizes:
         n, m = parse_size(size)
-        eta = eta_scale * optimal_learning_rate(method, n, m)
-        tau_theory = learning_time_theory(method, n, m)
-        n_trials = max(3, int(math.ceil(budget * tau_theory)))
-        curve = train(
-            method, n, m, eta, n_trials, np.random.default_rng(size_seeds[size]), sigma=sigma, n_seeds=n_seeds
-        )
-        tau = curve.learning_time()
-        fpt = curve.forward_passes_per_trial
-        metrics["learning_time_trials"][method][size] = tau
-        metrics["learning_time_forward_passes"][method][size] = tau * fpt
-        metrics["learning_time_theory"][method][size] = tau_theory
-        metrics["learning_time_theory_forward_passes"][method][size] = tau_theory * fpt
-        metrics["learning_time_theory_exact"][method][size] = learning_time_theory(method, n, m, eta)
-        metrics["forward_passes_per_trial"][method][size] = fpt
-        metrics["eta"][method][size] = eta
-        step = max(1, len(curve.trials) // n_record)
-        arrays[f"trials__{method}__{size}"] = curve.trials[::step]
-        arrays[f"error__{method}__{size}"] = curve.mean_error[::step]
-        ctx.log(f"{size} {method}: tau = {tau:.1f} trials (theory {tau_theory:.0f}), eta = {eta:.3g}")
-
-    var_jobs = [(m, s) for s in sizes for m in METHODS]
-    var_rng = np.random.default_rng(ctx.rng.integers(0, 2**63 - 1))
-    for method, size in ctx.progress(var_jobs, total=len(var_jobs), desc="estimator variance"):
-        n, m = parse_size(size)
-        ratio, rel = variance_ratio(method, n, m, var_rng, sigma, n_var)
-        metrics["variance_ratio"][method][size] = ratio
-        metrics["relative_variance"][method][size] = rel
-        metrics["variance_ratio_theory"][method][size] = float(second_moment_factor(method, n, m))
-        metrics["perturbation_dimension"][method][size] = perturbation_dimension(method, n, m)
+        for method in METHODS:
+            key = f"{method}__{size}"
+            eta = eta_scale * optimal_learning_rate(method, n, m)
+            tau_theory = learning_time_theory(method, n, m)
+            error = data[f"error__{key}"]
+            tau = fit_learning_time(np.arange(len(error)), error)
+            fpt = float(data[f"forward_passes__{key}"] / (len(error) - 1))
+            metrics["learning_time_trials"][method][size] = tau
+            metrics["learning_time_forward_passes"][method][size] = tau * fpt
+            metrics["learning_time_theory"][method][size] = tau_theory
+            metrics["learning_time_theory_forward_passes"][method][size] = tau_theory * fpt
+            metrics["learning_time_theory_exact"][method][size] = learning_time_theory(method, n, m, eta)
+            metrics["forward_passes_per_trial"][method][size] = fpt
+            metrics["eta"][method][size] = eta
+            g2 = float(data[f"variance_g2__{key}"])
+            metrics["variance_ratio"][method][size] = float(data[f"variance_second__{key}"]) / n_var / g2
+            metrics["relative_variance"][method][size] = float(data[f"variance_dev__{key}"]) / n_var / g2
+            metrics["variance_ratio_theory"][method][size] = float(second_moment_factor(method, n, m))
+            metrics["perturbation_dimension"][method][size] = perturbation_dimension(method, n, m)
 
     for size in sizes:
         lt = metrics["learning_time_trials"]
@@ -277,7 +306,6 @@ def run(p, ctx):
             for mt in perturbing
         },
     }
-    ctx.save_arrays(**arrays)
     return metrics
 
 
@@ -427,13 +455,19 @@ def _variance_figure(metrics, sizes, n_samples):
     return fig
 
 
-def _curves_figure(data, metrics, sizes):
+def _recorded(data, method, size, n_record):
+    """About ``n_record`` points of a learning curve: trials and seed-averaged error."""
+    error = data[f"error__{method}__{size}"]
+    step = max(1, len(error) // n_record)
+    return np.arange(len(error))[::step], error[::step]
+
+
+def _curves_figure(data, metrics, sizes, n_record):
     fig = Figure(figsize=(13, 5), layout="constrained")
     ax_raw, ax_col = fig.subplots(1, 2)
     biggest = max(sizes, key=lambda s: np.prod(parse_size(s)))
     for method in METHODS:
-        t = data[f"trials__{method}__{biggest}"]
-        e = data[f"error__{method}__{biggest}"]
+        t, e = _recorded(data, method, biggest, n_record)
         fpt = metrics["forward_passes_per_trial"][method][biggest]
         ax_raw.plot(np.maximum(t * fpt, 1), e / e[0], color=COLORS[method], label=LABELS[method])
     ax_raw.set_xscale("log")
@@ -448,8 +482,8 @@ def _curves_figure(data, metrics, sizes):
     xmax = 0.0
     for i, size in enumerate(sizes):
         for method in METHODS:
-            t = data[f"trials__{method}__{size}"] / metrics["learning_time_theory"][method][size]
-            e = data[f"error__{method}__{size}"]
+            t, e = _recorded(data, method, size, n_record)
+            t = t / metrics["learning_time_theory"][method][size]
             ax_col.plot(t, e / e[0], color=COLORS[method], ls=styles[i % len(styles)], lw=1,
                         label=LABELS[method] if i == 0 else None)
             xmax = max(xmax, t[-1])
@@ -470,7 +504,7 @@ def plot(data, metrics, p):
     return {
         "learning_time": _learning_time_figure(metrics, sizes),
         "variance_ratio": _variance_figure(metrics, sizes, _get(p, "n_variance_samples")),
-        "learning_curves": _curves_figure(data, metrics, sizes),
+        "learning_curves": _curves_figure(data, metrics, sizes, int(_get(p, "n_record"))),
     }
 
 

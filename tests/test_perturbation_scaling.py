@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from snnlearn.experiments import perturbation_scaling as ps
 from snnlearn.params import plain_defaults
-from snnlearn.runs import RunContext
+from snnlearn.runs import RunContext, execute
 
 METHODS = ("gradient", "node_perturbation", "weight_perturbation", "serial_perturbation")
 
@@ -23,22 +23,23 @@ def test_parse_size():
             ps.parse_size(bad)
 
 
-def test_run_rejects_bad_parameters():
+def test_simulate_rejects_bad_parameters():
     for override in ({"sizes": ["N20_M5", "M5_N20"]}, {"sigma": 0.0}, {"sigma": -1.0}, {"n_seeds": 0},
                      {"eta_scale": 2.5}, {"sizes": []}):
         key = next(iter(override))
         with pytest.raises(ValueError, match="M5_N20" if key == "sizes" and override[key] else key):
-            ps.run(dict(TINY, **override), RunContext.in_memory(0, device="numpy"))
+            execute(ps, dict(TINY, **override), RunContext.in_memory(0, device="numpy"))
 
 
 def test_run_quick_metrics_structure_and_plots():
-    """run() with a stand-in context and tiny parameters (3 sizes, 4 seeds, 1 τ): metric keys, structure, plots.
+    """simulate -> measure (``execute``) with an in-memory context and tiny parameters (3 sizes, 4 seeds,
+    1 τ): metric keys, structure, plots.
 
     Also: the metrics are JSON-serialisable, the same seed reproduces them, and plot() returns a figure
     per name with labelled axes.
     """
     ctx = RunContext.in_memory(5, device="numpy")
-    metrics = ps.run(TINY, ctx)
+    metrics = execute(ps, TINY, ctx)
     json.dumps(metrics)
     sizes = TINY["sizes"]
     for key in ("learning_time_trials", "learning_time_forward_passes", "learning_time_theory", "variance_ratio"):
@@ -66,7 +67,7 @@ def test_run_quick_metrics_structure_and_plots():
     assert ctx.progress_calls > 0 and ctx.arrays
     assert any(k.startswith("error__") for k in ctx.arrays)
 
-    again = ps.run(TINY, RunContext.in_memory(5, device="numpy"))
+    again = execute(ps, TINY, RunContext.in_memory(5, device="numpy"))
     assert again["learning_time_trials"] == metrics["learning_time_trials"]
     assert again["variance_ratio"] == metrics["variance_ratio"]
 
@@ -94,7 +95,7 @@ def test_w1_w2_w3_through_the_experiment():
     W3: E‖ĝ‖²/‖g‖² = K + 2 ± 10 % (K = M node, K = MN weight), serial K ± 10 %, backprop variance 0.
     """
     p = dict(plain_defaults(ps.PARAMS), sizes=["N20_M5", "N40_M5"], n_seeds=32, budget_tau=3.0, n_variance_samples=10_000)
-    m = ps.run(p, RunContext.in_memory(2, device="numpy"))
+    m = execute(ps, p, RunContext.in_memory(2, device="numpy"))
     for method in METHODS:
         for size in p["sizes"]:
             ratio = m["learning_time_trials"][method][size] / m["learning_time_theory"][method][size]
