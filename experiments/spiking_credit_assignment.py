@@ -234,6 +234,17 @@ def finite_difference_gradients(p, inst, which):
 
 
 def simulate(p, ctx):
+    """Learn the task with every rule in one ``cpp_standalone`` program, then the finite-difference gradients.
+
+    Returns the arrays that :func:`measure` and :func:`plot` read: the schedule (``stimulus``, ``perturbed`` per
+    pass), the task instances (``instance_label``, ``instance_n_in``, ``instance_n_out``; instance q is seed
+    index q % n_seeds of size q // n_seeds), the copies (``copy_instance``, ``copy_scale`` = factor x N/n_ref,
+    instance-major with the learning-rate factors inner), per rule ``sq_error_<rule>`` (passes, copies): the
+    squared error of the expected counts summed over each copy's outputs at every pass, and ``gsum_<rule>``,
+    ``gsq_<rule>`` (per synapse, copies in order, input-major within a copy): the update per unit learning rate
+    summed over the frozen phase, and its square (also for the ``reward_hebbian`` control); per aligned instance
+    q, ``grad_det_<q>`` and ``grad_spk_<q>`` (M, N): the finite-difference gradients of J_det and J_spk.
+    """
     validate(p)
     inst = instances(p, ctx.seed)
     layout = learning_layout(p, inst)
@@ -276,23 +287,38 @@ def simulate(p, ctx):
         timers = getattr(get_device(), "timers", None)
         if timers and timers.get("run_binary") is not None:
             ctx.log(f"cpp_standalone: compile {timers['compile']['make'] or 0:.1f} s, run {timers['run_binary']:.1f} s")
-        data = {"stimulus": sched.stimuli, "perturbed": sched.perturbed, "copy_instance": layout.copy_instance,
-                "copy_scale": layout.scale}
+        data = {"stimulus": sched.stimuli, "perturbed": sched.perturbed,
+                "instance_label": np.array([ins.label for ins in inst]),
+                "instance_n_in": np.array([ins.n_in for ins in inst]),
+                "instance_n_out": np.array([ins.n_out for ins in inst]),
+                "copy_instance": layout.copy_instance, "copy_scale": layout.scale}
         for kind, g in groups.items():
             S = g["synapses"]
             data[f"sq_error_{kind}"] = g["circuit"].results()["sq_error"]
             data[f"gsum_{kind}"] = np.asarray(S.gsum[:]).copy()
             data[f"gsq_{kind}"] = np.asarray(S.gsq[:]).copy()
-            data[f"w_{kind}"] = np.asarray(S.w[:]).copy()
         if probe is not None:
             data[f"gsum_{CONTROL}"] = np.asarray(probe.gsum[:]).copy()
             data[f"gsq_{CONTROL}"] = np.asarray(probe.gsq[:]).copy()
     which = [q for q, ins in enumerate(inst) if ins.label in p.align_sizes]
     ctx.log(f"finite-difference gradients of {len(which)} instances (numpy target)")
-    g_det, g_spk, j0 = finite_difference_gradients(p, inst, which)
+    g_det, g_spk, _ = finite_difference_gradients(p, inst, which)
     for q in which:
-        data[f"grad_det_{q}"], data[f"grad_spk_{q}"], data[f"j0_{q}"] = g_det[q], g_spk[q], j0[q]
-    return data, inst, layout
+        data[f"grad_det_{q}"], data[f"grad_spk_{q}"] = g_det[q], g_spk[q]
+    return data
+
+
+def _copies(data):
+    """Per copy: its instance's number of inputs and outputs, and the copy's first synapse (and the end)."""
+    ci = np.asarray(data["copy_instance"])
+    n_in, n_out = np.asarray(data["instance_n_in"])[ci], np.asarray(data["instance_n_out"])[ci]
+    return n_in, n_out, np.concatenate([[0], np.cumsum(n_in * n_out)])
+
+
+def _copy_weights(flat, data, c):
+    """Weights of copy ``c`` as (n_out, n_in) from a per-synapse array in layout order."""
+    n_in, n_out, off = _copies(data)
+    return np.asarray(flat[off[c]:off[c + 1]]).reshape(n_in[c], n_out[c]).T
 
 
 def _update_trials(kind, p):
@@ -301,24 +327,26 @@ def _update_trials(kind, p):
     return int(p.n_align) // 2
 
 
-def alignment(data, p, inst, layout):
+def alignment(data, p):
     """Per rule and aligned instance q: cosine of the averaged update with -grad J, and E||g_hat||^2/||grad J||^2."""
     cos, ratio = {}, {}
     kinds = [k for k in list(RULES) + [CONTROL] if f"gsum_{k}" in data]
-    which = [q for q in range(len(inst)) if f"grad_det_{q}" in data]
+    which = [q for q in range(len(data["instance_n_in"])) if f"grad_det_{q}" in data]
+    copy_instance, scale = np.asarray(data["copy_instance"]), np.asarray(data["copy_scale"])
     for kind in kinds:
         K = _update_trials(kind, p)
         grad_key = "grad_spk" if kind in ("reinforce", "reward_stdp") else "grad_det"
         cos[kind], ratio[kind] = {}, {}
         for q in which:
-            copies = np.flatnonzero(layout.copy_instance == q)
+            copies = np.flatnonzero(copy_instance == q)
             # eligibilities built from the presynaptic trace (node perturbation, REINFORCE, STDP, Hebb) estimate
             # the gradient with respect to the effective weight jump*w; convert to d/dw (weight perturbation
             # perturbs w itself). The cosine does not depend on this factor, the second moment does.
-            f = 1.0 if kind in ("weight_perturbation", "serial_perturbation") else float(inst[q].n_in) ** -1 * p.n_ref
-            mean_upd = sum(layout.weights(data[f"gsum_{kind}"], c) / layout.scale[c] for c in copies)
+            n_in = int(data["instance_n_in"][q])
+            f = 1.0 if kind in ("weight_perturbation", "serial_perturbation") else float(n_in) ** -1 * p.n_ref
+            mean_upd = sum(_copy_weights(data[f"gsum_{kind}"], data, c) / scale[c] for c in copies)
             mean_upd = f * mean_upd / (K * copies.size)
-            second = sum(layout.weights(data[f"gsq_{kind}"], c) / layout.scale[c] ** 2 for c in copies)
+            second = sum(_copy_weights(data[f"gsq_{kind}"], data, c) / scale[c] ** 2 for c in copies)
             second = f ** 2 * second.sum() / (K * copies.size)
             target = -np.asarray(data[f"{grad_key}_{q}"])
             gn = np.linalg.norm(target)
@@ -327,14 +355,15 @@ def alignment(data, p, inst, layout):
     return cos, ratio
 
 
-def learning_curves(data, p, inst, layout, kind):
+def learning_curves(data, p, kind):
     """Relative RMS error of the unperturbed network against passes of the learning phase, seed-averaged.
 
     At each unperturbed pass, sqrt of the mean squared error over a centred window of one cycle of the schedule
     (every stimulus once): the RMS error over all stimuli, sqrt(J), of the network at that time. Relative to the
     same quantity over the frozen phase. Returns (passes, curves[size][factor index], initial[q])."""
     sq = data[f"sq_error_{kind}"]  # (passes, copies)
-    mse = np.maximum(sq, 0) / layout.copy_n_out()
+    copy_instance = np.asarray(data["copy_instance"])
+    mse = np.maximum(sq, 0) / _copies(data)[1]
     n_align = int(p.n_align)
     passes = np.arange(mse.shape[0])
     clean = data["perturbed"][:mse.shape[0]] == 0
@@ -347,8 +376,9 @@ def learning_curves(data, p, inst, layout, kind):
     centre = x[w // 2: w // 2 + smooth.shape[0]]
     initial = {}
     frozen = x < n_align
-    for q in range(len(inst)):
-        cs = np.flatnonzero(layout.copy_instance == q)
+    labels = [str(label) for label in data["instance_label"]]
+    for q in range(len(labels)):
+        cs = np.flatnonzero(copy_instance == q)
         initial[q] = float(np.sqrt(e[frozen][:, cs].mean()))
     keep = centre >= n_align
     xs = centre[keep] - n_align + 1
@@ -356,7 +386,7 @@ def learning_curves(data, p, inst, layout, kind):
     nf = len(p.eta_factors)
     curves = {}
     for size in p.sizes:
-        qs = [q for q, ins in enumerate(inst) if ins.label == size]
+        qs = [q for q, label in enumerate(labels) if label == size]
         curves[size] = [np.mean([rms[:, q * nf + f] / initial[q] for q in qs], axis=0) for f in range(nf)]
     return xs, curves, initial
 
@@ -392,7 +422,10 @@ def _axes(sizes):
     return syn_axis, neuron_axis, m_ref, n_ref
 
 
-def measure(data, p, inst, layout):
+def measure(data, p):
+    """Passes to criterion, best learning-rate factors, scaling slopes and ratios, and the alignment with the
+    finite-difference gradient (see the module docstring), from the arrays of :func:`simulate`."""
+    labels = [str(label) for label in data["instance_label"]]
     rules = [r for r in RULES if f"sq_error_{r}" in data]
     crit = float(p.criterion)
     out = {"trials_to_criterion": {}, "best_eta_factor": {}, "best_factor_at_grid_edge": {}, "final_error_ratio": {},
@@ -400,7 +433,7 @@ def measure(data, p, inst, layout):
            "n_seeds": int(p.n_seeds), "eta_factors": [float(f) for f in p.eta_factors]}
     window = 1  # the curves are already averages over a cycle of the schedule
     for kind in rules:
-        x, curves, initial = learning_curves(data, p, inst, layout, kind)
+        x, curves, initial = learning_curves(data, p, kind)
         out["initial_rms_error"][kind] = float(np.mean(list(initial.values())))
         out["trials_to_criterion"][kind], out["best_eta_factor"][kind] = {}, {}
         out["best_factor_at_grid_edge"][kind], out["final_error_ratio"][kind] = {}, {}
@@ -437,40 +470,37 @@ def measure(data, p, inst, layout):
             entry[f"ratio_lower_bound_vs_{axis_name}"] = float(int(p.n_passes) / ys[0]) if censored else None
             entry[f"{axis_name}_range"] = [xs[0], xs[-1]] if axis else None
         out["scaling"][kind] = entry
-    cos, ratio = alignment(data, p, inst, layout)
+    cos, ratio = alignment(data, p)
     sizes_al = [s for s in p.sizes if s in p.align_sizes]
 
     def by_size(v):
-        return {s: float(np.mean([v[q] for q in v if inst[q].label == s])) for s in sizes_al}
+        return {s: float(np.mean([v[q] for q in v if labels[q] == s])) for s in sizes_al}
 
     out["cosine_by_size"] = {k: by_size(v) for k, v in cos.items()}
     out["cosine_size"] = sizes_al[0]
     out["cosine"] = {k: v[sizes_al[0]] for k, v in out["cosine_by_size"].items()}
-    out["cosine_seeds"] = {k: [v[q] for q in v if inst[q].label == sizes_al[0]] for k, v in cos.items()}
+    out["cosine_seeds"] = {k: [v[q] for q in v if labels[q] == sizes_al[0]] for k, v in cos.items()}
     out["variance_ratio"] = {k: by_size(v) for k, v in ratio.items()}
     out["align_updates"] = {k: _update_trials(k, p) * len(p.eta_factors) for k in cos}
     return out
 
 
-def run(p, ctx):
-    data, inst, layout = simulate(p, ctx)
-    metrics = measure(data, p, inst, layout)
-    # learning curves (binned) for the figures; the raw per-pass errors are large
-    for kind in [r for r in RULES if f"sq_error_{r}" in data]:
-        x, curves, _ = learning_curves(data, p, inst, layout, kind)
-        nb = max(1, x.size // 100)
-        npt = x.size // nb
-        data[f"curve_x_{kind}"] = x[:npt * nb].reshape(npt, nb).mean(axis=1)
-        data[f"curve_{kind}"] = np.array([[c[:npt * nb].reshape(npt, nb).mean(axis=1) for c in curves[s]]
-                                          for s in p.sizes])
-        del data[f"sq_error_{kind}"]
-    ctx.save_arrays(**{k: v for k, v in data.items() if not k.startswith(("gsum_", "gsq_", "w_", "j0_"))})
-    ctx.log("trials to criterion: " + "; ".join(
-        f"{k}: " + ", ".join(f"{s} {v}" for s, v in metrics["trials_to_criterion"][k].items())
-        for k in metrics["trials_to_criterion"]))
-    ctx.log("cosine with the finite-difference gradient: " + ", ".join(
-        f"{k} {v:.2f}" for k, v in metrics["cosine"].items()))
-    return metrics
+def summary(metrics, p):
+    return ["trials to criterion: " + "; ".join(
+                f"{k}: " + ", ".join(f"{s} {v}" for s, v in metrics["trials_to_criterion"][k].items())
+                for k in metrics["trials_to_criterion"]),
+            "cosine with the finite-difference gradient: " + ", ".join(
+                f"{k} {v:.2f}" for k, v in metrics["cosine"].items())]
+
+
+def binned_curves(data, p, kind):
+    """The learning curves of :func:`learning_curves` averaged in bins of consecutive points (about 100 bins):
+    (passes, curves (sizes, factors, bins))."""
+    x, curves, _ = learning_curves(data, p, kind)
+    nb = max(1, x.size // 100)
+    npt = x.size // nb
+    return (x[:npt * nb].reshape(npt, nb).mean(axis=1),
+            np.array([[c[:npt * nb].reshape(npt, nb).mean(axis=1) for c in curves[s]] for s in p.sizes]))
 
 
 def plot(data, metrics, p):
@@ -478,7 +508,8 @@ def plot(data, metrics, p):
     from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
 
     figs = {}
-    rules = [r for r in RULES if f"curve_{r}" in data]
+    rules = [r for r in RULES if f"sq_error_{r}" in data]
+    binned = {kind: binned_curves(data, p, kind) for kind in rules}
     sizes = list(p.sizes)
     # ---- learning curves at the best learning rate, one panel per size
     ncol = min(3, len(sizes))
@@ -489,8 +520,7 @@ def plot(data, metrics, p):
         for kind in rules:
             f = p.eta_factors.index(metrics["best_eta_factor"][kind][size]) if metrics["best_eta_factor"][kind][size] \
                 in p.eta_factors else 0
-            y = data[f"curve_{kind}"][a, f]
-            ax.plot(data[f"curve_x_{kind}"], y, color=COLORS[kind], label=LABELS[kind], lw=1.3)
+            ax.plot(binned[kind][0], binned[kind][1][a, f], color=COLORS[kind], label=LABELS[kind], lw=1.3)
         ax.axhline(metrics["criterion"], color="0.4", ls=":", lw=0.8)
         n, m = parse_size(size)
         ax.set_title(f"N = {n} inputs, M = {m} neurons ({n * m} synapses)", fontsize="medium")

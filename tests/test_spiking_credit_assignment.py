@@ -27,11 +27,12 @@ OVERRIDES = {
 @pytest.fixture(scope="module")
 def credit_run(tmp_path_factory, standalone_context):
     import snnlearn.experiments.spiking_credit_assignment as exp
+    from snnlearn.runs import execute
 
     p = resolve_params(exp.PARAMS, exp.QUICK, OVERRIDES, use_quick=False)
     ctx = standalone_context(SEED, tmp_path_factory.mktemp("credit_standalone"))
-    data, inst, layout = exp.simulate(p, ctx)
-    metrics = exp.measure(data, p, inst, layout)
+    metrics = execute(exp, p, ctx)  # simulate -> the arrays -> measure, as in snnlearn run
+    assert exp.measure(ctx.arrays, p) == metrics  # measured again from the saved arrays alone
     return p, metrics, ctx
 
 
