@@ -117,7 +117,7 @@ def validate(p):
         raise ValueError(f"lsm_t_same ({p['lsm_t_same']}) must not exceed lsm_stim_duration ({p['lsm_stim_duration']})")
 
 
-def _memory(p, rng, ctx):
+def _memory(p, rng):
     n, k_max = int(p["mc_n"]), int(p["mc_k_max"])
     washout = max(int(p["mc_washout"]), k_max)
     total = washout + int(p["mc_n_train"]) + int(p["mc_n_test"])
@@ -134,38 +134,33 @@ def _memory(p, rng, ctx):
     out = {}
     for name, cfg in configs.items():
         esn = make_esn(n, rng, **cfg)
-        mc = memory_capacity(esn.run(u), u, k_max=k_max, washout=washout, train_fraction=frac)
-        out[name] = mc
-        ctx.log(f"memory capacity, {name}: {mc.total:.2f} (N = {n})")
+        out[name] = memory_capacity(esn.run(u), u, k_max=k_max, washout=washout, train_fraction=frac)
     return out
 
 
-def _narma(p, rng, ctx):
+def _narma(p, rng):
     wash, n_tr, n_te = (int(p[k]) for k in ("narma_washout", "narma_n_train", "narma_n_test"))
     u = narma10_input(wash + n_tr + n_te, rng)
     y = narma10(u)
     train, test = slice(wash, wash + n_tr), slice(wash + n_tr, wash + n_tr + n_te)
 
-    def score(F):
-        pred = fit_ridge(F[train], y[train], ridge=0.0).predict(F[test])
-        return nrmse(y[test], pred), pred
+    def predict(F):
+        return fit_ridge(F[train], y[train], ridge=0.0).predict(F[test])
 
     kw = dict(input_scale=float(p["narma_input_scale"]), bias=float(p["narma_bias"]))
     n = int(p["narma_n"])
     X = make_esn(n, rng, spectral_radius=float(p["narma_spectral_radius"]), **kw).run(u)
     X0 = make_esn(n, rng, spectral_radius=0.0, **kw).run(u)
-    res = {
-        "quadratic": score(np.hstack([X, X**2, u[:, None]])),
-        "linear": score(np.hstack([X, u[:, None]])),
-        "delay_line": score(delay_embedding(u, int(p["narma_delay_taps"]))),
-        "memoryless": score(np.hstack([X0, u[:, None]])),
+    pred = {
+        "quadratic": predict(np.hstack([X, X**2, u[:, None]])),
+        "linear": predict(np.hstack([X, u[:, None]])),
+        "delay_line": predict(delay_embedding(u, int(p["narma_delay_taps"]))),
+        "memoryless": predict(np.hstack([X0, u[:, None]])),
     }
-    for name, (e, _) in res.items():
-        ctx.log(f"NARMA-10 NRMSE, {name}: {e:.3f}")
-    return y[test], res
+    return y[test], pred
 
 
-def _force(p, rng, ctx):
+def _force(p, rng):
     dt, period = p["force_dt"], p["force_period"]
     steps_per_period = int(round(float(period / dt)))
     n_train = steps_per_period * int(p["force_train_periods"])
@@ -178,52 +173,38 @@ def _force(p, rng, ctx):
               learn_every=int(p["force_learn_every"]))
     trained = run_force(net, f[:n_train], n_test, **kw)
     control = run_force(net, f[:n_train], n_test, learn=False, **kw)
-    e, e0 = nrmse(f[n_train:], trained.z_test), nrmse(f[n_train:], control.z_test)
-    ctx.log(f"FORCE test NRMSE {e:.3f}; no learning {e0:.3f}")
     return f, n_train, trained, control
 
 
-def run(p, ctx):
-    """Run the four benchmarks; returns the metrics (see the module docstring)."""
+def simulate(p, ctx):
+    """Run the four benchmarks (the reservoirs, their trained readouts and the controls); returns the arrays.
+
+    ``mc_delays`` and ``mc_r2_<reservoir>``: the held-out r^2 of each delay's readout (linear, tanh,
+    tanh_high_input, memoryless); ``narma_target`` and ``narma_pred_<readout>``: the NARMA-10 test output and each
+    readout's prediction (quadratic, linear, delay_line, memoryless); ``force_t`` (s), ``force_target``,
+    ``force_z`` (training then test, learning on) and ``force_z_no_learning``, ``force_w_norm`` (after each RLS
+    update), ``force_n_train`` (training steps), ``force_learn_every``; ``lsm_accuracy``,
+    ``lsm_accuracy_no_recurrence``, ``lsm_accuracy_input_only`` (test accuracy per template pair),
+    ``lsm_rate_hz`` and ``lsm_rate_hz_no_recurrence`` (mean liquid rate during the stimuli), and the raster of the
+    recurrent liquid: ``lsm_spike_i``, ``lsm_spike_t`` (s from stimulus onset), ``lsm_spike_trial``,
+    ``lsm_inhibitory``.
+    """
     seeds = np.random.SeedSequence(int(ctx.seed)).spawn(4)
     rngs = [np.random.default_rng(s) for s in seeds]
-    metrics = {}
-    arrays = {}
+    data = {}
 
-    mc = _memory(p, rngs[0], ctx)
-    n_mc = int(p["mc_n"])
-    metrics.update(
-        memory_capacity=mc["linear"].total,
-        memory_capacity_tanh=mc["tanh"].total,
-        memory_capacity_tanh_high_input=mc["tanh_high_input"].total,
-        memory_capacity_control=mc["memoryless"].total,
-        memory_capacity_bound=n_mc,
-    )
-    arrays["mc_delays"] = mc["linear"].delays
+    mc = _memory(p, rngs[0])
+    data["mc_delays"] = mc["linear"].delays
     for name, res in mc.items():
-        arrays[f"mc_r2_{name}"] = res.r2
+        data[f"mc_r2_{name}"] = res.r2
 
-    target, narma = _narma(p, rngs[1], ctx)
-    metrics.update(
-        narma10_nrmse=narma["quadratic"][0],
-        narma10_nrmse_linear=narma["linear"][0],
-        narma10_nrmse_delay_line=narma["delay_line"][0],
-        narma10_nrmse_memoryless=narma["memoryless"][0],
-    )
-    arrays["narma_target"] = target
-    for name, (_, pred) in narma.items():
-        arrays[f"narma_pred_{name}"] = pred
+    target, narma = _narma(p, rngs[1])
+    data["narma_target"] = target
+    for name, pred in narma.items():
+        data[f"narma_pred_{name}"] = pred
 
-    f, n_train, trained, control = _force(p, rngs[2], ctx)
-    steps_per_period = int(round(float(p["force_period"] / p["force_dt"])))
-    last2 = slice(max(0, n_train - 2 * steps_per_period), n_train)
-    metrics.update(
-        force_nrmse=nrmse(f[n_train:], trained.z_test),
-        force_nrmse_no_learning=nrmse(f[n_train:], control.z_test),
-        force_train_mae_last_2_periods=float(np.mean(np.abs(trained.z_train[last2] - f[last2]))),
-        force_w_norm=float(trained.w_norm[-1]),
-    )
-    arrays.update(
+    f, n_train, trained, control = _force(p, rngs[2])
+    data.update(
         force_t=np.arange(f.size) * float(p["force_dt"] / second),
         force_target=f,
         force_z=np.concatenate([trained.z_train, trained.z_test]),
@@ -247,29 +228,64 @@ def run(p, ctx):
         n_lanes=int(p["lsm_n_lanes"]), tau_f=p["lsm_tau_filter"], dt=p["lsm_dt"],
         codegen_target=lsm_target,
     )
-    ctx.log(f"LSM accuracy {lsm['mean_accuracy']:.3f}; no recurrence {lsm['mean_accuracy_no_recurrence']:.3f}; "
-            f"input only {lsm['mean_accuracy_input_only']:.3f}; liquid rate {lsm['rate_hz']:.1f} Hz")
-    metrics.update(
-        lsm_accuracy=lsm["mean_accuracy"],
-        lsm_accuracy_no_recurrence=lsm["mean_accuracy_no_recurrence"],
-        lsm_accuracy_input_only=lsm["mean_accuracy_input_only"],
-        lsm_accuracy_per_pair=[float(a) for a in lsm["accuracy"]],
-        lsm_accuracy_no_recurrence_per_pair=[float(a) for a in lsm["accuracy_no_recurrence"]],
-        lsm_rate_hz=lsm["rate_hz"],
-        lsm_rate_hz_no_recurrence=lsm["rate_hz_no_recurrence"],
-    )
     run_rec = lsm["runs"][True]
-    arrays.update(
+    data.update(
         lsm_accuracy=lsm["accuracy"],
         lsm_accuracy_no_recurrence=lsm["accuracy_no_recurrence"],
         lsm_accuracy_input_only=lsm["accuracy_input_only"],
+        lsm_rate_hz=np.array(lsm["rate_hz"]),
+        lsm_rate_hz_no_recurrence=np.array(lsm["rate_hz_no_recurrence"]),
         lsm_spike_i=run_rec.spike_i,
         lsm_spike_t=run_rec.spike_t,
         lsm_spike_trial=run_rec.spike_trial,
         lsm_inhibitory=liquid.inhibitory,
     )
-    ctx.save_arrays(**arrays)
-    return {k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in metrics.items()}
+    return data
+
+
+def measure(data, p):
+    """The metrics (see the module docstring) from the arrays of :func:`simulate`."""
+    n_train = int(data["force_n_train"])
+    f, z = data["force_target"], data["force_z"]
+    steps_per_period = int(round(float(p["force_period"] / p["force_dt"])))
+    last2 = slice(max(0, n_train - 2 * steps_per_period), n_train)
+    lsm = {key: np.asarray(data[f"lsm_{key}"]) for key in ("accuracy", "accuracy_no_recurrence",
+                                                            "accuracy_input_only")}
+    metrics = dict(
+        memory_capacity=float(data["mc_r2_linear"].sum()),
+        memory_capacity_tanh=float(data["mc_r2_tanh"].sum()),
+        memory_capacity_tanh_high_input=float(data["mc_r2_tanh_high_input"].sum()),
+        memory_capacity_control=float(data["mc_r2_memoryless"].sum()),
+        memory_capacity_bound=int(p["mc_n"]),
+        **{f"narma10_nrmse{suffix}": nrmse(data["narma_target"], data[f"narma_pred_{name}"])
+           for suffix, name in (("", "quadratic"), ("_linear", "linear"), ("_delay_line", "delay_line"),
+                                ("_memoryless", "memoryless"))},
+        force_nrmse=nrmse(f[n_train:], z[n_train:]),
+        force_nrmse_no_learning=nrmse(f[n_train:], data["force_z_no_learning"][n_train:]),
+        force_train_mae_last_2_periods=float(np.mean(np.abs(z[last2] - f[last2]))),
+        force_w_norm=float(data["force_w_norm"][-1]),
+        lsm_accuracy=float(lsm["accuracy"].mean()),
+        lsm_accuracy_no_recurrence=float(lsm["accuracy_no_recurrence"].mean()),
+        lsm_accuracy_input_only=float(lsm["accuracy_input_only"].mean()),
+        lsm_accuracy_per_pair=[float(a) for a in lsm["accuracy"]],
+        lsm_accuracy_no_recurrence_per_pair=[float(a) for a in lsm["accuracy_no_recurrence"]],
+        lsm_rate_hz=float(data["lsm_rate_hz"]),
+        lsm_rate_hz_no_recurrence=float(data["lsm_rate_hz_no_recurrence"]),
+    )
+    return metrics
+
+
+def summary(metrics, p):
+    mc = ", ".join(f"{name} {metrics[key]:.2f}" for name, key in (
+        ("linear", "memory_capacity"), ("tanh", "memory_capacity_tanh"),
+        ("tanh_high_input", "memory_capacity_tanh_high_input"), ("memoryless", "memory_capacity_control")))
+    narma = ", ".join(f"{name} {metrics['narma10_nrmse' + suffix]:.3f}" for name, suffix in (
+        ("quadratic", ""), ("linear", "_linear"), ("delay_line", "_delay_line"), ("memoryless", "_memoryless")))
+    return [f"memory capacity (N = {metrics['memory_capacity_bound']}): {mc}",
+            f"NARMA-10 NRMSE: {narma}",
+            f"FORCE test NRMSE {metrics['force_nrmse']:.3f}; no learning {metrics['force_nrmse_no_learning']:.3f}",
+            f"LSM accuracy {metrics['lsm_accuracy']:.3f}; no recurrence {metrics['lsm_accuracy_no_recurrence']:.3f}; "
+            f"input only {metrics['lsm_accuracy_input_only']:.3f}; liquid rate {metrics['lsm_rate_hz']:.1f} Hz"]
 
 
 def plot(data, metrics, p):

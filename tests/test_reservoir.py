@@ -405,7 +405,8 @@ def test_E4_liquid_has_fading_memory_that_needs_recurrence():
 @pytest.mark.slow
 def test_reservoir_benchmarks_experiment_contract():
     """The experiment runs at toy sizes, returns JSON-serialisable metrics with every required key
-    and its control, respects MC <= N, and plot() redraws the four figures from the saved arrays."""
+    and its control, respects MC <= N, measures the same metrics again from its saved arrays, and plot()
+    redraws the four figures from the saved arrays."""
     import json
 
     import matplotlib
@@ -420,11 +421,12 @@ def test_reservoir_benchmarks_experiment_contract():
     p.update(mc_n=20, mc_n_train=600, mc_n_test=600, mc_k_max=40, narma_n=30, narma_n_train=600,
              narma_n_test=300, force_n=150, force_train_periods=1, force_test_periods=1,
              lsm_n_pairs=1, lsm_n_train=8, lsm_n_test=4)
-    from snnlearn.runs import RunContext
+    from snnlearn.runs import RunContext, execute
 
     ctx = RunContext.in_memory(7, device="numpy")
-    metrics = exp.run(p, ctx)
+    metrics = execute(exp, p, ctx)  # simulate -> the arrays -> measure, as in snnlearn run
     json.dumps(metrics)
+    assert exp.measure(ctx.arrays, p) == metrics  # measured again from the saved arrays alone
     for key in ("memory_capacity", "memory_capacity_bound", "memory_capacity_control", "narma10_nrmse",
                 "narma10_nrmse_delay_line", "narma10_nrmse_memoryless", "force_nrmse",
                 "force_nrmse_no_learning", "lsm_accuracy", "lsm_accuracy_no_recurrence", "lsm_rate_hz"):
