@@ -44,6 +44,8 @@ FINISHED_BEFORE = {"digits": 1, "conductance_perturbation": 3}
 LAST_CHUNKS = {"digits": 2}  # the last program: 80 images of 0.5 s
 #: Metrics that measure the wall time of the process, not the simulation.
 WALL_METRICS = {"digits": ("wall_s",)}
+#: Arrays that hold those wall times (the measure reads them there, so a re-measure reproduces them).
+WALL_ARRAYS = {"digits": ("wall_s",)}
 
 
 def _snnlearn(*args):
@@ -99,7 +101,8 @@ def test_model_experiment_resumes_after_kill_9_without_recompiling(name, tmp_pat
     ref, res = _arrays(reference), _arrays(killed)
     assert sorted(ref) == sorted(res)
     for key in ref:
-        np.testing.assert_array_equal(res[key], ref[key], err_msg=key)
+        if key not in WALL_ARRAYS.get(name, ()):
+            np.testing.assert_array_equal(res[key], ref[key], err_msg=key)
     ref_metrics, res_metrics = (json.loads((d / "metrics.json").read_text()) for d in (reference, killed))
     for key in WALL_METRICS.get(name, ()):
         ref_metrics.pop(key), res_metrics.pop(key)
