@@ -17,69 +17,13 @@ from snnlearn.models.cortical_sheet import (arbor_pairs, build_od_network, coars
 from snnlearn.inputs import (bump_inputs, bump_schedule, field_correlation, lattice_positions, smoothing_kernel,
                              two_eye_retina)
 from snnlearn.params import resolve_params
-from snnlearn.runs import execute
+from snnlearn.runs import RunContext, execute
 from snnlearn.rules.base import Rule
 
 
 # --------------------------------------------------------------------------------------------
 # a stand-in for the run context of snnlearn.runs
 # --------------------------------------------------------------------------------------------
-
-class StandInContext:
-    """What an experiment's ``run(p, ctx)`` uses: seed, rng, logging, saving, device, Brian2 seed. Kept for the
-    ring and sheet fixtures, whose calibration (the seeds that meet the criterion) was made with its seeding
-    (``brian2.seed`` compiled into the program); the OD fixture runs through ``RunContext.in_memory``."""
-
-    def __init__(self, seed, directory, device="cpp_standalone"):
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
-        self.device = device
-        self.directory = directory
-        self.arrays, self.rules, self.lines = {}, {}, []
-        self.report = None
-
-    def log(self, message):
-        self.lines.append(message)
-
-    def execute(self, module, p):
-        """The runner's order (:func:`snnlearn.runs.execute`): simulate, keep the arrays, measure them."""
-        self.save_arrays(**module.simulate(p, self))
-        return module.measure(dict(self.arrays), p)
-
-    def progress(self, iterable, total=None, desc=""):
-        return iterable
-
-    def save_arrays(self, **arrays):
-        self.arrays.update({k: np.asarray(v) for k, v in arrays.items()})
-
-    def record_rule(self, rule, projection=None):
-        self.rules[projection or rule.name] = rule
-
-    def use_device(self, cache_key=None):
-        from snnlearn.devices import use_device
-
-        return use_device(self.device, directory=self.directory if self.device == "cpp_standalone" else None)
-
-    def brian_seed(self, offset=0):
-        brian2.seed(self.seed + offset)
-
-    def program(self, build, run_args, collect, key=None, seed_is_structure=False):
-        """:meth:`snnlearn.runs.RunContext.program` outside a sweep: build, simulate, collect."""
-        with self.use_device() as sim:
-            self.brian_seed()
-            model = build(self)
-            sim.build()
-            return collect(model)
-
-    def plan(self, simulated_time):
-        """The runner's progress plan: nothing to report here."""
-
-    def run(self, net, duration, report_period=None, set=None, namespace=None):
-        """``net.run`` (what :meth:`snnlearn.runs.RunContext.run` does without checkpoints)."""
-        for view, value in (set or {}).items():
-            view[:] = value
-        net.run(duration, namespace=namespace)
-
 
 def _spatial_corr(a, b, d):
     """Mean over positions p of corr_t(a[p], b[p + d]) for (n_pos, n_t) arrays on a ring."""
@@ -414,15 +358,13 @@ OD_SEED = 2016
 
 
 @pytest.fixture(scope="module")
-def od_run(tmp_path_factory):
+def od_run():
     """``experiments.ocular_dominance`` with sigma_E = 1 and 2, 3 seeds each, plus one
     identical-eyes replica per sigma_E: 8 replicas side by side in one cpp_standalone network
     (64 cortical units, 2 x 64 LGN units, arbor R = 6, 300 s, dt = 0.5 ms, run seed 2016)."""
     import snnlearn.experiments.ocular_dominance as od
 
     p = resolve_params(od.PARAMS, od.QUICK, {"sigma_E": [1.0, 2.0], "n_seeds": 3, "identical_eyes_control": True})
-    from snnlearn.runs import RunContext
-
     ctx = RunContext.in_memory(OD_SEED)          # ocular_dominance uses the runner's ctx.plan
     metrics = execute(od, p, ctx)
     return p, metrics, ctx
@@ -506,20 +448,21 @@ RING_MIN_OK = 8
 
 
 @pytest.fixture(scope="module")
-def ring_run(tmp_path_factory):
+def ring_run():
     """``experiments.topographic_map``, ring: 100 inputs -> 50 LIF units, 150 s, dt = 0.5 ms, the
     developmental mechanism on (lateral excitation width annealed 20 -> 2 units, input bump
     width 5 -> 1 times sigma and learning rate 3 -> 1 times eta over 100 s), from scrambled
     weights (b = 0) and with the polarity marker (b = 0.1), 10 seeds each, plus a frozen-weights
     twin of each b = 0 seed: 30 replicas in one cpp_standalone network, run seed 1982 (not a
-    calibration seed)."""
+    calibration seed), through the runner (``RunContext.in_memory`` + ``execute``: its run-time
+    seed gives the same arrays as the ``brian2.seed`` the calibration compiled in)."""
     import snnlearn.experiments.topographic_map as tm
 
     p = resolve_params(tm.PARAMS, tm.QUICK, {"geometry": "ring", "ring_biases": [0.0, 0.1], "n_seeds": RING_SEEDS,
                                              "duration": 150 * second, "frozen_control": True,
                                              "fixed_width_control": False, "record_interval": 10 * second})
-    ctx = StandInContext(RING_SEED, str(tmp_path_factory.mktemp("ring_standalone")))
-    return p, ctx.execute(tm, p), ctx
+    ctx = RunContext.in_memory(RING_SEED)
+    return p, execute(tm, p, ctx), ctx
 
 
 @pytest.mark.slow
@@ -601,17 +544,17 @@ SHEET_MIN_OK = 4
 
 
 @pytest.fixture(scope="module")
-def sheet_run(tmp_path_factory):
+def sheet_run():
     """``experiments.topographic_map``, open sheet: 12 x 12 inputs -> 8 x 8 LIF units, from
     scrambled weights (b = 0), lateral width annealed (Kohonen 1982), 5 seeds plus a frozen twin
-    of each, 150 s, dt = 0.5 ms, run seed 1976 (one cpp_standalone build)."""
+    of each, 150 s, dt = 0.5 ms, run seed 1976 (one cpp_standalone build), through the runner."""
     import snnlearn.experiments.topographic_map as tm
 
     p = resolve_params(tm.PARAMS, tm.QUICK, {"geometry": "sheet", "sheet_biases": [0.0], "n_seeds": 5,
                                              "duration": 150 * second, "frozen_control": True,
                                              "fixed_width_control": False, "record_interval": 50 * second})
-    ctx = StandInContext(SHEET_SEED, str(tmp_path_factory.mktemp("sheet_standalone")))
-    return p, ctx.execute(tm, p), ctx
+    ctx = RunContext.in_memory(SHEET_SEED)
+    return p, execute(tm, p, ctx), ctx
 
 
 @pytest.mark.slow
