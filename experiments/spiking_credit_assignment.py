@@ -55,8 +55,8 @@ from brian2 import Hz, Network, get_device, ms, second
 import snnlearn as sl
 from snnlearn.params import Param, ParameterError
 
-from snnlearn.models.credit_assignment import (Layout, alternating_schedule, attach_probe, build_group, make_instance,
-                                      set_teacher_targets, stacked_input, static_counts)
+from snnlearn.models.credit_assignment import (Layout, alternating_schedule, attach_probe, build_group, copy_weights,
+                                               make_instance, set_teacher_targets, stacked_input, static_counts)
 from snnlearn.models.reward_tasks import Escape
 
 RULES = ("node_perturbation", "weight_perturbation", "serial_perturbation", "reinforce", "reward_stdp")
@@ -309,16 +309,10 @@ def simulate(p, ctx):
 
 
 def _copies(data):
-    """Per copy: its instance's number of inputs and outputs, and the copy's first synapse (and the end)."""
+    """Per copy: its instance's number of inputs and outputs, and the index of its first synapse."""
     ci = np.asarray(data["copy_instance"])
     n_in, n_out = np.asarray(data["instance_n_in"])[ci], np.asarray(data["instance_n_out"])[ci]
     return n_in, n_out, np.concatenate([[0], np.cumsum(n_in * n_out)])
-
-
-def _copy_weights(flat, data, c):
-    """Weights of copy ``c`` as (n_out, n_in) from a per-synapse array in layout order."""
-    n_in, n_out, off = _copies(data)
-    return np.asarray(flat[off[c]:off[c + 1]]).reshape(n_in[c], n_out[c]).T
 
 
 def _update_trials(kind, p):
@@ -333,6 +327,11 @@ def alignment(data, p):
     kinds = [k for k in list(RULES) + [CONTROL] if f"gsum_{k}" in data]
     which = [q for q in range(len(data["instance_n_in"])) if f"grad_det_{q}" in data]
     copy_instance, scale = np.asarray(data["copy_instance"]), np.asarray(data["copy_scale"])
+    n_in_c, n_out_c, start = _copies(data)
+
+    def weights(flat, c):
+        return copy_weights(flat, start[c], n_in_c[c], n_out_c[c])
+
     for kind in kinds:
         K = _update_trials(kind, p)
         grad_key = "grad_spk" if kind in ("reinforce", "reward_stdp") else "grad_det"
@@ -344,9 +343,9 @@ def alignment(data, p):
             # perturbs w itself). The cosine does not depend on this factor, the second moment does.
             n_in = int(data["instance_n_in"][q])
             f = 1.0 if kind in ("weight_perturbation", "serial_perturbation") else float(n_in) ** -1 * p.n_ref
-            mean_upd = sum(_copy_weights(data[f"gsum_{kind}"], data, c) / scale[c] for c in copies)
+            mean_upd = sum(weights(data[f"gsum_{kind}"], c) / scale[c] for c in copies)
             mean_upd = f * mean_upd / (K * copies.size)
-            second = sum(_copy_weights(data[f"gsq_{kind}"], data, c) / scale[c] ** 2 for c in copies)
+            second = sum(weights(data[f"gsq_{kind}"], c) / scale[c] ** 2 for c in copies)
             second = f ** 2 * second.sum() / (K * copies.size)
             target = -np.asarray(data[f"{grad_key}_{q}"])
             gn = np.linalg.norm(target)

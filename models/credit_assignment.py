@@ -165,10 +165,12 @@ class Layout:
     def copy_n_out(self):
         return np.array([self.instances[q].n_out for q in self.copy_instance])
 
-    def weights(self, flat, c):
-        """Weights of copy ``c`` as (n_out, n_in) from a per-synapse array in layout order."""
-        ins = self.instances[self.copy_instance[c]]
-        return np.asarray(flat[self.syn_off[c]:self.syn_off[c + 1]]).reshape(ins.n_in, ins.n_out).T
+
+
+def copy_weights(flat, start, n_in, n_out):
+    """Weights (n_out, n_in) of one copy from a per-synapse array in :class:`Layout` order: the copy's
+    ``n_in * n_out`` synapses from index ``start`` (``Layout.syn_off``), input-major (k = j * n_out + i)."""
+    return np.asarray(flat[start:start + n_in * n_out]).reshape(n_in, n_out).T
 
 
 def alternating_schedule(n_passes, n_stimuli, duration):
