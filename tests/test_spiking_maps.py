@@ -418,7 +418,8 @@ def test_spiking_od_period_follows_the_linear_stability_prediction(od_run):
     for k in (s1, s2):
         assert abs(m["od_wavelength"][k] - m["od_wavelength_theory"][k]) <= 0.25 * m["od_wavelength_theory"][k]
     assert abs(m["od_wavelength_peak"][s1] - m["od_wavelength_theory"][s1]) <= 0.25 * m["od_wavelength_theory"][s1]
-    assert 1.4 <= m["od_wavelength"][s2] / m["od_wavelength"][s1] <= 2.6
+    ratio = m["od_wavelength"][s2] / m["od_wavelength"][s1]
+    assert abs(ratio - 2.0) <= 0.6, ratio  # doubling sigma_E doubles the wavelength
     # the saved arrays redraw every figure without simulating
     import snnlearn.experiments.ocular_dominance as od
 
