@@ -48,6 +48,14 @@ per-class critic as ``reward_stdp``; each excitatory neuron i receives a conduct
 each training presentation and held for it (zero during evaluation), and the catalog's
 ``node_perturbation`` changes the weights by eta (R - Rbar) xi_i int x_j dt / (sigma^2 T) at the end of
 the presentation (x_j: the input spike trace with the input conductance's time constant).
+
+REINFORCE route (``reinforce``; Williams 1992, Pfister et al. 2006): the same given classes, reward and
+per-class critic; the excitatory neurons fire by escape noise, in each time step with probability rho dt,
+rho = rho0 exp((v - v_thresh_e - theta) / du) (capped at ``rho_max``, zero while refractory), so that no
+perturbation is injected: the neurons' own spiking noise explores. The catalog's ``reinforce`` changes the
+weights by eta (R - Rbar) int (S_i - rho_i) x_j dt at the end of each presentation (x_j: the input spike
+trace with the membrane's time constant, ``tau_x_rf``, so that dv/dw_ij ~ x_j; the gain 1/du absorbed in
+eta). The escape noise stays on during evaluation: it is the neuron model of this route.
 """
 
 import numpy as np
@@ -79,11 +87,13 @@ DEFAULTS = {
     "eta_r": 1.0, "tau_elig": 500 * ms, "critic_alpha": 0.1, "critic_init": 0.1, "beta": 10.0,
     "sigma_explore": 0.0,  # reward-modulated STDP: SD of an exploratory conductance perturbation per image
     "eta_np": 0.02, "sigma_np": 0.1,  # node perturbation: learning rate, SD of the conductance perturbation
+    # REINFORCE: learning rate, escape noise rho = rho0 exp((v - threshold) / du) (at most rho_max), PSP trace
+    "eta_rf": 0.001, "rho0": 200 * Hz, "du": 2 * mV, "rho_max": 1000 * Hz, "tau_x_rf": 100 * ms,
 }
 
 #: Routes that :func:`build_network` builds; the reward-driven ones read the in-simulation reward.
-ROUTES = ("stdp", "reward_stdp", "perturbation", "frozen")
-REWARD_ROUTES = ("reward_stdp", "perturbation")
+ROUTES = ("stdp", "reward_stdp", "perturbation", "reinforce", "frozen")
+REWARD_ROUTES = ("reward_stdp", "perturbation", "reinforce")
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -161,6 +171,14 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
     explore = route == "reward_stdp" and q["sigma_explore"] > 0
     perturbed = route == "perturbation" or explore
     g_in = "(ge + noise)" if perturbed else "ge"
+    # REINFORCE: escape noise (the neuron fires in each step with probability rho dt; Pfister et al. 2006),
+    # rho = rho0 exp((v - threshold) / du), capped at rho_max and zero while refractory
+    stochastic = route == "reinforce"
+    escape = """
+        rho = int(not_refractory) * clip(rho0 * exp((v - v_thresh_e - theta) / du), 0 * Hz, rho_max) : Hz
+        rho0 : Hz (shared)
+        du : volt (shared)
+        rho_max : Hz (shared)""" if stochastic else ""
     exc = NeuronGroup(n_exc, f"""
         dv/dt = ((v_rest_e - v) + {g_in} * (E_exc - v) + gi * (E_inh - v)) / tau_e : volt (unless refractory)
         {"noise : 1" if perturbed else ""}
@@ -170,8 +188,12 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
         w_total : 1
         count : 1
         cls : integer (constant)
-    """, threshold="v > v_thresh_e + theta", reset="v = v_reset_e\ntheta += theta_plus * learn_phase(t)\ncount += 1",
+        {escape}
+    """, threshold="rand() < rho * dt" if stochastic else "v > v_thresh_e + theta",
+        reset="v = v_reset_e\ntheta += theta_plus * learn_phase(t)\ncount += 1",
         refractory=q["refrac_e"], method="euler", namespace=ns, name="exc", dt=q["dt"])
+    if stochastic:
+        exc.rho0, exc.du, exc.rho_max = q["rho0"], q["du"], q["rho_max"]
     exc.v = q["v_rest_e"] - 40 * mV  # D&C start the excitatory neurons 40 mV below rest
     exc.cls = np.arange(n_exc) % N_CLASSES
     # the normalisation's summed variable is first computed in the 'groups' slot of step 0, after the
@@ -199,6 +221,17 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
                                       wmax=q["wmax"])
         S = sl.connect(inputs, exc, rule, transmit="ge_post += w", w=w0.ravel(), homeostasis=[norm], name="input_exc",
                        dt=q["dt"])
+    elif route == "reinforce":
+        if labels is None or len(labels) != n_pres:
+            raise ValueError("build_network: the reinforce route needs one label per presentation")
+        task = reward_task(exc, labels, learn_ta, T, q)
+        # the eligibility (S - rho) x_j with x_j the PSP trace (the membrane's time constant: dv/dw_ij ~ x_j);
+        # the escape function's gain 1/du is absorbed in eta
+        rule = sl.rules.reinforce(eta=q["eta_rf"], tau_x=q["tau_x_rf"], update_dt=T, wmin=0.0, wmax=q["wmax"])
+        S = sl.connect(inputs, exc, rule, transmit="ge_post += w", w=w0.ravel(), homeostasis=[norm],
+                       modulators={"R": (task["group"], "R"), "Rbar": (task["group"], "Rbar")}, name="input_exc",
+                       dt=q["dt"], variable_params=("eta",), namespace={"v_thresh_e": q["v_thresh_e"]})
+        objects += task["objects"]
     elif route == "reward_stdp":
         if labels is None or len(labels) != n_pres:
             raise ValueError("the reward route needs one label per presentation")
@@ -223,7 +256,7 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
                                           update_dt=T, wmin=0.0, wmax=q["wmax"])
         S = sl.connect(inputs, exc, rule, transmit="ge_post += w", w=w0.ravel(), homeostasis=[norm],
                        modulators={"R": (task["group"], "R"), "Rbar": (task["group"], "Rbar")}, name="input_exc",
-                       dt=q["dt"])
+                       dt=q["dt"], variable_params=("eta",))
         objects += task["objects"]
     else:
         rule = None

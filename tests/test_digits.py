@@ -97,3 +97,70 @@ def test_reward_route_learns_above_plasticity_off(digits_run):
     # rewarded above chance (0.1 of the training presentations; 2.4 binomial SDs above it). The exploring
     # network is rewarded in 0.16-0.21 of them (calibration runs, seeds 0-5, 7); 0.3 without exploration
     assert check["simulated"] >= 0.12 * (int(p.n_train) or 1257)
+
+
+# ------------------------------------------------------------------ node perturbation: the cost in presentations
+#: Node perturbation (no threshold increment, eta 0.01, sigma 0.1) after four epochs (5028 presentations, 4x the
+#: STDP route's), the rest as OVERRIDES. Calibration: test_node_perturbation_meets_the_margin_in_more_epochs.
+OVERRIDES_NP = {**OVERRIDES, "routes": ["perturbation", "frozen"], "epochs": 4}
+
+
+@pytest.fixture(scope="module")
+def digits_np_run(tmp_path_factory, standalone_context):
+    import snnlearn.experiments.digits as exp
+    from snnlearn.runs import execute
+
+    p = resolve_params(exp.PARAMS, exp.QUICK, OVERRIDES_NP, use_quick=False)
+    ctx = standalone_context(SEED, tmp_path_factory.mktemp("digits_np"))
+    return p, execute(exp, p, ctx)
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_node_perturbation_meets_the_margin_in_more_epochs(digits_np_run):
+    """Node perturbation (catalog ``node_perturbation``: a conductance perturbation per neuron and training image,
+    weights following (R - Rbar) x perturbation x presynaptic activity), N = 100, given labels, after four epochs:
+    >= 0.15 above the plasticity-off network with labels assigned afterwards (the issue's margin for the reward
+    routes), which it does not reach in one epoch (docs/validation.md, D3: the cost in presentations). The reward
+    counted in the simulation equals its definition on the spike counts.
+
+    Calibration (``snnlearn run digits --seed S`` with OVERRIDES_NP and epochs 3 or 4), node perturbation against
+    plasticity off: four epochs, seeds 3 / 4 / 5 / 7: 0.675 / 0.625 / 0.685 / 0.670 against 0.335 / 0.435 / 0.490 /
+    0.440 (+0.34 / +0.19 / +0.20 / +0.23); three epochs, seeds 3-7: +0.33 / +0.155 / +0.155 / +0.31 / +0.28 (too
+    close to 0.15 for a test with 200 test images, binomial SD 0.035). On the full split three epochs suffice
+    (+0.24 to +0.36, seeds 0-2; README)."""
+    p, m = digits_np_run
+    assert m["presentations"] == 4 * 1257
+    np_acc, frozen = _acc(m, "perturbation"), _acc(m, "frozen")
+    assert np_acc - frozen >= 0.15, (np_acc, frozen)
+    check = m["rewarded_check"]["perturbation"]["N100"]
+    assert check["simulated"] == check["from_counts"]
+
+
+# ------------------------------------------------------------------ REINFORCE route: its circuit (numpy target)
+def test_reinforce_route_learns_only_in_training_and_counts_its_reward():
+    """The REINFORCE route (escape-noise excitatory neurons, catalog ``reinforce``) on the numpy target, 10
+    neurons, 6 images (4 training, 2 evaluation): every image is answered, the weights move during training and
+    keep each neuron's sum (normalisation), they stay put during evaluation, and the reward counted in the
+    simulation equals its definition on the spike counts."""
+    from brian2 import mV, second, seed
+
+    seed(11)  # the numpy target (tests/conftest.py)
+    x_tr, y_tr, _, _ = dc.load_split()
+    images, labels = x_tr[:6], y_tr[:6]
+    learn = np.array([1, 1, 1, 1, 0, 0], dtype=float)
+    w0 = dc.random_weights(64, 10, 8.0, np.random.default_rng(0))
+    m = dc.build_network(images, learn, 10, "reinforce", w0, {"eta_rf": 0.002, "du": 2 * mV, "theta_plus": 0 * mV},
+                         labels=labels)
+    T = float(m["T"] / second)
+    m["net"].run(4.5 * T * second)  # the fourth image's update happens at the start of the fifth presentation
+    w_trained = np.array(m["synapses"].w[:]).reshape(64, 10)
+    m["net"].run(1.5 * T * second)
+    w_end = np.array(m["synapses"].w[:]).reshape(64, 10)
+    assert np.abs(w_trained - w0).max() > 1e-3
+    np.testing.assert_allclose(w_trained.sum(axis=0), 8.0, rtol=1e-9)
+    np.testing.assert_array_equal(w_end, w_trained)
+    counts = dc.responses_by_presentation(np.array(m["spikes"].i[:]), np.array(m["spikes"].t[:] / second), 6, 10, T)
+    assert counts.sum(axis=1).min() >= 1
+    rewarded = dc.reward_from_counts(counts[:4], labels[:4], np.arange(10) % 10, 10.0).sum()
+    assert float(m["task"]["group"].n_rewarded[0]) == rewarded
