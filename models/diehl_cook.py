@@ -221,42 +221,14 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
                                       wmax=q["wmax"])
         S = sl.connect(inputs, exc, rule, transmit="ge_post += w", w=w0.ravel(), homeostasis=[norm], name="input_exc",
                        dt=q["dt"])
-    elif route == "reinforce":
+    elif route in ("reinforce", "reward_stdp", "perturbation"):
         if labels is None or len(labels) != n_pres:
-            raise ValueError("build_network: the reinforce route needs one label per presentation")
+            raise ValueError(f"build_network: the {route} route needs one label per presentation")
         task = reward_task(exc, labels, learn_ta, T, q)
-        # the eligibility (S - rho) x_j with x_j the PSP trace (the membrane's time constant: dv/dw_ij ~ x_j);
-        # the escape function's gain 1/du is absorbed in eta
-        rule = sl.rules.reinforce(eta=q["eta_rf"], tau_x=q["tau_x_rf"], update_dt=T, wmin=0.0, wmax=q["wmax"])
+        rule, connect_kw = _reward_route_rule(route, exc, explore, T, q)
         S = sl.connect(inputs, exc, rule, transmit="ge_post += w", w=w0.ravel(), homeostasis=[norm],
                        modulators={"R": (task["group"], "R"), "Rbar": (task["group"], "Rbar")}, name="input_exc",
-                       dt=q["dt"], variable_params=("eta",), namespace={"v_thresh_e": q["v_thresh_e"]})
-        objects += task["objects"]
-    elif route == "reward_stdp":
-        if labels is None or len(labels) != n_pres:
-            raise ValueError("the reward route needs one label per presentation")
-        task = reward_task(exc, labels, learn_ta, T, q)
-        if explore:
-            perturbation_draw(exc, q["sigma_explore"], T)
-        rule = sl.rules.reward_stdp(eta=q["eta_r"], Ap=q["Ap"], Am=q["Am"], taupre=q["taupre"], taupost=q["taupost"],
-                                    tau_e=q["tau_elig"], update_dt=T, wmin=0.0, wmax=q["wmax"], reset=True)
-        S = sl.connect(inputs, exc, rule, transmit="ge_post += w", w=w0.ravel(), homeostasis=[norm],
-                       modulators={"R": (task["group"], "R"), "Rbar": (task["group"], "Rbar")}, name="input_exc",
-                       dt=q["dt"])
-        objects += task["objects"]
-    elif route == "perturbation":
-        if labels is None or len(labels) != n_pres:
-            raise ValueError("build_network: the perturbation route needs one label per presentation")
-        task = reward_task(exc, labels, learn_ta, T, q)
-        # one perturbation per neuron and presentation: piecewise constant in bins of width T, so that
-        # int C = 2 sigma^2 tau_noise with tau_noise = T / 2 (the rule's normalisation); x_j follows the
-        # input conductance's kernel (tau_x = tau_ge), so that d(input)/dw_ij = x_j as the rule assumes
-        perturbation_draw(exc, q["sigma_np"], T)
-        rule = sl.rules.node_perturbation(eta=q["eta_np"], sigma=q["sigma_np"], tau_noise=T / 2, tau_x=q["tau_ge"],
-                                          update_dt=T, wmin=0.0, wmax=q["wmax"])
-        S = sl.connect(inputs, exc, rule, transmit="ge_post += w", w=w0.ravel(), homeostasis=[norm],
-                       modulators={"R": (task["group"], "R"), "Rbar": (task["group"], "Rbar")}, name="input_exc",
-                       dt=q["dt"], variable_params=("eta",))
+                       dt=q["dt"], **connect_kw)
         objects += task["objects"]
     else:
         rule = None
@@ -274,6 +246,29 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
     net = Network(*objects)
     return {"net": net, "inputs": inputs, "exc": exc, "inh": inh, "synapses": S, "spikes": spikes, "rule": rule,
             "norm": norm, "task": task, "duration": n_pres * T, "T": T, "n_pres": n_pres}
+
+
+def _reward_route_rule(route, exc, explore, T, q):
+    """The plasticity rule of a reward route and its extra :func:`snnlearn.connect` arguments; the
+    perturbation routes also add their noise to ``exc`` (:func:`perturbation_draw`)."""
+    if route == "reinforce":
+        # the eligibility (S - rho) x_j with x_j the PSP trace (the membrane's time constant: dv/dw_ij ~ x_j);
+        # the escape function's gain 1/du is absorbed in eta
+        rule = sl.rules.reinforce(eta=q["eta_rf"], tau_x=q["tau_x_rf"], update_dt=T, wmin=0.0, wmax=q["wmax"])
+        return rule, {"variable_params": ("eta",), "namespace": {"v_thresh_e": q["v_thresh_e"]}}
+    if route == "reward_stdp":
+        if explore:
+            perturbation_draw(exc, q["sigma_explore"], T)
+        rule = sl.rules.reward_stdp(eta=q["eta_r"], Ap=q["Ap"], Am=q["Am"], taupre=q["taupre"], taupost=q["taupost"],
+                                    tau_e=q["tau_elig"], update_dt=T, wmin=0.0, wmax=q["wmax"], reset=True)
+        return rule, {}
+    # node perturbation: one perturbation per neuron and presentation, piecewise constant in bins of width T,
+    # so that int C = 2 sigma^2 tau_noise with tau_noise = T / 2 (the rule's normalisation); x_j follows the
+    # input conductance's kernel (tau_x = tau_ge), so that d(input)/dw_ij = x_j as the rule assumes
+    perturbation_draw(exc, q["sigma_np"], T)
+    rule = sl.rules.node_perturbation(eta=q["eta_np"], sigma=q["sigma_np"], tau_noise=T / 2, tau_x=q["tau_ge"],
+                                      update_dt=T, wmin=0.0, wmax=q["wmax"])
+    return rule, {"variable_params": ("eta",)}
 
 
 def perturbation_draw(exc, sigma, T):
