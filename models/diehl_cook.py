@@ -141,9 +141,10 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
     """The network for one run of the presentations ``images`` (n, 64, values in [0, 1]).
 
     ``learn`` (n,) is 1 for training presentations (plasticity, normalisation, threshold adaptation
-    on) and 0 for evaluation. ``route``: ``"stdp"`` (unsupervised, ``stdp_additive``), ``"reward_stdp"``
-    (``reward_stdp`` with the in-simulation reward and per-class critic; needs ``labels``) or ``"frozen"``
-    (no plasticity at all). ``w0`` (64, n_exc): initial weights. Returns a dict with the ``Network``
+    on) and 0 for evaluation. ``route``: ``"stdp"`` (unsupervised, ``stdp_additive``); the reward routes
+    ``"reward_stdp"`` (``reward_stdp``), ``"perturbation"`` (``node_perturbation``) and ``"reinforce"``
+    (``reinforce`` on escape-noise neurons), each with the in-simulation reward and per-class critic
+    and needing one of ``labels`` per presentation; or ``"frozen"`` (no plasticity at all). ``w0`` (64, n_exc): initial weights. Returns a dict with the ``Network``
     and its parts; run it for ``len(images) * (t_on + t_off)``.
     """
     q = {**DEFAULTS, **params}
@@ -155,6 +156,8 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
         raise ValueError(f"learn must have one 0/1 value per presentation, got shape {learn.shape}")
     if route not in ROUTES:
         raise ValueError(f"build_network: route must be one of {', '.join(ROUTES)}, got {route!r}")
+    if route in REWARD_ROUTES and (labels is None or len(labels) != n_pres):
+        raise ValueError(f"build_network: the {route} route needs one label per presentation")
 
     pixels = TimedArray(images, dt=T, name="digit_pixels")
     learn_ta = TimedArray(learn, dt=T, name="learn_phase")
@@ -221,9 +224,7 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
                                       wmax=q["wmax"])
         S = sl.connect(inputs, exc, rule, transmit="ge_post += w", w=w0.ravel(), homeostasis=[norm], name="input_exc",
                        dt=q["dt"])
-    elif route in ("reinforce", "reward_stdp", "perturbation"):
-        if labels is None or len(labels) != n_pres:
-            raise ValueError(f"build_network: the {route} route needs one label per presentation")
+    elif route in REWARD_ROUTES:
         task = reward_task(exc, labels, learn_ta, T, q)
         rule, connect_kw = _reward_route_rule(route, exc, explore, T, q)
         S = sl.connect(inputs, exc, rule, transmit="ge_post += w", w=w0.ravel(), homeostasis=[norm],

@@ -164,3 +164,13 @@ def test_reinforce_route_learns_only_in_training_and_counts_its_reward():
     assert counts.sum(axis=1).min() >= 1
     rewarded = dc.reward_from_counts(counts[:4], labels[:4], np.arange(10) % 10, 10.0).sum()
     assert float(m["task"]["group"].n_rewarded[0]) == rewarded
+
+
+@pytest.mark.parametrize("route", ["reward_stdp", "perturbation", "reinforce"])
+def test_reward_routes_refuse_missing_or_short_labels(route):
+    """A reward route without one label per presentation is refused in one line that names the route."""
+    x_tr, y_tr, _, _ = dc.load_split()
+    w0 = dc.random_weights(64, 10, 8.0, np.random.default_rng(0))
+    for labels in (None, y_tr[:2]):
+        with pytest.raises(ValueError, match=f"the {route} route needs one label per presentation"):
+            dc.build_network(x_tr[:3], np.ones(3), 10, route, w0, {}, labels=labels)
