@@ -537,10 +537,16 @@ SHEET_SEED = 1976
 # (run seed 901); w_max x2 or x3 at the same summed weight 4/10 and 1/10 (run seeds 1001, 1002).
 # The failing sheets are ordered locally (error <= 0.07 in most, distance order 0.87-0.88) but
 # rotated by 30-45 degrees against the input axes: the map contracts to a disc (RF centres span
-# 2-9 of 0-11) in which a rotation costs nothing, so the per-axis order stays at 0.7-0.8. The
-# target (>= 8 of 10) is not met: the test of the criterion at 150 s stays a strict xfail, so
-# that it reports the day it passes.
-SHEET_SCRATCH_RATE = 5 / 9
+# 2-9 of 0-11) in which a rotation costs nothing, so the per-axis order stays at 0.7-0.8.
+# Third calibration (10 seeds per run, 300 s, run seeds 2024-2028 paired; docs/validation.md): the
+# defaults (final lateral width 1.0) met it in 19/50, with 35/50 ordered; the failing ordered maps
+# have crowded outer rows and a topographic error of 0.05-0.09. A final lateral width of 1.25 units
+# met it in 25/50 (36/50 ordered) but spoils the polarity-marked maps (4/10 against 10/10 in the
+# experiment at run seed 3), so it is not the default; 1.5 met it in 4/20, 0.75 in 0/20; a
+# convergence phase (learning rate falling to 0.2 eta), a separate input schedule, border-normalised
+# bumps, drifting bumps and other widths and gains did not do better. The target (>= 8 of 10) is
+# not met: the test of the criterion stays a strict xfail, so that it reports the day it passes.
+SHEET_SCRATCH_RATE = 19 / 50
 SHEET_MIN_OK = 4
 
 
@@ -560,14 +566,14 @@ def sheet_run():
 
 @pytest.mark.slow
 @pytest.mark.standalone
-@pytest.mark.xfail(strict=True, reason="issue 16: the 8 x 8 sheet from scratch meets the criterion in about half "
-                                       "the seeds after 300-400 s (5/9), not 8 of 10 in 150 s")
+@pytest.mark.xfail(strict=True, reason="issue 16: the 8 x 8 sheet from scratch meets the criterion in 38 % of the "
+                                       "seeds in 300 s (19/50), not 8 of 10 (in 150 s here)")
 def test_spiking_sheet_map_self_organises_from_scratch(sheet_run):
     """Issue 16, 2-D sheet from scratch: a seed meets the criterion with Spearman order >= 0.9 on
     each axis (orientation-free: |rho|, axes matched) and topographic error <= 0.05 (Kiviluoto
     1996). Target: >= 8 of 10 seeds; asserted here: >= SHEET_MIN_OK of 5, i.e. 8 of 10 scaled to 5 seeds
-    with one seed of slack, in 150 s. Expected to fail today (SHEET_SCRATCH_RATE is the rate
-    reached in 300-400 s)."""
+    with one seed of slack, in the experiment's 150 s. Expected to fail today (SHEET_SCRATCH_RATE is
+    the rate calibrated over 50 seeds in 300 s; at 300 s this fixture meets it in 3 of 5)."""
     _, m, ctx = sheet_run
     ok = [min(o) >= 0.9 and te <= 0.05 for o, te in zip(m["topographic_order"][0], m["topographic_error"][0])]
     ctx.log(f"sheet from scratch: order {m['topographic_order'][0]}, error {m['topographic_error'][0]}")
