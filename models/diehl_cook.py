@@ -144,8 +144,9 @@ def build_network(images, learn, n_exc, route, w0, params, labels=None, record_s
     on) and 0 for evaluation. ``route``: ``"stdp"`` (unsupervised, ``stdp_additive``); the reward routes
     ``"reward_stdp"`` (``reward_stdp``), ``"perturbation"`` (``node_perturbation``) and ``"reinforce"``
     (``reinforce`` on escape-noise neurons), each with the in-simulation reward and per-class critic
-    and needing one of ``labels`` per presentation; or ``"frozen"`` (no plasticity at all). ``w0`` (64, n_exc): initial weights. Returns a dict with the ``Network``
-    and its parts; run it for ``len(images) * (t_on + t_off)``.
+    and needing one of ``labels`` per presentation; or ``"frozen"`` (no plasticity at all). ``w0``
+    (64, n_exc): initial weights. Returns a dict with the ``Network`` and its parts; run it for
+    ``len(images) * (t_on + t_off)``.
     """
     q = {**DEFAULTS, **params}
     images = np.asarray(images, dtype=float)
